@@ -1,0 +1,92 @@
+"""Execution-provider choice and fallback. The only module that picks ONNX Runtime providers.
+
+Order: SCRIBE_PROVIDER / settings override, else DirectML on Windows when onnxruntime-directml is installed,
+CoreML on macOS, else CPU. A provider that fails to initialise falls back to CPU with a logged warning.
+"""
+from __future__ import annotations
+
+import logging
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+__all__ = ["ProviderChoice", "available_providers", "preferred_providers", "session_options", "make_session",
+           "genai_provider", "ALIASES"]
+
+log = logging.getLogger("scribe.providers")
+
+ALIASES = {"cpu": "CPUExecutionProvider", "dml": "DmlExecutionProvider", "directml": "DmlExecutionProvider",
+           "coreml": "CoreMLExecutionProvider", "cuda": "CUDAExecutionProvider"}
+# onnxruntime-genai names the same devices differently
+_GENAI = {"DmlExecutionProvider": "dml", "CoreMLExecutionProvider": "coreml", "CUDAExecutionProvider": "cuda",
+          "CPUExecutionProvider": "cpu"}
+
+
+@dataclass
+class ProviderChoice:
+    requested: str
+    providers: list[str]     # what we ask ORT for, best first; always ends with CPU
+    in_use: str = ""         # what the session actually runs on, filled after creation
+
+
+def available_providers() -> list[str]:
+    import onnxruntime as ort
+    return list(ort.get_available_providers())
+
+
+def preferred_providers(requested: str = "auto", available: list[str] | None = None,
+                        platform: str | None = None) -> ProviderChoice:
+    avail = available if available is not None else available_providers()
+    platform = platform or sys.platform
+    req = (requested or "auto").lower()
+    if req != "auto":
+        name = ALIASES.get(req, requested)
+        if name not in avail:
+            log.warning("provider %s requested but not available (have %s); using CPU", name, ",".join(avail))
+            return ProviderChoice(requested, ["CPUExecutionProvider"])
+        return ProviderChoice(requested, [name] + ([] if name == "CPUExecutionProvider" else ["CPUExecutionProvider"]))
+    order: list[str] = []
+    if platform.startswith("win") and "DmlExecutionProvider" in avail:
+        order.append("DmlExecutionProvider")
+    if platform == "darwin" and "CoreMLExecutionProvider" in avail:
+        order.append("CoreMLExecutionProvider")
+    order.append("CPUExecutionProvider")
+    return ProviderChoice("auto", order)
+
+
+def session_options(threads: int):
+    import onnxruntime as ort
+    so = ort.SessionOptions()
+    so.intra_op_num_threads = max(1, int(threads))
+    so.inter_op_num_threads = 1
+    so.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
+    so.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+    so.log_severity_level = 3
+    return so
+
+
+def make_session(path: Path, threads: int, requested: str = "auto", _ort: Any = None):
+    """Create an InferenceSession on the best provider; on failure retry on CPU. Returns (session, choice)."""
+    ort = _ort
+    if ort is None:
+        import onnxruntime as ort
+    choice = preferred_providers(requested, list(ort.get_available_providers()))
+    try:
+        sess = ort.InferenceSession(str(path), sess_options=session_options(threads), providers=choice.providers)
+    except Exception as e:  # a GPU provider that cannot initialise must not stop the scribe
+        if choice.providers == ["CPUExecutionProvider"]:
+            raise
+        log.warning("provider %s failed to initialise (%s); falling back to CPU", choice.providers[0],
+                    e.__class__.__name__)
+        choice = ProviderChoice(choice.requested, ["CPUExecutionProvider"])
+        sess = ort.InferenceSession(str(path), sess_options=session_options(threads), providers=choice.providers)
+    choice.in_use = sess.get_providers()[0]
+    log.info("session %s on %s (%d threads)", Path(path).name, choice.in_use, threads)
+    return sess, choice
+
+
+def genai_provider(requested: str = "auto", available: list[str] | None = None,
+                   platform: str | None = None) -> str:
+    """The onnxruntime-genai provider name for the same choice ('cpu' means no append)."""
+    return _GENAI.get(preferred_providers(requested, available, platform).providers[0], "cpu")

@@ -1,0 +1,29 @@
+"""Shared fixtures. Tests use the real shipped weights from models/ (assembled by ./setup.sh)."""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+
+@pytest.fixture(scope="session")
+def root() -> Path:
+    return ROOT
+
+
+@pytest.fixture(scope="session")
+def models_dir() -> Path:
+    return ROOT / "models"
+
+
+@pytest.fixture()
+def scribe_home(tmp_path, monkeypatch) -> Path:
+    """A private SCRIBE_HOME per test so no test touches the user's store, logs or settings."""
+    home = tmp_path / "home"
+    home.mkdir()
+    monkeypatch.setenv("SCRIBE_HOME", str(home))
+    return home
