@@ -1,0 +1,305 @@
+"""User actions as small op objects. `work(ctx)` is pure: it calls the use cases in scribe/app.py, reports
+progress through `ctx.progress`, honours `ctx.cancel_event`, and returns plain data. No widget is touched here,
+so every op also runs (and is tested) without a window.
+
+Progress payloads are tuples `(kind, value)`: ("stage", str), ("segment", Segment), ("level", float),
+("elapsed", float), ("token", str), ("tokens", int).
+"""
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from ..errors import CancelledError, InputError
+from ..types import Note, Transcript
+
+__all__ = ["Op", "CreateStore", "Unlock", "Lock", "ListEncounters", "NewEncounter", "LoadEncounter",
+           "TranscribeFile", "Record", "Generate", "SaveEdit", "Approve", "Addendum", "Export", "NoteHistory",
+           "PlaySpan", "SaveSettings", "passphrase_strength", "NoteView",
+           "sections_from_text", "section_text", "unified_diff"]
+
+log = logging.getLogger("scribe.ui.ops")
+
+
+class Op:
+    """Base: a label for the status bar and a pure `work(ctx)`."""
+
+    label = "working"
+
+    def work(self, ctx) -> Any:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+
+def passphrase_strength(p: str) -> tuple[int, str]:
+    """A 0–4 score and a one-line hint. Length dominates: a long passphrase of words beats a short mix of symbols."""
+    if not p:
+        return 0, "Use at least 12 characters; a few unrelated words work well."
+    classes = sum(bool(any(f(c) for c in p)) for f in (str.islower, str.isupper, str.isdigit,
+                                                        lambda c: not c.isalnum()))
+    words = len([w for w in p.replace("-", " ").split() if w])
+    score = 0
+    if len(p) >= 8:
+        score += 1
+    if len(p) >= 12:
+        score += 1
+    if len(p) >= 16 or words >= 4:
+        score += 1
+    if classes >= 3 or words >= 3:
+        score += 1
+    if len(set(p)) <= 3:
+        score = 0
+    hints = {0: "Very weak: use at least 12 characters.", 1: "Weak: make it longer (12+ characters).",
+             2: "Fair: longer, or add a few unrelated words.", 3: "Good.", 4: "Strong."}
+    return score, hints[min(score, 4)]
+
+
+@dataclass
+class CreateStore(Op):
+    app: Any
+    passphrase: str
+    label = "creating the encrypted store"
+
+    def work(self, ctx):
+        self.app.create_store(self.passphrase)
+        return True
+
+
+@dataclass
+class Unlock(Op):
+    app: Any
+    passphrase: str
+    label = "unlocking"
+
+    def work(self, ctx):
+        self.app.unlock(self.passphrase)   # the app audits a failed attempt before raising PassphraseError
+        return True
+
+
+@dataclass
+class Lock(Op):
+    app: Any
+    reason: str = "user"
+    label = "locking"
+
+    def work(self, ctx):
+        self.app.lock()
+        return self.reason
+
+
+@dataclass
+class ListEncounters(Op):
+    app: Any
+    label = "loading encounters"
+
+    def work(self, ctx):
+        return list(self.app.list_encounters())
+
+
+@dataclass
+class NewEncounter(Op):
+    app: Any
+    subject: str
+    template_id: str
+    domain: str
+    label = "creating the encounter"
+
+    def work(self, ctx):
+        if not self.subject.strip():
+            raise InputError("subject: enter a patient or client name or identifier")
+        return self.app.new_encounter(self.subject.strip(), self.template_id, self.domain)
+
+
+@dataclass
+class LoadEncounter(Op):
+    app: Any
+    encounter_id: Any
+    label = "opening the encounter"
+
+    def work(self, ctx):
+        return self.app.get_encounter(self.encounter_id)
+
+
+@dataclass
+class TranscribeFile(Op):
+    """Import an audio file: transcribe (segments stream back as progress) and attach to the encounter."""
+
+    app: Any
+    encounter_id: Any
+    path: Path
+    label = "transcribing"
+
+    def work(self, ctx):
+        ctx.progress(("stage", "loading the speech model"))
+        tr = self.app.transcribe(Path(self.path), on_segment=lambda s: ctx.progress(("segment", s)),
+                                 cancel=ctx.cancel_event)
+        ctx.check()
+        self.app.attach_transcript(self.encounter_id, tr, audio_path=Path(self.path))
+        return tr
+
+
+@dataclass
+class Record(Op):
+    """Live dictation: an audio source (microphone, or a WAV played at real time in tests) feeds the streaming
+    recogniser; the audio is journalled to disk as it arrives so a crash loses at most the last chunk.
+
+    Control from the GUI thread through the thread-safe events: `pause_event` (set = paused) and the task's
+    cancel event used as *stop* (a stop is not a cancellation: the transcript so far is kept).
+    """
+
+    app: Any
+    encounter_id: Any
+    source: Any                      # an iterable of float32 mono 16 kHz chunks with .close() (see app.open_source)
+    pause_event: Any = None
+    label = "recording"
+
+    def work(self, ctx):
+        rec = self.app.start_recording(self.encounter_id, self.source,
+                                       on_segment=lambda s: ctx.progress(("segment", s)),
+                                       on_level=lambda v: ctx.progress(("level", v)),
+                                       stop=ctx.cancel_event, pause=self.pause_event)
+        return rec
+
+
+@dataclass
+class Generate(Op):
+    app: Any
+    encounter_id: Any
+    template_id: str
+    max_new_tokens: int | None = None
+    label = "writing the note"
+
+    def work(self, ctx):
+        ctx.progress(("stage", "loading the note model"))
+        n = [0]
+
+        def on_token(t: str) -> None:
+            if n[0] == 0:
+                ctx.progress(("stage", "writing"))
+            n[0] += 1
+            ctx.progress(("token", t))
+
+        kw = {"max_new_tokens": self.max_new_tokens} if self.max_new_tokens else {}
+        return self.app.generate_note(self.encounter_id, self.template_id, on_token=on_token,
+                                      cancel=ctx.cancel_event, **kw)
+
+
+@dataclass
+class SaveEdit(Op):
+    app: Any
+    note_id: Any
+    sections: dict
+    label = "saving the edit"
+
+    def work(self, ctx):
+        return self.app.save_edit(self.note_id, self.sections)
+
+
+@dataclass
+class Approve(Op):
+    app: Any
+    note_id: Any
+    signer: str
+    label = "approving and signing"
+
+    def work(self, ctx):
+        if not self.signer.strip():
+            raise InputError("signer: enter the name of the person approving the note")
+        return self.app.approve(self.note_id, self.signer.strip())
+
+
+@dataclass
+class Addendum(Op):
+    app: Any
+    note_id: Any
+    text: str
+    label = "adding the addendum"
+
+    def work(self, ctx):
+        if not self.text.strip():
+            raise InputError("addendum: the text is empty")
+        return self.app.addendum(self.note_id, self.text.strip())
+
+
+@dataclass
+class Export(Op):
+    app: Any
+    note_id: Any
+    fmt: str            # "pdf" | "md" | "fhir"
+    path: Path | None   # None: return the text (clipboard)
+    label = "exporting"
+
+    def work(self, ctx):
+        return self.app.export(self.note_id, self.fmt, self.path)
+
+
+@dataclass
+class NoteHistory(Op):
+    app: Any
+    note_id: Any
+    label = "loading the history"
+
+    def work(self, ctx):
+        return list(self.app.note_versions(self.note_id))
+
+
+@dataclass
+class PlaySpan(Op):
+    app: Any
+    encounter_id: Any
+    start: float
+    end: float
+    label = "playing"
+
+    def work(self, ctx):
+        return self.app.play_audio(self.encounter_id, self.start, self.end, cancel=ctx.cancel_event)
+
+
+@dataclass
+class SaveSettings(Op):
+    app: Any
+    changes: dict = field(default_factory=dict)
+    label = "saving settings"
+
+    def work(self, ctx):
+        return self.app.update_settings(**self.changes)
+
+
+# ---- normalised views of what the app returns (the UI reads these, never store rows) -------------------------
+@dataclass
+class NoteView:
+    note_id: Any
+    encounter_id: Any
+    template_id: str
+    status: str                      # "draft" | "approved"
+    version: int
+    note: Note
+    transcript: Transcript | None = None
+    audio_kept: bool = False
+    section_titles: dict = field(default_factory=dict)   # key -> title, in template order
+    addenda: list = field(default_factory=list)
+
+
+def sections_from_text(note: Note, texts: dict[str, str]) -> dict:
+    """Editor text back to the note's section types: list sections are one item per line ("- " optional)."""
+    out: dict = {}
+    for k, old in note.sections.items():
+        t = texts.get(k, "")
+        if isinstance(old, list):
+            out[k] = [ln.strip().lstrip("-•* ").strip() for ln in t.splitlines() if ln.strip().lstrip("-•* ").strip()]
+        else:
+            out[k] = t.strip()
+    return out
+
+
+def section_text(value) -> str:
+    if isinstance(value, list):
+        return "\n".join(f"- {v}" for v in value)
+    return str(value or "")
+
+
+def unified_diff(old: str, new: str, old_name: str = "before", new_name: str = "after") -> list[str]:
+    import difflib
+    return list(difflib.unified_diff(old.splitlines(), new.splitlines(), old_name, new_name, lineterm=""))
