@@ -21,7 +21,7 @@ from typing import Callable
 from .errors import NetworkBlockedError
 
 __all__ = ["install_guard", "uninstall_guard", "guard_installed", "attempts", "add_listener", "Attempt",
-           "OFFLINE_ENV", "probe_network", "disable_telemetry"]
+           "OFFLINE_ENV", "probe_network", "disable_telemetry", "connect_audit", "offline_env_ok"]
 
 OFFLINE_ENV = {
     "HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1", "HF_DATASETS_OFFLINE": "1", "HF_HUB_DISABLE_TELEMETRY": "1",
@@ -43,6 +43,7 @@ _lock = threading.Lock()
 _attempts: list[Attempt] = []
 _listeners: list[Callable[[Attempt], None]] = []
 _orig: dict[str, object] = {}
+_audited = 0   # attempts[:_audited] have been handed to an audit sink
 
 
 def _is_loopback(host: object) -> bool:
@@ -154,6 +155,39 @@ def add_listener(cb: Callable[[Attempt], None]) -> Callable[[], None]:
             if cb in _listeners:
                 _listeners.remove(cb)
     return remove
+
+
+def connect_audit(record: Callable[[Attempt], None]) -> Callable[[], None]:
+    """Hand every refused attempt to `record` (the unlocked store's audit log) exactly once: the attempts made
+    while no store was open (start-up, locked screen) are replayed now, later ones as they happen.
+    Returns a function that disconnects the sink (on lock)."""
+    global _audited
+    delivering = threading.Lock()
+
+    def deliver(_a: Attempt | None = None) -> None:
+        global _audited
+        with delivering:
+            while True:
+                with _lock:
+                    if _audited >= len(_attempts):
+                        return
+                    a = _attempts[_audited]
+                    _audited += 1
+                try:
+                    record(a)
+                except Exception:
+                    with _lock:
+                        _audited -= 1  # not recorded: keep it for the next sink
+                    return
+
+    remove = add_listener(deliver)
+    deliver()
+    return remove
+
+
+def offline_env_ok() -> dict[str, bool]:
+    """Which offline/telemetry variables are set as the guard sets them (for selfcheck)."""
+    return {k: os.environ.get(k) == v for k, v in OFFLINE_ENV.items()}
 
 
 def disable_telemetry() -> None:

@@ -1,0 +1,21 @@
+"""The encrypted store: the only package that speaks SQL.
+
+    db.py        key, pragmas, integrity check on open, transactions
+    migrations/  versioned schema, file backup before each migration
+    records.py   subjects, encounters, recordings, transcripts, notes, append-only versions, settings
+    audit.py     hash-chained audit events and their verification
+    backup.py    rekey, encrypted backup and restore
+    autolock.py  idle timer that locks the store
+    store.py     `Store`: one unlocked file
+"""
+from __future__ import annotations
+
+from . import audit, records
+from .autolock import IdleLock
+from .backup import backup, rekey, restore
+from .db import DEFAULT_KDF_ITER, Database, StoreOptions, open_database
+from .records import EncounterSummary, NoteRecord, NoteVersion
+from .store import Store
+
+__all__ = ["Store", "StoreOptions", "Database", "open_database", "DEFAULT_KDF_ITER", "IdleLock", "audit",
+           "records", "backup", "rekey", "restore", "NoteRecord", "NoteVersion", "EncounterSummary"]
