@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from typing import Any, Iterable
 
 from .qt import (QCheckBox, QComboBox, QDateEdit, QHBoxLayout, QLineEdit, QListWidget, QListWidgetItem,
-                 QPushButton, QVBoxLayout, QWidget, Qt, Signal)
+                 QPushButton, QTimer, QVBoxLayout, QWidget, Qt, Signal)
 
 __all__ = ["EncounterRow", "as_row", "filter_rows", "EncounterList"]
 
@@ -70,10 +70,16 @@ def filter_rows(rows: Iterable[EncounterRow], query: str = "", status: str = "al
 class EncounterList(QWidget):
     selected = Signal(object)          # encounter id
     new_requested = Signal()
+    search_changed = Signal(str)       # debounced; the app searches note text too when server_search is on
 
     def __init__(self, parent=None):
         super().__init__(parent)
         self.rows: list[EncounterRow] = []
+        self.server_search = False
+        self._debounce = QTimer(self)
+        self._debounce.setSingleShot(True)
+        self._debounce.setInterval(300)
+        self._debounce.timeout.connect(lambda: self.search_changed.emit(self.search.text()))
         lay = QVBoxLayout(self)
         lay.setContentsMargins(0, 0, 0, 0)
         self.new_button = QPushButton("&New encounter")
@@ -88,8 +94,9 @@ class EncounterList(QWidget):
         f = QHBoxLayout()
         self.status = QComboBox()
         self.status.setAccessibleName("Filter by status")
-        for s in ("all", "draft", "approved"):
-            self.status.addItem(s.capitalize() if s != "all" else "Any status", s)
+        for s, label in (("all", "Any status"), ("draft", "Draft"), ("approved", "Approved"),
+                         ("transcribed", "Transcribed, no note"), ("new", "Not yet recorded")):
+            self.status.addItem(label, s)
         self.template = QComboBox()
         self.template.setAccessibleName("Filter by template")
         self.template.addItem("Any template", "all")
@@ -111,6 +118,7 @@ class EncounterList(QWidget):
         self.list = QListWidget()
         self.list.setAccessibleName("Encounters")
         lay.addWidget(self.list, 1)
+        self.search.textChanged.connect(lambda _t: self._debounce.start())
         for sig in (self.search.textChanged, self.status.currentIndexChanged, self.template.currentIndexChanged,
                     self.since_on.toggled, self.since.dateChanged):
             sig.connect(self.refilter)
@@ -133,7 +141,7 @@ class EncounterList(QWidget):
 
     def visible_rows(self) -> list[EncounterRow]:
         since = self.since.date().toPython() if self.since_on.isChecked() else None
-        return filter_rows(self.rows, self.search.text(), self.status.currentData() or "all",
+        return filter_rows(self.rows, "" if self.server_search else self.search.text(), self.status.currentData() or "all",
                            self.template.currentData() or "all", since)
 
     def refilter(self, *_, select: Any = None) -> None:

@@ -19,7 +19,8 @@ from ..types import Note, Transcript
 __all__ = ["Op", "CreateStore", "Unlock", "Lock", "ListEncounters", "NewEncounter", "LoadEncounter",
            "TranscribeFile", "Record", "Generate", "SaveEdit", "Approve", "Addendum", "Export", "NoteHistory",
            "PlaySpan", "SaveSettings", "passphrase_strength", "NoteView",
-           "sections_from_text", "section_text", "unified_diff"]
+           "sections_from_text", "section_text", "unified_diff", "EncounterView", "Templates",
+           "FindInterrupted", "Recover", "DiscardRecording", "SelfCheck"]
 
 log = logging.getLogger("scribe.ui.ops")
 
@@ -85,7 +86,7 @@ class Lock(Op):
     label = "locking"
 
     def work(self, ctx):
-        self.app.lock()
+        self.app.lock(self.reason)
         return self.reason
 
 
@@ -94,8 +95,16 @@ class ListEncounters(Op):
     app: Any
     label = "loading encounters"
 
+    search: str = ""
+
     def work(self, ctx):
-        return list(self.app.list_encounters())
+        rows = []
+        for r in self.app.list_encounters(search=self.search.strip() or None):
+            e = getattr(r, "encounter", r)
+            rows.append({"id": e.id, "subject": getattr(r, "subject_name", None) or e.title or f"Encounter {e.id}",
+                         "template_id": e.template_id or "", "created_at": e.created_at,
+                         "status": getattr(r, "note_status", None) or e.status})
+        return rows
 
 
 @dataclass
@@ -109,7 +118,8 @@ class NewEncounter(Op):
     def work(self, ctx):
         if not self.subject.strip():
             raise InputError("subject: enter a patient or client name or identifier")
-        return self.app.new_encounter(self.subject.strip(), self.template_id, self.domain)
+        enc = self.app.new_encounter(self.subject.strip(), self.template_id, self.domain)
+        return getattr(enc, "id", enc)
 
 
 @dataclass
@@ -119,7 +129,7 @@ class LoadEncounter(Op):
     label = "opening the encounter"
 
     def work(self, ctx):
-        return self.app.get_encounter(self.encounter_id)
+        return encounter_view(self.app, self.encounter_id)
 
 
 @dataclass
@@ -182,8 +192,9 @@ class Generate(Op):
             ctx.progress(("token", t))
 
         kw = {"max_new_tokens": self.max_new_tokens} if self.max_new_tokens else {}
-        return self.app.generate_note(self.encounter_id, self.template_id, on_token=on_token,
-                                      cancel=ctx.cancel_event, **kw)
+        rec = self.app.generate_note(self.encounter_id, self.template_id, on_token=on_token,
+                                     cancel=ctx.cancel_event, **kw)
+        return note_view_for(self.app, rec)
 
 
 @dataclass
@@ -191,10 +202,12 @@ class SaveEdit(Op):
     app: Any
     note_id: Any
     sections: dict
+    base_version: int | None = None
     label = "saving the edit"
 
     def work(self, ctx):
-        return self.app.save_edit(self.note_id, self.sections)
+        return note_view_for(self.app, self.app.save_edit(self.note_id, self.sections,
+                                                          base_version=self.base_version))
 
 
 @dataclass
@@ -207,7 +220,7 @@ class Approve(Op):
     def work(self, ctx):
         if not self.signer.strip():
             raise InputError("signer: enter the name of the person approving the note")
-        return self.app.approve(self.note_id, self.signer.strip())
+        return note_view_for(self.app, self.app.approve(self.note_id, self.signer.strip()))
 
 
 @dataclass
@@ -220,7 +233,7 @@ class Addendum(Op):
     def work(self, ctx):
         if not self.text.strip():
             raise InputError("addendum: the text is empty")
-        return self.app.addendum(self.note_id, self.text.strip())
+        return note_view_for(self.app, self.app.addendum(self.note_id, self.text.strip()))
 
 
 @dataclass
@@ -242,7 +255,8 @@ class NoteHistory(Op):
     label = "loading the history"
 
     def work(self, ctx):
-        return list(self.app.note_versions(self.note_id))
+        return [{"version": v.version, "kind": v.kind, "author": v.author, "created": v.created_at[:16].replace("T", " "),
+                 "markdown": v.markdown} for v in self.app.note_versions(self.note_id)]
 
 
 @dataclass
@@ -254,7 +268,10 @@ class PlaySpan(Op):
     label = "playing"
 
     def work(self, ctx):
-        return self.app.play_audio(self.encounter_id, self.start, self.end, cancel=ctx.cancel_event)
+        fn = getattr(self.app, "play_audio", None)
+        if fn is not None:
+            return fn(self.encounter_id, self.start, self.end, cancel=ctx.cancel_event)
+        return play_span(self.app.recording_audio(self.encounter_id), self.start, self.end, ctx.cancel_event)
 
 
 @dataclass
@@ -303,3 +320,167 @@ def section_text(value) -> str:
 def unified_diff(old: str, new: str, old_name: str = "before", new_name: str = "after") -> list[str]:
     import difflib
     return list(difflib.unified_diff(old.splitlines(), new.splitlines(), old_name, new_name, lineterm=""))
+
+
+@dataclass
+class EncounterView:
+    id: Any
+    subject: str
+    template_id: str
+    domain: str
+    status: str
+    transcript: Transcript | None = None
+    notes: list = field(default_factory=list)        # NoteView, newest last
+    audio_kept: bool = False
+
+    @property
+    def latest(self):
+        return self.notes[-1] if self.notes else None
+
+
+@dataclass
+class Templates(Op):
+    app: Any
+    label = "loading templates"
+
+    def work(self, ctx):
+        return list_templates(self.app)
+
+
+@dataclass
+class FindInterrupted(Op):
+    app: Any
+    label = "checking for interrupted recordings"
+
+    def work(self, ctx):
+        return list(self.app.interrupted_recordings())
+
+
+@dataclass
+class Recover(Op):
+    app: Any
+    recording: Any
+    label = "recovering the interrupted recording"
+
+    def work(self, ctx):
+        return self.app.recover_recording(self.recording, on_segment=lambda s: ctx.progress(("segment", s)),
+                                          cancel=ctx.cancel_event)
+
+
+@dataclass
+class DiscardRecording(Op):
+    app: Any
+    recording: Any
+    label = "discarding the interrupted recording"
+
+    def work(self, ctx):
+        return self.app.discard_recording(self.recording)
+
+
+@dataclass
+class SelfCheck(Op):
+    """The lockdown self-check behind the status bar's "Offline" (really tries a connect and a DNS lookup)."""
+
+    app: Any
+    label = "checking the network lockdown"
+
+    def work(self, ctx):
+        return status_info(self.app)
+
+
+# ---- adapters over app.py's return types (and stand-ins for what app.py does not offer yet) -----------------
+def list_templates(app) -> list[tuple[str, str, str]]:
+    fn = getattr(app, "templates", None)
+    if fn is not None:
+        ts = fn()
+    else:  # stand-in until app.py lists templates (requested): the notes package is Qt-free and store-free
+        from ..notes.templates import load_templates
+        ts = load_templates(app.settings).values()
+    out = []
+    for t in ts:
+        out.append((t.id, t.title, t.domain) if hasattr(t, "id") else tuple(t))
+    return sorted(out, key=lambda t: (t[2], t[0] != "soap", t[1]))
+
+
+def _template_titles(app, template_id: str) -> dict:
+    try:
+        fn = getattr(app, "template", None)
+        if fn is not None:
+            t = fn(template_id)
+        else:
+            from ..notes.templates import get_template
+            t = get_template(template_id, app.settings)
+        return {s.key: s.title for s in t.sections if s.fixed_text is None}
+    except Exception:
+        return {}
+
+
+def note_view_for(app, rec, detail=None) -> NoteView:
+    """NoteRecord (+ its encounter detail for the transcript) → NoteView."""
+    if detail is None:
+        detail = app.get_encounter(rec.encounter_id)
+    body = rec.current.body if getattr(rec, "current", None) else {}
+    note = rec.note
+    return NoteView(rec.id, rec.encounter_id, rec.template_id, rec.status, rec.current_version, note,
+                    detail.transcript, bool(detail.audio_kept), _template_titles(app, rec.template_id),
+                    [{"created": str(a.get("at", ""))[:16].replace("T", " "), "by": a.get("by", ""),
+                      "text": a.get("text", "")} for a in (body.get("addenda") or [])])
+
+
+def encounter_view(app, encounter_id) -> EncounterView:
+    d = app.get_encounter(encounter_id)
+    e = d.encounter
+    subject = d.subject.display_name if d.subject else (e.title or f"Encounter {e.id}")
+    notes = [note_view_for(app, n, d) for n in d.notes]
+    domain = "clinical"
+    status = notes[-1].status if notes else e.status
+    return EncounterView(e.id, subject, e.template_id or "", domain, status, d.transcript, notes, bool(d.audio_kept))
+
+
+def status_info(app) -> dict:
+    """Status-bar facts: the lockdown self-check (a real connect and DNS attempt, refused in-process), the
+    provider the note model runs on and the model name."""
+    fn = getattr(app, "status_info", None) or getattr(app, "selfcheck", None)
+    if fn is not None:
+        info = dict(fn())
+    else:
+        from ..privacy import probe_network
+        info = probe_network(timeout=1.0)
+    info.setdefault("note_model", app.settings.note_model)
+    if "provider_in_use" not in info:
+        try:
+            from ..providers import preferred_providers
+            choice = preferred_providers(app.settings.provider)
+            info["provider_in_use"] = choice.providers[0].replace("ExecutionProvider", "")
+            from ..providers import available_providers
+            info["available_providers"] = available_providers()
+        except Exception:
+            info["provider_in_use"] = app.settings.provider
+    return info
+
+
+def play_span(audio: bytes | None, start: float, end: float, cancel) -> float:
+    """Play [start, end] of the stored recording on the default output device; returns seconds played."""
+    from ..errors import AudioError
+    if not audio:
+        raise AudioError("no audio kept for this encounter (deleted by the retention setting)")
+    import io
+    import soundfile as sf
+    try:
+        data, sr = sf.read(io.BytesIO(audio), dtype="float32", always_2d=False)
+    except Exception as e:
+        raise AudioError(f"stored audio cannot be decoded ({type(e).__name__})") from None
+    a, b = max(0, int((start - 0.2) * sr)), min(len(data), int((end + 0.2) * sr))
+    clip = data[a:b]
+    try:
+        import sounddevice as sd
+        sd.play(clip, sr)
+        t0 = time.monotonic()
+        while time.monotonic() - t0 < len(clip) / sr + 0.2:
+            if cancel.is_set():
+                sd.stop()
+                break
+            time.sleep(0.05)
+    except Exception as e:
+        raise AudioError(f"no audio output device ({type(e).__name__})") from None
+    return len(clip) / sr

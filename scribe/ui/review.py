@@ -401,7 +401,7 @@ class ReviewPanel(QWidget):
             if then:
                 then(self.view)
             return
-        self._run(ops.SaveEdit(self.app, self.view.note_id, self.edited_sections()),
+        self._run(ops.SaveEdit(self.app, self.view.note_id, self.edited_sections(), self.view.version),
                   lambda v: (self._reloaded(v), then and then(v)))
 
     def approve(self, signer: str | None = None) -> None:
