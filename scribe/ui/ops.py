@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ..errors import CancelledError, InputError
+from ..errors import AudioError, CancelledError, InputError
 from ..types import Note, Transcript
 
 __all__ = ["Op", "CreateStore", "Unlock", "Lock", "ListEncounters", "NewEncounter", "LoadEncounter",
@@ -166,11 +166,71 @@ class Record(Op):
     label = "recording"
 
     def work(self, ctx):
-        rec = self.app.start_recording(self.encounter_id, self.source,
-                                       on_segment=lambda s: ctx.progress(("segment", s)),
-                                       on_level=lambda v: ctx.progress(("level", v)),
-                                       stop=ctx.cancel_event, pause=self.pause_event)
-        return rec
+        import tempfile
+
+        import numpy as np
+
+        from .recording import Journal
+        stop, pause = ctx.cancel_event, self.pause_event
+        journal = Journal(self.app.settings.recordings_dir, int(self.encounter_id))
+        with tempfile.TemporaryDirectory(prefix="scribe-rec-") as tmp:
+            stream = make_streamer(self.app, Path(tmp), lambda s: ctx.progress(("segment", s)))
+            last_level = 0.0
+            try:
+                for chunk in self.source:
+                    if stop.is_set():
+                        break
+                    if pause is not None and pause.is_set():
+                        continue          # paused: audio is neither kept nor transcribed
+                    journal.write(chunk)
+                    stream.feed(chunk)
+                    now = time.monotonic()
+                    if now - last_level >= 0.05:   # ~20 Hz is plenty for a meter
+                        last_level = now
+                        ctx.progress(("level", float(np.sqrt(np.mean(np.square(chunk)))) if len(chunk) else 0.0))
+            finally:
+                close = getattr(self.source, "close", None)
+                if close:
+                    close()
+            tr = stream.finish()
+            wav = journal.to_wav(Path(tmp) / "recording.wav")
+            self.app.attach_transcript(self.encounter_id, tr, audio_path=wav)
+        journal.remove()   # the audio now lives in the encrypted store
+        log.info("recording done encounter=%s seconds=%.1f segments=%d", self.encounter_id,
+                 journal.samples / 16000, len(tr.segments))
+        return tr
+
+
+def make_streamer(app, tmpdir: Path, on_segment):
+    """The streaming recogniser: app.py's when it offers one, else a pause-cutting stand-in (see recording.py)."""
+    fn = getattr(app, "stream_transcriber", None)
+    if fn is not None:
+        return fn(on_segment=on_segment)
+    from .recording import UtteranceStreamer
+    return UtteranceStreamer(app, tmpdir, on_segment, None)
+
+
+def open_source(app, device):
+    """The microphone (app.py or scribe.audio.capture); AudioError when there is none."""
+    fn = getattr(app, "open_source", None)
+    if fn is not None:
+        return fn(device)
+    try:
+        from ..audio import capture
+    except ImportError:
+        raise AudioError("microphone capture is not available in this build; import an audio file instead") from None
+    return capture.open_source(device, app.settings) if hasattr(capture, "open_source") else capture.MicSource(device)
+
+
+def input_devices(app) -> list:
+    fn = getattr(app, "input_devices", None)
+    if fn is not None:
+        return list(fn())
+    try:
+        from ..audio import capture
+    except ImportError:
+        raise AudioError("microphone capture is not available in this build") from None
+    return list(capture.list_input_devices())
 
 
 @dataclass
@@ -353,7 +413,17 @@ class FindInterrupted(Op):
     label = "checking for interrupted recordings"
 
     def work(self, ctx):
-        return list(self.app.interrupted_recordings())
+        fn = getattr(self.app, "interrupted_recordings", None)
+        if fn is not None:
+            return list(fn())
+        from .recording import find_interrupted
+        found = find_interrupted(self.app.settings.recordings_dir)
+        for r in found:   # name the subject so the user knows which dictation it was
+            try:
+                r.subject = encounter_view(self.app, r.encounter_id).subject
+            except Exception:
+                r.subject = f"Encounter {r.encounter_id}"
+        return found
 
 
 @dataclass
@@ -363,8 +433,23 @@ class Recover(Op):
     label = "recovering the interrupted recording"
 
     def work(self, ctx):
-        return self.app.recover_recording(self.recording, on_segment=lambda s: ctx.progress(("segment", s)),
-                                          cancel=ctx.cancel_event)
+        fn = getattr(self.app, "recover_recording", None)
+        if fn is not None:
+            return fn(self.recording, on_segment=lambda s: ctx.progress(("segment", s)), cancel=ctx.cancel_event)
+        import tempfile
+
+        from .recording import pcm_to_wav
+        r = self.recording
+        with tempfile.TemporaryDirectory(prefix="scribe-recover-") as tmp:
+            wav = pcm_to_wav(r.pcm, Path(tmp) / "recovered.wav")
+            tr = self.app.transcribe(wav, on_segment=lambda s: ctx.progress(("segment", s)), cancel=ctx.cancel_event)
+            ctx.check()
+            self.app.attach_transcript(r.encounter_id, tr, audio_path=wav)
+        for p in (r.pcm, r.meta):
+            p.unlink(missing_ok=True)
+        log.info("recovered recording encounter=%s seconds=%.1f segments=%d", r.encounter_id, r.seconds,
+                 len(tr.segments))
+        return r.encounter_id
 
 
 @dataclass
@@ -374,7 +459,12 @@ class DiscardRecording(Op):
     label = "discarding the interrupted recording"
 
     def work(self, ctx):
-        return self.app.discard_recording(self.recording)
+        fn = getattr(self.app, "discard_recording", None)
+        if fn is not None:
+            return fn(self.recording)
+        for p in (self.recording.pcm, self.recording.meta):
+            p.unlink(missing_ok=True)
+        return None
 
 
 @dataclass

@@ -78,7 +78,7 @@ class RecordPanel(QWidget):
         self.encounter_id = None
         self.task = None
         self.pause_event = threading.Event()
-        self.source_factory = lambda device: self.app.open_source(device)
+        self.source_factory = lambda device: ops.open_source(self.app, device)
         self.clock = QElapsedTimer()
         self.paused_ms = 0
         self._pause_started = None
@@ -132,7 +132,7 @@ class RecordPanel(QWidget):
     def refresh_devices(self) -> None:
         self.device.clear()
         try:
-            devices = list(self.app.input_devices())
+            devices = ops.input_devices(self.app)
         except ScribeError as e:
             devices, why = [], e.one_line()
         else:

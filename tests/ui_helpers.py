@@ -1,0 +1,59 @@
+"""Shared helpers for the desktop UI tests (pytest-qt, offscreen): a real ScribeApp on a real SQLCipher file in a
+private SCRIBE_HOME, a real MainWindow, and an error presenter that records instead of blocking on a dialog."""
+from __future__ import annotations
+
+from scribe.types import Evidence, Flag, Note, Segment, Transcript
+
+PASS = "correct horse battery staple"
+
+
+def make_window(qtbot, settings, autolock_minutes: float = 10.0):
+    from scribe.app import ScribeApp
+    from scribe.ui import errors as ui_errors
+    from scribe.ui.main_window import MainWindow
+    shown: list[str] = []
+    ui_errors.set_presenter(lambda parent, title, text: shown.append(text))
+    settings.autolock_minutes = autolock_minutes
+    app = ScribeApp(settings)
+    win = MainWindow(app)
+    qtbot.addWidget(win)
+    win.errors_shown = shown
+    return win
+
+
+def unlock_via_dialog(qtbot, win, passphrase: str = PASS) -> None:
+    """Type the passphrase into the unlock (or create) dialog and wait for the window to open."""
+    qtbot.waitUntil(lambda: win.unlock_dialog is not None and win.unlock_dialog.isVisible(), timeout=5000)
+    dlg = win.unlock_dialog
+    dlg.pass_edit.setText(passphrase)
+    if dlg.create:
+        dlg.confirm_edit.setText(passphrase)
+    dlg.submit()
+    qtbot.waitUntil(lambda: not win._ui_locked and win.body.isVisible(), timeout=20000)
+    qtbot.waitUntil(lambda: win.runner.active == 0, timeout=20000)
+
+
+def sample_transcript() -> Transcript:
+    return Transcript([
+        Segment(0.0, 3.0, "I have had a sore throat and a fever for three days.", "patient"),
+        Segment(3.0, 7.5, "Your temperature is thirty eight point four and the tonsils are swollen.", "clinician"),
+        Segment(7.5, 12.0, "I will start amoxicillin five hundred milligrams twice a day.", "clinician"),
+    ], 12.0, "moonshine-base-en")
+
+
+def sample_note() -> Note:
+    """A hand-written note with evidence and flags, standing in for a generated one so the review widget is tested
+    apart from the model (the end-to-end test uses the real model)."""
+    tr = sample_transcript()
+    sections = {"subjective": "Sore throat and fever for three days.",
+                "objective": "Temperature 38.4. Tonsils swollen.",
+                "assessment": "Likely strep throat.",
+                "plan": "Amoxicillin 500 mg twice a day for 14 days."}
+    ev = [Evidence("subjective", "Sore throat and fever for three days.", [tr.segments[0]], True),
+          Evidence("objective", "Temperature 38.4.", [tr.segments[1]], True),
+          Evidence("objective", "Tonsils swollen.", [tr.segments[1]], True),
+          Evidence("assessment", "Likely strep throat.", [], False),
+          Evidence("plan", "Amoxicillin 500 mg twice a day for 14 days.", [tr.segments[2]], True)]
+    flags = [Flag("number", "14 days", "plan", "'14' does not appear in the transcript")]
+    md = "# SOAP note\n\n" + "\n\n".join(f"## {k.title()}\n\n{v}" for k, v in sections.items()) + "\n"
+    return Note("soap", sections, md, ev, flags, "hand-written", {})
