@@ -1,0 +1,122 @@
+"""Build app models from a base + (optional) committed adapter: GGUF → HF fp32 → merge LoRA → byte-level tokenizer →
+onnxruntime-genai builder → manifest. `build-default` is what ./setup.sh calls on every set-up: it skips models that
+already verify, so a second run costs only the hash checks.
+"""
+from __future__ import annotations
+
+import gc
+import json
+import shutil
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from scribe.errors import ModelError
+
+from .base import DEFAULT_BASE, load_model, load_tokenizer, resolve_base, save_hf
+from .export import QUANTS, QuantSpec, build_onnx, merge_adapter_to_hf, write_model_manifest
+
+__all__ = ["ModelRecipe", "DEFAULT_RECIPES", "build_model", "build_default", "ADAPTERS_DIR"]
+
+ROOT = Path(__file__).resolve().parent.parent
+ADAPTERS_DIR = Path(__file__).resolve().parent / "adapters"
+SHIPPED_QUANT = "int4-b32"   # chosen by the number-fidelity measurement in docs/decisions.md (Fine-tuning)
+
+
+@dataclass
+class ModelRecipe:
+    name: str
+    domain: str
+    adapter: str | None          # folder name under finetune/adapters/, None = un-tuned base
+    description: str
+    quant: str = SHIPPED_QUANT
+
+
+DEFAULT_RECIPES = [
+    ModelRecipe("scribe-note-smollm2", "clinical", "clinical",
+                "SmolLM2-135M-Instruct + clinical note LoRA (merged), int4 onnxruntime-genai; default clinical note model"),
+    ModelRecipe("scribe-note-smollm2-legal", "legal", "legal",
+                "SmolLM2-135M-Instruct + legal note LoRA (merged), int4 onnxruntime-genai; default legal note model"),
+    ModelRecipe("scribe-note-smollm2-base", "any", None,
+                "SmolLM2-135M-Instruct un-tuned, int4 onnxruntime-genai (baseline for evals)"),
+]
+
+
+def _adapter_digest(adir: Path) -> dict:
+    from scribe.modelstore import sha256_file
+    return {p.name: sha256_file(p) for p in sorted(adir.iterdir()) if p.is_file()}
+
+
+def build_model(models_dir: Path, name: str, domain: str, adapter_dir: Path | None, description: str,
+                quant: QuantSpec, base: str | Path | None = None, log=print, extra: dict | None = None) -> Path:
+    """Build models/<name>/ from base (+ adapter merged in fp32) and write its manifest. Returns the model dir."""
+    t0 = time.time()
+    spec = resolve_base(base)
+    work = Path(models_dir) / ".build" / f"{name}-hf"
+    log(f"[build] {name}: loading base {spec.label} (GGUF → fp32)")
+    tok = load_tokenizer(spec)
+    model = load_model(spec, tok)
+    if adapter_dir is not None:
+        if not (Path(adapter_dir) / "adapter_config.json").exists():
+            raise ModelError(f"adapter {adapter_dir}: adapter_config.json missing")
+        log(f"[build] {name}: merging adapter {Path(adapter_dir).name}")
+        model = merge_adapter_to_hf(model, Path(adapter_dir))
+    log(f"[build] {name}: saving HF folder with byte-level tokenizer")
+    save_hf(model, tok, work)
+    del model
+    gc.collect()
+    out = Path(models_dir) / name
+    secs = build_onnx(work, out, quant, Path(models_dir) / ".build" / "cache", log_fn=log)
+    from scribe.modelstore import sha256_file
+    prov = {"base_file": spec.gguf or str(spec.folder.name),
+            "base_sha256": sha256_file(spec.folder / spec.gguf) if spec.gguf else None,
+            "adapter": Path(adapter_dir).name if adapter_dir else None,
+            "adapter_sha256": _adapter_digest(Path(adapter_dir)) if adapter_dir else None}
+    write_model_manifest(out, name, description, spec.label, quant, domain,
+                         {"built_from": prov, **(extra or {})})
+    shutil.rmtree(work, ignore_errors=True)
+    log(f"[build] {name}: done in {time.time() - t0:.0f} s (builder {secs:.0f} s) → {out}")
+    return out
+
+
+def _committed_manifest(out: Path) -> dict | None:
+    p = out / "manifest.json"
+    try:
+        return json.loads(p.read_text())
+    except (OSError, ValueError):
+        return None
+
+
+def build_default(models_dir: Path, force: bool = False, log=print, names: list[str] | None = None) -> int:
+    """Build each default model unless it already verifies. Returns the number built."""
+    from scribe.modelstore import verify_model
+    built = 0
+    for r in DEFAULT_RECIPES:
+        if names and r.name not in names:
+            continue
+        out = Path(models_dir) / r.name
+        if not force:
+            try:
+                verify_model(models_dir, r.name)
+                log(f"[build-default] {r.name}: verified, skipping")
+                continue
+            except ModelError:
+                pass
+        adir = ADAPTERS_DIR / r.adapter if r.adapter else None
+        if adir is not None and not (adir / "adapter_config.json").exists():
+            raise ModelError(f"committed adapter {adir} is missing; cannot build {r.name}")
+        committed = _committed_manifest(out)
+        if committed and adir is not None:
+            want = (committed.get("built_from") or {}).get("adapter_sha256")
+            if want and want != _adapter_digest(adir):
+                log(f"[build-default] {r.name}: adapter differs from the one the manifest was built from; rebuilding")
+        keep = {k: committed[k] for k in ("eval",) if committed and k in committed}
+        build_model(models_dir, r.name, r.domain, adir, r.description, QUANTS[r.quant], DEFAULT_BASE, log, keep)
+        new = _committed_manifest(out)
+        if committed and new and committed.get("files") != new.get("files"):
+            # Different CPUs can round the fp32 merge differently; provenance (base + adapter sha256) is what is pinned.
+            log(f"[build-default] {r.name}: rebuilt bytes differ from the committed manifest; manifest rewritten "
+                f"from this build (base and adapter sha256 match)")
+        verify_model(models_dir, r.name)
+        built += 1
+    return built
