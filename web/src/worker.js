@@ -1,0 +1,122 @@
+// All heavy work happens here, never on the page's thread: model download + sha256, onnxruntime sessions,
+// Moonshine decoding, note generation. The page talks to it through src/client.js (request id → reply).
+import * as ort from '../vendor/ort/ort.webgpu.min.mjs';
+import { MoonshineASR } from './asr.js';
+import { loadManifest, fetchModelFiles, firstAvailable } from './models.js';
+import { NoteModel } from './notes.js';
+
+// Defence in depth under the CSP header: this worker only ever fetches from its own origin.
+const nativeFetch = self.fetch.bind(self);
+self.fetch = (input, init) => {
+  const url = new URL(typeof input === 'string' ? input : input.url, self.location.href);
+  if (url.origin !== self.location.origin) return Promise.reject(new TypeError(`blocked: ${url.origin} is not this origin`));
+  return nativeFetch(input, init);
+};
+
+ort.env.wasm.wasmPaths = new URL('../vendor/ort/', import.meta.url).href;
+ort.env.wasm.numThreads = self.crossOriginIsolated ? Math.min(4, navigator.hardwareConcurrency || 1) : 1;
+ort.env.logLevel = 'error';
+
+const state = { ep: null, asr: null, note: null, config: null, cancel: new Set() };
+
+async function pickEp(requested) {
+  if (requested === 'wasm') return { ep: 'wasm', reason: 'WASM requested' };
+  const adapter = self.navigator.gpu ? await self.navigator.gpu.requestAdapter().catch(() => null) : null;
+  if (adapter) {
+    const info = adapter.info || {};
+    return {
+      ep: 'webgpu',
+      reason: `WebGPU adapter ${[info.vendor, info.architecture, info.description].filter(Boolean).join(' ') || 'available'}` +
+        (adapter.isFallbackAdapter || info.isFallbackAdapter ? ' (software fallback adapter)' : ''),
+    };
+  }
+  if (requested === 'webgpu') throw new Error('WebGPU was requested but this browser offers no WebGPU adapter');
+  return { ep: 'wasm', reason: 'no WebGPU adapter in this browser: running on WASM (CPU), slower' };
+}
+
+const handlers = {
+  async init({ config, ep }) {
+    state.config = config;
+    const choice = await pickEp(ep || config.ep || 'auto');
+    state.ep = choice.ep;
+    return { ...choice, threads: ort.env.wasm.numThreads, isolated: self.crossOriginIsolated };
+  },
+
+  async loadAsr({ name }, progress) {
+    if (state.asr && state.asr.name === name && state.asr.ep === state.ep) return { name, ep: state.ep, cached: true };
+    const m = await loadManifest(modelsBase(), name);
+    const files = await fetchModelFiles(m, [m.encoder, m.decoder, m.tokenizer], (d, t, f, phase) =>
+      progress({ kind: 'download', model: name, done: d, total: t, file: f, phase }));
+    progress({ kind: 'status', text: `starting ${name} on ${state.ep}` });
+    const asr = await MoonshineASR.create(ort, {
+      encoder: files[m.encoder], decoder: files[m.decoder], tokenizer: files[m.tokenizer], ep: state.ep,
+    });
+    asr.name = name;
+    if (state.asr) await state.asr.release();
+    state.asr = asr;
+    return { name, ep: state.ep, vocab: asr.tokenizer.size };
+  },
+
+  async transcribe({ samples, maxTokens, jobId }, progress) {
+    if (!state.asr) throw new Error('speech model is not loaded');
+    const r = await state.asr.transcribe(samples, {
+      maxTokens,
+      onToken: (text) => progress({ kind: 'partial', text }),
+      shouldStop: () => state.cancel.has(jobId),
+    });
+    state.cancel.delete(jobId);
+    return { ...r, ep: state.ep, model: state.asr.name };
+  },
+
+  async loadNote({ names }, progress) {
+    const m = await firstAvailable(modelsBase(), names);
+    if (!m) throw new Error(`no note model found (looked for ${names.join(', ')} under ${modelsBase()})`);
+    if (state.note && state.note.name === m.name && state.note.ep === state.ep) return state.note.describe();
+    const files = await fetchModelFiles(m, null, (d, t, f, phase) =>
+      progress({ kind: 'download', model: m.name, done: d, total: t, file: f, phase }));
+    progress({ kind: 'status', text: `starting ${m.name} on ${state.ep}` });
+    const note = await NoteModel.create(ort, m, files, state.ep);
+    if (state.note) await state.note.release();
+    state.note = note;
+    return note.describe();
+  },
+
+  async generate({ transcript, template, maxNewTokens, jobId }, progress) {
+    if (!state.note) throw new Error('note model is not loaded');
+    const r = await state.note.generateNote(transcript, template, {
+      maxNewTokens,
+      onProgress: (p) => progress({ kind: 'note-progress', ...p }),
+      shouldStop: () => state.cancel.has(jobId),
+    });
+    state.cancel.delete(jobId);
+    return r;
+  },
+
+  async tokenize({ text }) {
+    if (!state.note) throw new Error('note model is not loaded');
+    return { ids: state.note.tokenizer.encode(text) };
+  },
+
+  async cancel({ jobId }) {
+    state.cancel.add(jobId);
+    return { ok: true };
+  },
+};
+
+function modelsBase() {
+  return new URL(state.config?.modelBase || '../models/', new URL('..', import.meta.url)).href;
+}
+
+self.onmessage = async (ev) => {
+  const { id, type, payload } = ev.data;
+  const progress = (p) => self.postMessage({ id, progress: p });
+  try {
+    const h = handlers[type];
+    if (!h) throw new Error(`unknown request ${type}`);
+    const result = await h(payload || {}, progress);
+    self.postMessage({ id, result });
+  } catch (e) {
+    self.postMessage({ id, error: String(e && e.message ? e.message : e) });
+  }
+};
+self.postMessage({ ready: true });
