@@ -55,10 +55,11 @@ class Settings:
     domain: str = "clinical"
     autolock_minutes: float = 10.0
     keep_audio_after_approval: bool = False
+    user_templates: str = ""      # user template folder chosen in settings; empty = <home>/templates
 
     @property
     def user_templates_dir(self) -> Path:
-        return self.home / "templates"
+        return Path(self.user_templates).expanduser() if self.user_templates else self.home / "templates"
 
     @property
     def db_path(self) -> Path:
@@ -77,7 +78,8 @@ class Settings:
         return {k: str(v) if isinstance(v, Path) else v for k, v in d.items()}
 
 
-_SAVED = ("provider", "threads", "note_model", "domain", "autolock_minutes", "keep_audio_after_approval")
+_SAVED = ("provider", "threads", "note_model", "domain", "autolock_minutes", "keep_audio_after_approval",
+          "user_templates")
 
 
 def load_settings() -> Settings:

@@ -101,7 +101,8 @@ class SettingsDialog(QDialog):
                 "provider": self.provider.currentData(), "threads": self.threads.value(),
                 "autolock_minutes": self.autolock.value(),
                 "keep_audio_after_approval": self.keep_audio.isChecked(),
-                "user_templates_dir": self.templates_dir.text()}
+                "user_templates": "" if self.templates_dir.text() == str(self.app.settings.home / "templates")
+                else self.templates_dir.text()}
 
     def save(self) -> None:
         op = ops.SaveSettings(self.app, self.changes())

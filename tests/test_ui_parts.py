@@ -1,0 +1,135 @@
+"""Parts of the desktop UI that need no model: worker pool delivery and errors, ops, settings, launch decision."""
+from __future__ import annotations
+
+import json
+import threading
+
+import pytest
+
+pytest.importorskip("PySide6")
+pytest.importorskip("pytestqt")
+
+from scribe.config import load_settings  # noqa: E402
+from scribe.errors import InputError  # noqa: E402
+
+from ui_helpers import make_window, unlock_via_dialog  # noqa: E402
+
+
+def test_tasks_deliver_results_progress_and_errors_on_the_gui_thread(qtbot):
+    from scribe.ui.qt import QThread
+    from scribe.ui.tasks import TaskRunner
+    runner = TaskRunner(2)
+    gui = QThread.currentThread()
+    seen = {}
+
+    def work(ctx):
+        seen["worker"] = threading.current_thread() is not threading.main_thread()
+        for i in range(3):
+            ctx.progress(i)
+        return 42
+
+    got = []
+    runner.submit("t", work, on_progress=lambda p: got.append((p, QThread.currentThread() == gui)),
+                  on_done=lambda r: got.append(("done", r, QThread.currentThread() == gui)))
+    qtbot.waitUntil(lambda: len(got) == 4, timeout=5000)
+    assert seen["worker"] and got == [(0, True), (1, True), (2, True), ("done", 42, True)]
+
+    errs = []
+
+    def bad(ctx):
+        raise InputError("subject: empty")
+
+    runner.submit("bad", bad, on_error=errs.append)
+    qtbot.waitUntil(lambda: len(errs) == 1, timeout=5000)
+    assert isinstance(errs[0], InputError)
+
+    def crash(ctx):
+        raise RuntimeError("patient Jane has ...")       # a message that must never reach the user or the log
+
+    runner.submit("crash", crash, on_error=errs.append)
+    qtbot.waitUntil(lambda: len(errs) == 2, timeout=5000)
+    assert errs[1].one_line() == "unexpected error: crash failed (RuntimeError); see the log"
+
+    cancelled = []
+
+    def slow(ctx):
+        while True:
+            ctx.check()
+
+    t = runner.submit("slow", slow, on_cancel=lambda: cancelled.append(True))
+    t.cancel()
+    qtbot.waitUntil(lambda: cancelled == [True], timeout=5000)
+    assert cancelled == [True] and runner.wait(2000)
+
+
+def test_passphrase_strength_and_section_round_trip():
+    from scribe.types import Note
+    from scribe.ui import ops
+    assert ops.passphrase_strength("")[0] == 0
+    assert ops.passphrase_strength("aaaaaaaaaaaaaaaa")[0] == 0          # one repeated character is not strong
+    assert ops.passphrase_strength("Tr0ub4dor&3")[0] < ops.passphrase_strength("correct horse battery staple")[0]
+    note = Note("soap", {"plan": ["Amoxicillin 500 mg", "Fluids"], "subjective": "Sore throat."})
+    texts = {"plan": ops.section_text(note.sections["plan"]) + "\n- Return in 3 days", "subjective": " Fever. "}
+    assert ops.sections_from_text(note, texts) == {"plan": ["Amoxicillin 500 mg", "Fluids", "Return in 3 days"],
+                                                   "subjective": "Fever."}
+
+
+def test_error_surface_is_one_dialog_and_ignores_cancel(qtbot):
+    from scribe.errors import CancelledError, ModelError
+    from scribe.ui import errors as ui_errors
+    shown = []
+    ui_errors.set_presenter(lambda parent, title, text: shown.append((title, text)))
+    try:
+        ui_errors.show_error(None, CancelledError("x"))
+        ui_errors.show_error(None, ModelError("models/x/model.onnx: sha256 mismatch"), "generation")
+        ui_errors.show_error(None, KeyError("Jane Roe"))
+    finally:
+        ui_errors.reset_presenter()
+    assert shown == [("Scribe — generation", "Model error: models/x/model.onnx: sha256 mismatch"),
+                     ("Scribe", "Unexpected error: KeyError")]
+
+
+def test_settings_dialog_saves_and_shows_provider_in_use(qtbot, scribe_home):
+    win = make_window(qtbot, load_settings())
+    win.start()
+    unlock_via_dialog(qtbot, win)
+    qtbot.waitUntil(lambda: "Provider:" in win.provider_label.text() and "–" not in win.provider_label.text(),
+                    timeout=10000)
+    assert win.offline_label.text()      # the lockdown self-check result is always on show
+    win.open_settings()
+    dlg = win.settings_dialog
+    assert dlg.in_use.text().startswith("In use: ") and "not loaded" not in dlg.in_use.text()
+    dlg.autolock.setValue(3.5)
+    dlg.keep_audio.setChecked(True)
+    dlg.threads.setValue(1)
+    with qtbot.waitSignal(dlg.saved, timeout=10000):
+        dlg.save()
+    saved = json.loads((scribe_home / "settings.json").read_text())
+    assert saved["autolock_minutes"] == 3.5 and saved["keep_audio_after_approval"] is True and saved["threads"] == 1
+    assert win.idle.minutes == 3.5
+    assert any(e.action == "settings" for e in win.app.audit_events())
+    win.close()
+
+
+def test_status_bar_says_offline_under_the_guard(qtbot, scribe_home):
+    from scribe import privacy
+    privacy.install_guard()
+    try:
+        win = make_window(qtbot, load_settings())
+        win.start()
+        unlock_via_dialog(qtbot, win)
+        qtbot.waitUntil(lambda: "Offline" in win.offline_label.text(), timeout=10000)
+        assert "NOT" not in win.offline_label.text()
+        win.close()
+    finally:
+        privacy.uninstall_guard()
+
+
+def test_launch_decides_window_or_headless():
+    from scribe.cli.launch import no_display_reason, sample_path
+    assert no_display_reason({}, "linux").startswith("no display")
+    assert no_display_reason({"DISPLAY": ":0"}, "linux") is None
+    assert no_display_reason({"WAYLAND_DISPLAY": "wayland-0"}, "linux") is None
+    assert no_display_reason({}, "win32") is None and no_display_reason({}, "darwin") is None
+    assert "offscreen" in no_display_reason({"DISPLAY": ":0", "QT_QPA_PLATFORM": "offscreen"}, "linux")
+    assert sample_path().exists()
