@@ -1,0 +1,196 @@
+"""End to end through the real window (pytest-qt, offscreen) on the real models and a real SQLCipher store:
+create the store, new encounter, import a WAV (the transcript streams in), generate a SOAP note, edit a section,
+approve, export PDF and FHIR; then the database (through app.py) and the files are checked. Also: the GUI thread
+stays live during generation (50 ms timer ticks), and an interrupted recording is recovered after a real SIGKILL.
+"""
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+pytest.importorskip("PySide6")
+pytest.importorskip("pytestqt")
+
+from scribe.config import load_settings  # noqa: E402
+
+from ui_helpers import PASS, make_window, unlock_via_dialog  # noqa: E402
+
+ROOT = Path(__file__).resolve().parent.parent
+WAV = ROOT / "samples" / "dictation.wav"
+MAX_NEW_TOKENS = 160    # keeps the suite inside its time budget on 2 cores; the note is still schema-valid
+
+
+def _new_encounter(qtbot, win, subject="Jordan Rivera"):
+    win.new_encounter()
+    dlg = win.new_dialog
+    dlg.subject.setText(subject)
+    dlg.template.setCurrentIndex(dlg.template.findData("soap"))
+    dlg.accept()
+    qtbot.waitUntil(lambda: win.current is not None and win.current.subject == subject, timeout=15000)
+    return win.current.id
+
+
+def _import(qtbot, win, wav=WAV):
+    seen = []
+    win.record.transcript_ready.connect(seen.append)
+    win.record.import_file(wav)
+    qtbot.waitUntil(lambda: bool(seen), timeout=120000)
+    qtbot.waitUntil(lambda: win.generate.generate_btn.isEnabled(), timeout=15000)
+    return seen[0]
+
+
+def _generate(qtbot, win, ticks=None):
+    win.generate.max_new_tokens = MAX_NEW_TOKENS
+    notes = []
+    win.generate.note_ready.connect(notes.append)
+    win.generate.generate()
+    qtbot.waitUntil(lambda: bool(notes), timeout=300000)
+    qtbot.waitUntil(lambda: win.review.view is not None and win.runner.active == 0, timeout=15000)
+    return notes[0]
+
+
+@pytest.mark.slow
+def test_dictate_generate_edit_approve_export_end_to_end(qtbot, scribe_home, tmp_path):
+    settings = load_settings()
+    settings.threads = 2
+    win = make_window(qtbot, settings)
+    win.start()
+    unlock_via_dialog(qtbot, win)                              # creates the encrypted store
+    eid = _new_encounter(qtbot, win)
+    tr = _import(qtbot, win)
+    assert tr.segments and "throat" in tr.text.lower()
+    assert "throat" in win.record.transcript.toPlainText().lower()
+    stored = win.app.get_encounter(eid)
+    assert stored.transcript.text == tr.text and stored.audio_kept
+
+    view = _generate(qtbot, win)
+    assert win.generate.tokens > 0 and view.note.template_id == "soap"
+    assert set(win.review.editors) >= {"subjective", "objective", "assessment", "plan"}
+    assert win.tabs.currentWidget() is win.review
+
+    ed = win.review.editors["plan"]
+    ed.setPlainText("Amoxicillin 500 mg twice daily for 10 days. Return if not better in 3 days.")
+    win.review.save()
+    qtbot.waitUntil(lambda: win.review.view.version == 2, timeout=15000)
+    win.review.approve(signer="Dr Test")
+    qtbot.waitUntil(lambda: win.review.view.status == "approved", timeout=15000)
+
+    qtbot.waitUntil(lambda: win.export.doc.count() >= 1, timeout=15000)
+    for fmt, name in (("pdf", "note.pdf"), ("fhir", "note.fhir.json")):
+        with qtbot.waitSignal(win.export.exported, timeout=30000):
+            win.export.export(fmt, tmp_path / name)
+
+    # the database, through app.py
+    rec = win.app.get_note(view.note_id)
+    assert rec.status == "approved" and rec.approved_by == "Dr Test" and rec.current_version == 2
+    assert rec.note.sections["plan"].startswith("Amoxicillin 500 mg twice daily for 10 days.")
+    assert [v.kind for v in win.app.note_versions(rec.id)] == ["generated", "edit"]
+    assert not win.app.get_encounter(eid).audio_kept               # retention: audio deleted on approval
+    actions = [e.action for e in win.app.audit_events()]
+    for a in ("create", "approve", "export"):
+        assert a in actions, a
+    assert win.app.verify_audit().ok
+    # the files
+    assert (tmp_path / "note.pdf").read_bytes()[:5] == b"%PDF-"
+    fhir = json.loads((tmp_path / "note.fhir.json").read_text())
+    assert fhir["resourceType"] == "DocumentReference" and fhir.get("docStatus") in ("final", "amended", None)
+    assert win.errors_shown == []
+    win.close()
+
+
+@pytest.mark.slow
+def test_gui_stays_live_during_generation(qtbot, scribe_home):
+    """Counts ticks of a 50 ms QTimer while a real generation runs: work on the GUI thread would give none."""
+    from scribe.ui.qt import QElapsedTimer, QTimer
+    win = make_window(qtbot, load_settings())
+    win.start()
+    unlock_via_dialog(qtbot, win)
+    _new_encounter(qtbot, win)
+    _import(qtbot, win)
+    ticks = []
+    clock = QElapsedTimer()
+    timer = QTimer()
+    timer.setInterval(50)
+    timer.timeout.connect(lambda: ticks.append(clock.elapsed()))
+    clock.start()
+    timer.start()
+    _generate(qtbot, win)
+    timer.stop()
+    elapsed = clock.elapsed()
+    expected = elapsed / 50
+    assert elapsed > 500, "generation too short to judge liveness"
+    assert len(ticks) >= expected / 2, f"{len(ticks)} ticks in {elapsed} ms (expected ~{expected:.0f})"
+    win.close()
+
+
+CHILD = r"""
+import os, sys, threading
+sys.path.insert(0, {root!r})
+from pathlib import Path
+from scribe.app import ScribeApp
+from scribe.config import load_settings
+from scribe.ui import ops
+from scribe.ui.recording import WavSource
+
+class Ctx:  # the Record op's view of its task: a stop flag and a progress sink
+    cancel_event = threading.Event()
+    def progress(self, p):
+        pass
+    def check(self):
+        pass
+
+app = ScribeApp(load_settings())
+app.unlock({pw!r})
+enc = app.new_encounter("Crash Test", "soap", "clinical")
+print("ENC", enc.id, flush=True)
+ops.Record(app, enc.id, WavSource(Path({wav!r}), realtime=True, speed=2.0)).work(Ctx())
+print("FINISHED", flush=True)
+"""
+
+
+@pytest.mark.slow
+def test_interrupted_recording_is_recovered_after_sigkill(qtbot, scribe_home):
+    settings = load_settings()
+    win = make_window(qtbot, settings)
+    win.start()
+    unlock_via_dialog(qtbot, win)
+    win.lock("user")
+    qtbot.waitUntil(lambda: win.unlock_dialog is not None and win.unlock_dialog.isVisible(), timeout=10000)
+
+    # a real process records (same op as the Record panel) and is killed mid-dictation
+    env = dict(os.environ, SCRIBE_HOME=str(scribe_home))
+    child = subprocess.Popen([sys.executable, "-c", CHILD.format(root=str(ROOT), pw=PASS, wav=str(WAV))],
+                             env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    line = child.stdout.readline()
+    assert line.startswith("ENC"), child.stderr.read()[-2000:]
+    eid = int(line.split()[1])
+    journal = settings.recordings_dir
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        pcm = list(journal.glob("*.pcm"))
+        if pcm and pcm[0].stat().st_size > 16000 * 2 * 8:    # ≥ 8 s of audio on disk
+            break
+        time.sleep(0.1)
+    child.send_signal(signal.SIGKILL)
+    child.wait(10)
+    assert list(journal.glob("*.pcm")), "no journal left behind by the killed recording"
+    secs_on_disk = list(journal.glob("*.pcm"))[0].stat().st_size / 32000
+
+    unlock_via_dialog(qtbot, win)                # next start: the recovery offer appears after unlock
+    qtbot.waitUntil(lambda: win.recovery_dialog is not None and win.recovery_dialog.isVisible(), timeout=15000)
+    assert win.recovery_dialog.list.count() == 1 and "Crash Test" in win.recovery_dialog.list.item(0).text()
+    win.recovery_dialog.recover_btn.click()
+    qtbot.waitUntil(lambda: win.current is not None and win.current.id == eid and win.current.transcript
+                    and win.current.transcript.segments, timeout=120000)
+    detail = win.app.get_encounter(eid)
+    assert "throat" in detail.transcript.text.lower() and detail.audio_kept
+    assert secs_on_disk >= 8 and not list(journal.glob("*"))      # journal gone once stored encrypted
+    assert win.errors_shown == []
+    win.close()
