@@ -1,0 +1,153 @@
+"""Moonshine base-en inference: encoder, cross-attention K/V, and a greedy decode loop with a KV cache.
+
+Runs the float32 graphs that scribe.asr.convert derives from the verified `.ort` files (see there for why). The
+decode loop keeps every cache tensor inside ORT: outputs are bound as ORT-allocated OrtValues and fed back as the
+next step's inputs through IO binding, so no KV tensor is copied through numpy. Several segments can be decoded
+as one batch (audio right-padded with silence to a common length), which amortises per-step cost.
+"""
+from __future__ import annotations
+
+import logging
+import math
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from ..errors import ModelError
+from ..modelstore import verify_model
+from .convert import derive
+from .tokenizer import BOS_ID, EOS_ID, Tokenizer
+
+__all__ = ["MoonshineModel", "DecodeStats", "SAMPLE_RATE", "MAX_TOKENS_PER_SECOND"]
+
+log = logging.getLogger("scribe.asr.moonshine")
+
+SAMPLE_RATE = 16000
+MAX_TOKENS_PER_SECOND = 6.5   # Moonshine's own guard against runaway repetition
+_VALID_VOCAB = 32000          # logits are padded to 32768; ids beyond the tokenizer are never valid
+_LAYERS = 8
+_HEADS, _HEAD_DIM = 8, 52
+
+
+@dataclass
+class DecodeStats:
+    encoder_s: float = 0.0
+    decoder_s: float = 0.0
+    steps: int = 0
+    tokens: int = 0
+    batches: int = 0
+    audio_s: float = 0.0
+
+    def add(self, other: "DecodeStats") -> None:
+        for k in ("encoder_s", "decoder_s", "steps", "tokens", "batches", "audio_s"):
+            setattr(self, k, getattr(self, k) + getattr(other, k))
+
+
+def _cache_root(source_root: Path, home: Path | None) -> Path:
+    """Derived graphs live next to the model when that folder is writable, else in the user's cache."""
+    local = source_root / ".cache"
+    try:
+        local.mkdir(exist_ok=True)
+        probe = local / ".probe"
+        probe.write_bytes(b"")
+        probe.unlink()
+        return local
+    except OSError:
+        return Path(home or Path.home() / ".scribe") / "cache" / "models"
+
+
+class MoonshineModel:
+    """One loaded model: three ORT sessions and the tokenizer. Thread-compatible, not thread-safe."""
+
+    def __init__(self, models_dir: Path, name: str, threads: int = 2, provider: str = "auto",
+                 home: Path | None = None):
+        from ..providers import make_session
+        t0 = time.perf_counter()
+        source = verify_model(Path(models_dir), name)
+        if source.kind != "asr":
+            raise ModelError(f"model {name!r} is a {source.kind!r} model, not an ASR model")
+        self.name = name
+        self.sample_rate = int(source.get("sample_rate", SAMPLE_RATE))
+        self.tokenizer = Tokenizer.load(source.path(source.get("tokenizer", "tokenizer.bin")))
+        derived = derive(source, _cache_root(source.root, home))
+        self.threads = threads
+        self.encoder, self.provider = make_session(derived.path("encoder.onnx"), threads, provider)
+        self.cross_kv, _ = make_session(derived.path("cross_kv.onnx"), threads, provider)
+        self.step, _ = make_session(derived.path("decoder_step.onnx"), threads, provider)
+        self._kv_names = [f"{l}.{k}" for l in range(_LAYERS) for k in ("key", "value")]
+        self._step_outputs = [o.name for o in self.step.get_outputs()]
+        self._cross_outputs = [o.name for o in self.cross_kv.get_outputs()]
+        log.info("asr model %s loaded in %.2f s on %s, %d threads", name, time.perf_counter() - t0,
+                 self.provider.in_use, threads)
+
+    # -- one batch ----------------------------------------------------------------------------------------
+    def decode(self, clips: list[np.ndarray], stats: DecodeStats | None = None,
+               max_tokens: list[int] | None = None) -> list[list[int]]:
+        """Greedy-decode a batch of 16 kHz float32 mono clips; returns token ids per clip (no BOS/EOS)."""
+        import onnxruntime as ort
+        if not clips:
+            return []
+        st = stats if stats is not None else DecodeStats()
+        n = max(len(c) for c in clips)
+        batch = np.zeros((len(clips), n), np.float32)
+        for i, c in enumerate(clips):
+            batch[i, :len(c)] = c
+        limits = max_tokens or [max(1, math.ceil(len(c) / self.sample_rate * MAX_TOKENS_PER_SECOND))
+                                for c in clips]
+        t0 = time.perf_counter()
+        hidden = self.encoder.run(None, {"input_values": batch})[0]
+        kv = self.cross_kv.run_with_ort_values(self._cross_outputs, {
+            "encoder_hidden_states": ort.OrtValue.ortvalue_from_numpy(hidden)})
+        cross = dict(zip(self._cross_outputs, kv))
+        t1 = time.perf_counter()
+
+        b = len(clips)
+        ids = np.full((b, 1), BOS_ID, np.int64)
+        empty = ort.OrtValue.ortvalue_from_numpy(np.zeros((b, _HEADS, 0, _HEAD_DIM), np.float32))
+        past = {f"past_key_values.{k.replace('.', '.decoder.', 1)}": empty for k in self._kv_names}
+        cross_in = {f"past_key_values.{k.replace('.', '.encoder.', 1)}":
+                    cross[f"present.{k.replace('.', '.encoder.', 1)}"] for k in self._kv_names}
+        out: list[list[int]] = [[] for _ in range(b)]
+        live = np.ones(b, bool)
+        limit = np.array(limits)
+        steps = 0
+        io = self.step.io_binding()
+        for name, v in cross_in.items():
+            io.bind_ortvalue_input(name, v)
+        while True:
+            io.bind_cpu_input("input_ids", ids)
+            for name, v in past.items():
+                io.bind_ortvalue_input(name, v)
+            for name in self._step_outputs:
+                io.bind_output(name, "cpu")
+            self.step.run_with_iobinding(io)
+            res = io.get_outputs()
+            steps += 1
+            nxt = res[0].numpy()[:, -1, :_VALID_VOCAB].argmax(-1)
+            for i in np.flatnonzero(live):
+                tok = int(nxt[i])
+                if tok == EOS_ID:
+                    live[i] = False
+                else:
+                    out[i].append(tok)
+                    if len(out[i]) >= limit[i]:
+                        live[i] = False
+            if not live.any():
+                break
+            ids = nxt.astype(np.int64).reshape(b, 1)
+            past = {"past_key_values." + name[len("present."):]: v
+                    for name, v in zip(self._step_outputs[1:], res[1:])}
+        t2 = time.perf_counter()
+        st.encoder_s += t1 - t0
+        st.decoder_s += t2 - t1
+        st.steps += steps
+        st.tokens += sum(len(o) for o in out)
+        st.batches += 1
+        st.audio_s += sum(len(c) for c in clips) / self.sample_rate
+        return out
+
+    def transcribe(self, audio: np.ndarray, stats: DecodeStats | None = None) -> str:
+        """One clip as one window (no segmentation): the reference behaviour of the C library."""
+        return self.tokenizer.decode(self.decode([np.asarray(audio, np.float32)], stats)[0])

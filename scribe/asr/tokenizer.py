@@ -1,0 +1,62 @@
+"""Moonshine's `tokenizer.bin`: a flat list of `[1-byte length][bytes]` records whose index is the token id.
+
+Ids 0-2 are <unk>/<s>/</s>; ids 3-258 stand for raw bytes (`<0xNN>` byte fallback); `▁` (U+2581) marks a space.
+A record of length 0 is an unused id. Decoding joins the bytes and then decodes UTF-8 once, so multi-byte
+characters split over byte tokens come out whole.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Iterable
+
+from ..errors import ModelError
+
+__all__ = ["Tokenizer", "UNK_ID", "BOS_ID", "EOS_ID"]
+
+UNK_ID, BOS_ID, EOS_ID = 0, 1, 2
+_BYTE_BASE = 3          # ids 3..258 are the bytes 0x00..0xFF
+_SPACE = "\u2581".encode("utf-8")
+
+
+class Tokenizer:
+    def __init__(self, pieces: list[bytes]):
+        self.pieces = pieces
+        # Precompute each id's decoded bytes so decode() is a join, not per-token branching.
+        table: list[bytes] = []
+        for i, p in enumerate(pieces):
+            if i < _BYTE_BASE:
+                table.append(b"")
+            elif i < _BYTE_BASE + 256:
+                table.append(bytes([i - _BYTE_BASE]))
+            else:
+                table.append(p.replace(_SPACE, b" "))
+        self._bytes = table
+
+    @classmethod
+    def load(cls, path: Path) -> "Tokenizer":
+        try:
+            data = Path(path).read_bytes()
+        except OSError as e:
+            raise ModelError(f"cannot read tokenizer {path}: {e.strerror}") from None
+        pieces: list[bytes] = []
+        i, n = 0, len(data)
+        while i < n:
+            ln = data[i]
+            if i + 1 + ln > n:
+                raise ModelError(f"tokenizer {path} is truncated at byte {i}")
+            pieces.append(data[i + 1:i + 1 + ln])
+            i += 1 + ln
+        if len(pieces) < _BYTE_BASE + 256:
+            raise ModelError(f"tokenizer {path} has only {len(pieces)} tokens")
+        return cls(pieces)
+
+    def __len__(self) -> int:
+        return len(self.pieces)
+
+    def decode_bytes(self, ids: Iterable[int]) -> bytes:
+        t = self._bytes
+        return b"".join(t[i] for i in ids if 0 <= i < len(t))
+
+    def decode(self, ids: Iterable[int]) -> str:
+        # Leading space comes from the first word's ▁; strip it, keep inner spacing as the model wrote it.
+        return self.decode_bytes(ids).decode("utf-8", errors="replace").strip()
