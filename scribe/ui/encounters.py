@@ -108,6 +108,7 @@ class EncounterList(QWidget):
         self.since_on.setAccessibleName("Filter by date")
         self.since = QDateEdit()
         self.since.setCalendarPopup(True)
+        self.since.setDisplayFormat("yyyy-MM-dd")
         self.since.setDate(dt.date.today() - dt.timedelta(days=30))
         self.since.setAccessibleName("Earliest date")
         self.since.setEnabled(False)

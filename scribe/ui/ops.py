@@ -537,6 +537,22 @@ def status_info(app) -> dict:
         from ..privacy import probe_network
         info = probe_network(timeout=1.0)
     info.setdefault("note_model", app.settings.note_model)
+    if "note_models" not in info:   # what settings can offer: runnable note models (kind "llm") in models/
+        try:
+            from ..modelstore import list_models, load_manifest
+            names = []
+            for n in list_models(app.settings.models_dir):
+                try:
+                    if getattr(load_manifest(app.settings.models_dir, n), "kind", "") == "llm":
+                        names.append(n)
+                except Exception:
+                    continue
+            info["note_models"] = sorted(set(names) | {app.settings.note_model})
+        except Exception:
+            info["note_models"] = [app.settings.note_model]
+    if "cores" not in info:
+        from ..config import physical_cores
+        info["cores"] = physical_cores()
     if "provider_in_use" not in info:
         try:
             from ..providers import preferred_providers

@@ -103,6 +103,9 @@ class SectionEditor(QTextEdit):
             else:
                 fmt.setUnderlineStyle(QTextCharFormat.UnderlineStyle.WaveUnderline)
                 fmt.setUnderlineColor(c.unsupported)
+                bg = c.unsupported.lighter(190) if not c.unsupported.lightness() > 150 else c.unsupported.darker(300)
+                bg.setAlpha(60)
+                fmt.setBackground(bg)
             fmt.setToolTip(m.reason)
             s.format = fmt
             sels.append(s)
