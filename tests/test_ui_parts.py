@@ -133,3 +133,49 @@ def test_launch_decides_window_or_headless():
     assert no_display_reason({}, "win32") is None and no_display_reason({}, "darwin") is None
     assert "offscreen" in no_display_reason({"DISPLAY": ":0", "QT_QPA_PLATFORM": "offscreen"}, "linux")
     assert sample_path().exists()
+
+
+def test_live_transcript_styles_partial_apart_from_final(qtbot):
+    from scribe.types import Segment
+    from scribe.ui.qt import QTextCursor
+    from scribe.ui.record import LiveTranscript
+    w = LiveTranscript()
+    qtbot.addWidget(w)
+    w.add_segment(Segment(0, 1, "I have had a sore", final=False))
+    w.add_segment(Segment(0, 2, "I have had a sore throat", final=False))
+    assert w.toPlainText() == "I have had a sore throat"          # a newer partial replaces the older in place
+
+    def fmt_at(i):
+        c = QTextCursor(w.document())
+        c.setPosition(i + 1)
+        return c.charFormat()
+
+    assert fmt_at(2).fontItalic()
+    w.add_segment(Segment(0, 2.5, "I have had a sore throat.", final=True))
+    w.add_segment(Segment(2.5, 3, "for three", final=False))
+    assert w.toPlainText() == "I have had a sore throat. for three"
+    assert not fmt_at(2).fontItalic() and fmt_at(len("I have had a sore throat. ") + 1).fontItalic()
+    assert w.final_text() == "I have had a sore throat."
+
+
+def test_every_control_has_an_accessible_name(qtbot, scribe_home):
+    from scribe.ui.qt import (QAbstractItemView, QCheckBox, QComboBox, QDateEdit, QLineEdit, QPushButton,
+                              QTextEdit)
+    win = make_window(qtbot, load_settings())
+    win.start()
+    unlock_via_dialog(qtbot, win)
+    missing = []
+    for cls in (QPushButton, QLineEdit, QComboBox, QTextEdit, QCheckBox, QDateEdit, QAbstractItemView):
+        for w in win.findChildren(cls):
+            if w.window() is not win:
+                continue
+            name = w.accessibleName() or (w.text() if hasattr(w, "text") and isinstance(w.text(), str) else "")
+            if not name.strip() and w.objectName() not in ("qt_spinbox_lineedit", "qt_calendar_calendarview") \
+                    and not type(w).__name__.startswith("QCalendar") and w.parent() is not None \
+                    and type(w.parent()).__name__ not in ("QComboBox", "QDateEdit", "QAbstractSpinBox"):
+                missing.append(f"{type(w).__name__} in {type(w.parent()).__name__}")
+    assert missing == []
+    keys = {a.text(): a.shortcut().toString() for a in win.findChildren(type(win.act_record))}
+    assert keys["Record/Stop"] == "Ctrl+R" and keys["Generate"] == "Ctrl+G"
+    assert keys["Approve"] == "Ctrl+Shift+A" and keys["Next flag"] == "F8"
+    win.close()

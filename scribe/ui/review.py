@@ -368,9 +368,13 @@ class ReviewPanel(QWidget):
                 self.play_task.cancel()
             op = ops.PlaySpan(self.app, self.view.encounter_id, min(s.start for s in ev.spans),
                               max(s.end for s in ev.spans))
-            self.play_task = self.runner.submit(op.label, op.work, on_error=lambda e: show_error(self, e, "playback"))
+            self.play_task = self.runner.submit(op.label, op.work, on_error=self._play_failed)
             self.play_task.finished.connect(lambda: setattr(self, "play_task", None))
         return spans
+
+    def _play_failed(self, err) -> None:
+        self.play_audio.setChecked(False)     # say it once, not on every click
+        show_error(self, err, "playback")
 
     def goto_flag(self, i: int) -> None:
         if not getattr(self, "flag_targets", None):
