@@ -134,7 +134,9 @@ def _load_key(spec: str | None) -> bytes:
         key = bytes.fromhex(text)
     except ValueError:
         key = b""
-    if len(key) != 32 or _decompress(key) is None:
+    pt = _decompress(key) if len(key) == 32 else None
+    # a small-order point (8A = identity) would let anyone forge signatures: never accept one as the root
+    if pt is None or _pt_equal(_pt_mul(8, pt), (0, 1, 1, 0)):
         raise BundleError(f"public key {'--pubkey' if spec else 'pinned in install.py'} is not a valid Ed25519 key")
     return key
 

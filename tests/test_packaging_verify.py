@@ -1,0 +1,145 @@
+"""Installer refusals on small synthetic bundles (fast): every tampering is one line naming the file, exit 2, and
+nothing is written to the prefix. The same refusals on the real bundle are in test_packaging_bundle.py (slow)."""
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+INSTALL = Path(__file__).resolve().parent.parent / "packaging" / "install.py"
+PLATFORM = {"linux": "linux", "win32": "windows", "darwin": "macos"}.get(sys.platform, sys.platform)
+
+
+def _pub(k) -> str:
+    return k.public_key().public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw).hex()
+
+
+def sign_manifest(bundle: Path, key, man: dict) -> None:
+    raw = (json.dumps(man, indent=1) + "\n").encode()
+    (bundle / "bundle.json").write_bytes(raw)
+    (bundle / "bundle.json.sig").write_text(base64.b64encode(key.sign(raw)).decode() + "\n")
+
+
+def make_bundle(root: Path, key, platform: str = PLATFORM, extra_entries: list | None = None) -> Path:
+    b = root / "bundle"
+    files = {"wheels/demo-1.0-py3-none-any.whl": os.urandom(4096), "models/m/manifest.json": b'{"name": "m"}\n',
+             "models/m/weights.bin": os.urandom(10000), "templates/soap.yaml": b"id: soap\n"}
+    for rel, data in files.items():
+        (b / rel).parent.mkdir(parents=True, exist_ok=True)
+        (b / rel).write_bytes(data)
+    entries = [{"path": rel, "sha256": hashlib.sha256(d).hexdigest(), "size": len(d)} for rel, d in files.items()]
+    man = {"format": "scribe-bundle/1", "app": {"name": "scribe", "version": "0.0.0"}, "platform": platform,
+           "python": "%d.%d" % sys.version_info[:2], "files": entries + (extra_entries or [])}
+    sign_manifest(b, key, man)
+    return b
+
+
+def run_installer(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, str(INSTALL), *map(str, args)], capture_output=True, text=True)
+
+
+@pytest.fixture()
+def key():
+    return Ed25519PrivateKey.generate()
+
+
+def assert_refused(r: subprocess.CompletedProcess, names: str, prefix: Path | None = None) -> None:
+    assert r.returncode == 2, r.stdout + r.stderr
+    lines = r.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("install.py: error: "), r.stderr
+    assert names in lines[0]
+    assert "Traceback" not in r.stderr
+    if prefix is not None:
+        assert not prefix.exists(), "a refused bundle must leave nothing installed"
+
+
+def test_untouched_bundle_verifies(tmp_path, key):
+    b = make_bundle(tmp_path, key)
+    r = run_installer(b, "--verify-only", "--pubkey", _pub(key))
+    assert r.returncode == 0, r.stderr
+    assert "verified: scribe 0.0.0" in r.stdout
+
+
+@pytest.mark.parametrize("rel", ["wheels/demo-1.0-py3-none-any.whl", "models/m/weights.bin", "templates/soap.yaml"])
+def test_flipped_byte_is_refused_naming_the_file(tmp_path, key, rel):
+    b = make_bundle(tmp_path, key)
+    data = bytearray((b / rel).read_bytes())
+    data[len(data) // 2] ^= 0x01
+    (b / rel).write_bytes(bytes(data))
+    prefix = tmp_path / "prefix"
+    assert_refused(run_installer(b, "--prefix", prefix, "--pubkey", _pub(key)), rel, prefix)
+
+
+def test_tampered_manifest_is_refused(tmp_path, key):
+    b = make_bundle(tmp_path, key)
+    raw = (b / "bundle.json").read_bytes().replace(b'"0.0.0"', b'"0.0.1"')
+    (b / "bundle.json").write_bytes(raw)
+    prefix = tmp_path / "prefix"
+    assert_refused(run_installer(b, "--prefix", prefix, "--pubkey", _pub(key)), "bundle.json.sig", prefix)
+
+
+def test_signature_from_another_key_is_refused(tmp_path, key):
+    b = make_bundle(tmp_path, key)
+    other = Ed25519PrivateKey.generate()
+    (b / "bundle.json.sig").write_text(base64.b64encode(other.sign((b / "bundle.json").read_bytes())).decode())
+    prefix = tmp_path / "prefix"
+    assert_refused(run_installer(b, "--prefix", prefix, "--pubkey", _pub(key)), "signature does not verify", prefix)
+    (b / "bundle.json.sig").write_text("not base64 at all!\n")
+    assert_refused(run_installer(b, "--verify-only", "--pubkey", _pub(key)), "bundle.json.sig")
+
+
+def test_missing_extra_and_symlinked_files_are_refused(tmp_path, key):
+    b = make_bundle(tmp_path, key)
+    prefix = tmp_path / "prefix"
+    (b / "models/m/weights.bin").rename(tmp_path / "weights.bin")
+    assert_refused(run_installer(b, "--prefix", prefix, "--pubkey", _pub(key)), "models/m/weights.bin: missing",
+                   prefix)
+    (b / "models/m/weights.bin").symlink_to(tmp_path / "weights.bin")
+    assert_refused(run_installer(b, "--prefix", prefix, "--pubkey", _pub(key)), "symlink refused", prefix)
+    (b / "models/m/weights.bin").unlink()
+    (tmp_path / "weights.bin").rename(b / "models/m/weights.bin")
+    # an unlisted wheel would otherwise be visible to pip --find-links
+    (b / "wheels" / "evil-9.9-py3-none-any.whl").write_bytes(b"PK")
+    assert_refused(run_installer(b, "--prefix", prefix, "--pubkey", _pub(key)),
+                   "evil-9.9-py3-none-any.whl: not listed", prefix)
+    (b / "bundle.json.sig").unlink()
+    assert_refused(run_installer(b, "--prefix", prefix, "--pubkey", _pub(key)), "bundle.json.sig: missing", prefix)
+
+
+@pytest.mark.parametrize("bad", ["../outside.txt", "/etc/passwd", "models/../../x", "C:/x", "a\\b"])
+def test_validly_signed_unsafe_paths_are_refused(tmp_path, key, bad):
+    # defence in depth: even the holder of the key cannot make the installer read outside the bundle
+    b = make_bundle(tmp_path, key, extra_entries=[{"path": bad, "sha256": "0" * 64, "size": 0}])
+    assert_refused(run_installer(b, "--verify-only", "--pubkey", _pub(key)), "unsafe path")
+
+
+def test_bundle_for_another_platform_is_refused_before_install(tmp_path, key):
+    other = "windows" if PLATFORM != "windows" else "linux"
+    b = make_bundle(tmp_path, key, platform=other)
+    assert run_installer(b, "--verify-only", "--pubkey", _pub(key)).returncode == 0  # verifying elsewhere is fine
+    prefix = tmp_path / "prefix"
+    assert_refused(run_installer(b, "--prefix", prefix, "--pubkey", _pub(key)), f"bundle is for {other}", prefix)
+
+
+def test_source_installer_has_no_pinned_key_and_says_so(tmp_path, key):
+    b = make_bundle(tmp_path, key)
+    assert_refused(run_installer(b, "--verify-only"), "--pubkey")
+    assert_refused(run_installer(b, "--verify-only", "--pubkey", "00" * 32), "not a valid Ed25519 key")
+
+
+def test_refuses_to_install_over_or_uninstall_a_foreign_folder(tmp_path, key):
+    b = make_bundle(tmp_path, key)
+    foreign = tmp_path / "documents"
+    foreign.mkdir()
+    (foreign / "keep.txt").write_text("mine")
+    assert_refused(run_installer(b, "--prefix", foreign, "--pubkey", _pub(key)), "not a Scribe installation")
+    assert_refused(run_installer("--uninstall", "--prefix", foreign), "not a Scribe installation")
+    assert (foreign / "keep.txt").read_text() == "mine"
