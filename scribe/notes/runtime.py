@@ -1,0 +1,105 @@
+"""Loading the note model: pick the name, verify it, open it once per process on the chosen provider."""
+from __future__ import annotations
+
+import json
+import logging
+import threading
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from ..errors import ModelError
+from ..modelstore import load_manifest, verify_model
+from ..providers import genai_provider
+
+__all__ = ["LoadedModel", "resolve_model_name", "load_model", "clear_cache"]
+
+log = logging.getLogger("scribe.notes")
+_CACHE: dict[tuple[str, str, int], "LoadedModel"] = {}
+_LOCK = threading.Lock()
+
+
+@dataclass
+class LoadedModel:
+    name: str
+    path: Path
+    model: Any          # og.Model
+    tokenizer: Any      # og.Tokenizer
+    context_length: int
+    provider: str
+    threads: int
+    load_s: float
+    lock: threading.Lock   # one generation at a time per loaded model: the CPU is the bottleneck anyway
+
+
+def resolve_model_name(domain: str, settings, model: str | None = None) -> str:
+    """An explicit name wins; legal templates use `<note_model>-legal` when that model is installed."""
+    if model:
+        return model
+    base = settings.note_model
+    if domain == "legal":
+        legal = f"{base}-legal"
+        try:
+            load_manifest(settings.models_dir, legal)
+            return legal
+        except ModelError:
+            pass
+    return base
+
+
+def _open(path: Path, provider: str, threads: int):
+    import onnxruntime_genai as og
+    cfg = og.Config(str(path))
+    cfg.clear_providers()
+    if provider != "cpu":
+        cfg.append_provider(provider)
+    # One decode stream per process: ORT's inter-op pool stays at 1, intra-op uses the physical cores.
+    cfg.overlay(json.dumps({"model": {"decoder": {"session_options": {
+        "intra_op_num_threads": int(threads), "inter_op_num_threads": 1}}}}))
+    model = og.Model(cfg)
+    return model, og.Tokenizer(model)
+
+
+def load_model(name: str, settings) -> LoadedModel:
+    """Verify (sha256, cached per process) and open the model; reuse the open one on later calls."""
+    manifest = verify_model(settings.models_dir, name)
+    provider = genai_provider(settings.provider)
+    key = (str(manifest.root.resolve()), provider, int(settings.threads))
+    with _LOCK:
+        hit = _CACHE.get(key)
+        if hit is not None:
+            return hit
+        cfg_path = manifest.root / "genai_config.json"
+        if not cfg_path.exists():
+            raise ModelError(f"model {name!r}: {cfg_path} missing (not an onnxruntime-genai model folder)")
+        try:
+            ctx = int(json.loads(cfg_path.read_text())["model"]["context_length"])
+        except (ValueError, KeyError, TypeError):
+            raise ModelError(f"model {name!r}: {cfg_path}: no model.context_length") from None
+        t0 = time.perf_counter()
+        try:
+            import onnxruntime_genai as og
+            og.disable_telemetry_events()
+            try:
+                model, tok = _open(manifest.root, provider, settings.threads)
+            except Exception as e:  # an accelerator that cannot start must not stop the scribe
+                if provider == "cpu":
+                    raise
+                log.warning("note model on %s failed (%s); falling back to cpu", provider, e.__class__.__name__)
+                provider = "cpu"
+                model, tok = _open(manifest.root, provider, settings.threads)
+        except ModelError:
+            raise
+        except Exception as e:
+            raise ModelError(f"model {name!r}: cannot load {manifest.root} ({e.__class__.__name__})") from None
+        lm = LoadedModel(name, manifest.root, model, tok, ctx, provider, int(settings.threads),
+                         time.perf_counter() - t0, threading.Lock())
+        log.info("note model %s loaded on %s, %d threads, %.2fs", name, provider, settings.threads, lm.load_s)
+        _CACHE[key] = lm
+        return lm
+
+
+def clear_cache() -> None:
+    with _LOCK:
+        _CACHE.clear()
