@@ -75,8 +75,14 @@ def append(cur, action: str, entity: str, entity_id: object = None, detail: dict
     """Append one event using the caller's write cursor (so it commits with the change it records)."""
     if action not in ACTIONS:
         raise ValueError(f"unknown audit action {action!r}")
+    # link to the recorded head, not to whatever row is last: a deleted tail must stay a visible gap
+    meta = dict(cur.execute("SELECT key, value FROM meta WHERE key IN ('audit_count', 'audit_head')").fetchall())
+    # (and a forged row past the head must not block new events: take the next free id; verify reports it)
     row = cur.execute("SELECT id, hash FROM audit_events ORDER BY id DESC LIMIT 1").fetchone()
-    eid, prev = (row[0] + 1, row[1]) if row else (1, GENESIS)
+    if "audit_count" in meta:
+        eid, prev = max(int(meta["audit_count"]), row[0] if row else 0) + 1, meta.get("audit_head", GENESIS)
+    else:
+        eid, prev = (row[0] + 1, row[1]) if row else (1, GENESIS)
     ts, actor = now_iso(), actor or default_actor()
     eid_s = None if entity_id is None else str(entity_id)
     dj = json.dumps(detail or {}, sort_keys=True, ensure_ascii=True, separators=(",", ":"))

@@ -76,6 +76,8 @@ class Database:
             cur = conn.cursor()
             try:
                 yield cur
+            except Exception as e:
+                raise _translate(e, self.path) from None
             finally:
                 cur.close()
 
@@ -100,12 +102,12 @@ class Database:
             try:
                 yield cur
                 cur.execute("COMMIT")
-            except BaseException:
+            except BaseException as e:
                 try:
                     cur.execute("ROLLBACK")
                 except Exception:
                     pass
-                raise
+                raise _translate(e, self.path) from None
             finally:
                 cur.close()
 
@@ -144,6 +146,16 @@ class Database:
     def user_version(self) -> int:
         with self.read() as cur:
             return int(cur.execute("PRAGMA user_version").fetchone()[0])
+
+
+def _translate(e: BaseException, path: Path) -> BaseException:
+    """SQL errors leave the store as one-line StoreError kinds (constraint/trigger refusals as IntegrityError)."""
+    import sqlcipher3
+    if isinstance(e, sqlcipher3.IntegrityError):
+        return IntegrityError(f"{path.name}: refused: {_short(e)}")
+    if isinstance(e, sqlcipher3.Error):
+        return StoreError(f"{path.name}: {_short(e)}")
+    return e
 
 
 def _short(e: BaseException) -> str:
