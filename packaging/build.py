@@ -252,7 +252,7 @@ def main(argv: list[str] | None = None) -> int:
                     help="build the app wheel from the working tree or exactly from git HEAD (release builds)")
     ap.add_argument("--override", action="append", default=[],
                     help="replace a dependency requirement by name for this target, e.g. "
-                         "'onnxruntime-genai-directml>=0.14,<0.15' (recorded in the manifest; repeatable)")
+                         "'onnxruntime-genai-directml>=0.12,<0.13' (recorded in the manifest; repeatable)")
     ap.add_argument("--cache", type=Path, default=Path(os.environ.get("SCRIBE_PACKAGING_CACHE") or
                                                        Path.home() / ".cache" / "scribe-packaging"),
                     help="wheel cache, keyed by target and requirements (default ~/.cache/scribe-packaging)")

@@ -215,7 +215,8 @@ if __name__ == "__main__":
     ap.add_argument("--out", type=Path, required=True, help="folder to copy the wheels into")
     a = ap.parse_args()
     try:
-        for x in resolve(a.app_wheel, TARGETS(a.python, a.glibc)[a.platform], a.python, a.cache, a.out, a.override):
+        for x in resolve(a.app_wheel, TARGETS(a.python, a.glibc)[a.platform], a.python, a.cache, a.out, a.override,
+                         log=lambda m: print(m, file=sys.stderr)):
             print(f"{x.name}=={x.version}  {x.file}")
     except WheelhouseError as e:
         print(f"wheelhouse.py: error: {e}", file=sys.stderr)

@@ -178,6 +178,35 @@ def test_transcribe_from_installed_copy_offline(installed, tmp_path):
         assert jiwer.wer(norm(truth), norm(got["text"])) < 0.5   # sanity: the words are the recording's
 
 
+def _pypi_reachable() -> bool:
+    import socket
+    try:
+        socket.create_connection(("pypi.org", 443), timeout=3).close()
+        return True
+    except OSError:
+        return False
+
+
+def test_windows_wheelhouse_follows_windows_markers(bundle, tmp_path):
+    """pip evaluates markers for the build machine; the wheelhouse must use the target's (DirectML on Windows)."""
+    cache = Path(os.environ.get("SCRIBE_PACKAGING_CACHE") or Path.home() / ".cache" / "scribe-packaging")
+    if not list(cache.glob("lock-windows-*.json")) and not _pypi_reachable():
+        pytest.skip("PyPI unreachable and no cached Windows wheelhouse: cannot fetch win_amd64 wheels")
+    b, _ = bundle
+    app = b / json.loads((b / "bundle.json").read_bytes())["app"]["wheel"]
+    # pyproject's win32 pin onnxruntime-genai-directml>=0.18 cannot be met from PyPI; 0.12 is the newest whose
+    # onnxruntime-directml dependency is published there (see packaging/README.md, "Windows and DirectML")
+    r = subprocess.run([sys.executable, PKG / "wheelhouse.py", app, "--platform", "windows", "--out", tmp_path / "w",
+                        "--cache", cache, "--override", "onnxruntime-genai-directml>=0.12,<0.13"],
+                       capture_output=True, text=True, timeout=900)
+    assert r.returncode == 0, r.stderr
+    names = {ln.split("==")[0] for ln in r.stdout.splitlines() if "==" in ln}
+    assert {"onnxruntime-directml", "onnxruntime-genai-directml", "sqlcipher3", "pyside6-essentials"} <= names
+    assert "onnxruntime" not in names and "onnxruntime-genai" not in names
+    wheels = [p.name for p in (tmp_path / "w").glob("*.whl")]
+    assert wheels and all(w.endswith(("-win_amd64.whl", "-any.whl")) for w in wheels), wheels
+
+
 def _clone(b: Path, dest: Path, changed: str | None) -> Path:
     """Hard-link the bundle (cheap) except the file to be changed, which is copied so the original stays intact."""
     for p in b.rglob("*"):

@@ -143,3 +143,21 @@ def test_refuses_to_install_over_or_uninstall_a_foreign_folder(tmp_path, key):
     assert_refused(run_installer(b, "--prefix", foreign, "--pubkey", _pub(key)), "not a Scribe installation")
     assert_refused(run_installer("--uninstall", "--prefix", foreign), "not a Scribe installation")
     assert (foreign / "keep.txt").read_text() == "mine"
+
+
+@pytest.mark.slow
+def test_a_failed_install_rolls_back_and_restores_the_previous_one(tmp_path, key):
+    # the synthetic bundle verifies but its wheels cannot be installed: the failure comes late (after the prefix
+    # and a virtualenv exist), which is exactly when a half-written prefix would otherwise be left behind
+    b = make_bundle(tmp_path, key)
+    fresh = tmp_path / "fresh"
+    r = run_installer(b, "--prefix", fresh, "--pubkey", _pub(key))
+    assert_refused(r, "pip install scribe==0.0.0", fresh)
+    old = tmp_path / "old"
+    old.mkdir()
+    (old / "install-record.json").write_text('{"entries": ["venv"]}')
+    (old / "venv").mkdir()
+    (old / "venv" / "still-here").write_text("previous version")
+    assert_refused(run_installer(b, "--prefix", old, "--pubkey", _pub(key)), "pip install")
+    assert (old / "venv" / "still-here").read_text() == "previous version"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["bundle", "old"]   # no staging or .previous left over
