@@ -277,8 +277,9 @@ class ScribeApp:
 
     def dictate(self, audio: Path, template_id: str, subject: str | None = None,
                 on_segment: Callable[[Segment], None] | None = None, on_token: Callable[[str], None] | None = None,
-                cancel: threading.Event | None = None, keep_audio: bool = True) -> NoteRecord:
-        """The whole path: transcribe → new encounter → transcript (+audio) → draft note."""
+                cancel: threading.Event | None = None, keep_audio: bool = True, **gen_options: Any) -> NoteRecord:
+        """The whole path: transcribe → new encounter → transcript (+audio) → draft note. Extra keyword options
+        (e.g. max_new_tokens) go to the note generator."""
         from .notes import get_template
         get_template(template_id, self.settings)   # a bad template id fails before minutes of transcription
         self._require()
@@ -287,7 +288,7 @@ class ScribeApp:
             raise CancelledError("dictation cancelled; nothing was saved")
         enc = self.new_encounter(subject, template_id, title=Path(audio).stem)
         self.attach_transcript(enc.id, tr, audio_path=Path(audio), keep_audio=keep_audio)
-        return self.generate_note(enc.id, template_id, on_token=on_token, cancel=cancel)
+        return self.generate_note(enc.id, template_id, on_token=on_token, cancel=cancel, **gen_options)
 
     # ---- notes ----------------------------------------------------------------------------------------------
     def get_note(self, note_id: int, audit_read: bool = True) -> NoteRecord:

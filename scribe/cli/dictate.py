@@ -28,6 +28,7 @@ def register(sub) -> None:
     p.add_argument("--subject", help="patient/client name to file the encounter under")
     p.add_argument("--no-audio", action="store_true", help="do not keep the audio in the store")
     p.add_argument("--json", action="store_true", help="print the stored note and transcript as JSON")
+    p.add_argument("--max-new-tokens", type=int, help="cap on the note model's new tokens (default: the generator's)")
     p.add_argument("--quiet", "-q", action="store_true", help="no progress on stderr")
     add_db_arg(p)
     p.set_defaults(func=run)
@@ -54,7 +55,8 @@ def run(args, settings) -> int:
     try:
         progress(f"transcribing {args.audio.name} …")
         rec = app.dictate(args.audio, args.template, subject=args.subject, on_segment=on_segment,
-                          on_token=on_token, cancel=cancel, keep_audio=not args.no_audio)
+                          on_token=on_token, cancel=cancel, keep_audio=not args.no_audio,
+                          **({"max_new_tokens": args.max_new_tokens} if args.max_new_tokens else {}))
         progress(f"note {rec.id} saved as a draft ({time.perf_counter() - t0:.1f} s)")
         if args.json:
             enc = app.get_encounter(rec.encounter_id)
