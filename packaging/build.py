@@ -204,7 +204,8 @@ def build(args) -> dict:
             "platform": target.name, "python": args.python, "pip_platforms": list(target.pip_platforms),
             "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
             "source": {"from": args.source, "commit": _git("rev-parse", "HEAD"),
-                       "dirty": bool(_git("status", "--porcelain", "--", "scribe", "pyproject.toml"))},
+                       "dirty": args.source == "worktree" and bool(
+                           _git("status", "--porcelain", "--", "scribe", "pyproject.toml"))},
             "key_fingerprint": keys.fingerprint(pub), "overrides": list(args.override),
             "packages": [vars(x) for x in lock], "models": models, "files": files,
         }

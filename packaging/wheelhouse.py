@@ -1,6 +1,6 @@
 """Wheelhouse for a target platform: every runtime dependency as a binary wheel, resolved for the TARGET's markers.
 
-    python packaging/wheelhouse.py --platform windows --override "onnxruntime-genai-directml>=0.14,<0.15" APP.whl
+    python packaging/wheelhouse.py --platform windows --override "onnxruntime-genai-directml>=0.12,<0.13" --out W APP.whl
 
 Why not plain `pip download --platform`: pip evaluates environment markers (`sys_platform == 'win32'`) against the
 machine it runs on, not the --platform target, so a Linux host would fetch Linux's `onnxruntime` for a Windows
