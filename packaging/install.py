@@ -22,6 +22,7 @@ import base64
 import hashlib
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -185,7 +186,14 @@ def verify_bundle(bundle: Path, key: bytes, log=print) -> dict:
     listed: dict[str, dict] = {}
     for fe in files:
         rel = _safe_rel(fe.get("path") if isinstance(fe, dict) else None)
+        if (not isinstance(fe.get("size"), int) or fe["size"] < 0 or not isinstance(fe.get("sha256"), str)
+                or len(fe["sha256"]) != 64 or rel in listed):
+            raise BundleError(f"{mpath}: bad or duplicate entry for {rel!r}")
         listed[rel] = fe
+    app = man.get("app")
+    if not (isinstance(app, dict) and re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9._-]*", str(app.get("name", "")))
+            and re.fullmatch(r"[0-9][A-Za-z0-9.+!-]*", str(app.get("version", "")))):
+        raise BundleError(f"{mpath}: missing or invalid app name/version")
     total = sum(int(fe["size"]) for fe in files)
     log(f"signature ok (key {fingerprint(key)}); checking {len(listed)} files, {total / 1e6:.0f} MB")
     t0 = time.monotonic()
@@ -234,7 +242,8 @@ def _copy_verified(bundle: Path, rel: str, fe: dict, dest: Path) -> None:
 
 def _clean_env(**extra: str) -> dict:
     """No PIP_* or PYTHON* variables and no pip config files: only the bundle's wheels may be installed."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("PIP_", "PYTHON", "VIRTUAL_ENV"))}
+    # SCRIBE_* too: the installer's selfcheck must not pick up the operator's store, passphrase or model choice
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("PIP_", "PYTHON", "VIRTUAL_ENV", "SCRIBE_"))}
     env.update(PIP_CONFIG_FILE=os.devnull, PIP_NO_INDEX="1", PIP_DISABLE_PIP_VERSION_CHECK="1", PIP_NO_INPUT="1",
                PYTHONNOUSERSITE="1", **extra)
     return env
@@ -314,6 +323,8 @@ def install(bundle: Path, prefix: Path, key: bytes, python: str, log=print, self
     prefix = prefix.resolve()
     previous = None
     if prefix.exists() and any(prefix.iterdir()):
+        if (prefix / INCOMPLETE).is_file() and not (prefix / RECORD).is_file():
+            raise BundleError(f"{prefix}: holds an interrupted installation: remove it first with --uninstall")
         if not (prefix / RECORD).is_file():
             raise BundleError(f"{prefix}: exists, is not empty and is not a Scribe installation: choose another "
                               f"--prefix")

@@ -121,6 +121,14 @@ def test_validly_signed_unsafe_paths_are_refused(tmp_path, key, bad):
     assert_refused(run_installer(b, "--verify-only", "--pubkey", _pub(key)), "unsafe path")
 
 
+@pytest.mark.parametrize("entry", [{"path": "x", "sha256": "0" * 64, "size": "10"},
+                                   {"path": "x", "sha256": "abc", "size": 1},
+                                   {"path": "templates/soap.yaml", "sha256": "0" * 64, "size": 1}])
+def test_validly_signed_malformed_entries_are_refused_without_traceback(tmp_path, key, entry):
+    b = make_bundle(tmp_path, key, extra_entries=[entry])
+    assert_refused(run_installer(b, "--verify-only", "--pubkey", _pub(key)), "bad or duplicate entry")
+
+
 def test_bundle_for_another_platform_is_refused_before_install(tmp_path, key):
     other = "windows" if PLATFORM != "windows" else "linux"
     b = make_bundle(tmp_path, key, platform=other)
