@@ -102,6 +102,7 @@ def _colloquial(ws: list[str]) -> int | None:
 
 def normalize_numbers(text: str, ordinals: bool = True) -> str:
     """Rewrite spoken numbers as digits: 'twenty five' -> '25', 'two point five' -> '2.5', 'X over Y' -> 'X/Y'."""
+    text = re.sub(r"\b[Aa] (hundred|thousand|million)\b", r"one \1", text)
     toks = _WORD_RE.findall(text)
     out: list[str] = []
     i = 0

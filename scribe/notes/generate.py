@@ -99,19 +99,19 @@ def _as_transcript(transcript: Transcript | str) -> Transcript:
 
 
 def _decode(lm: LoadedModel, template: Template, tr: Transcript, on_token, cancel, max_new: int,
-            timings: dict[str, float]) -> tuple[dict[str, Any], list[str]]:
+            timings: dict[str, float], context: int) -> tuple[dict[str, Any], list[str]]:
     import onnxruntime_genai as og
     tok = lm.tokenizer
     count = lambda s: len(tok.encode(s))  # noqa: E731
     text = transcript_to_text(tr)
     prompt = build_prompt(template, text)
     ids = tok.encode(prompt)
-    room = lm.context_length - max_new - 16
+    room = context - max_new - 16
     if len(ids) > room:
         overhead = len(ids) - count(text)
         if room - overhead < 64:
             raise InputError(f"max new tokens {max_new} leaves no room for the transcript in a "
-                             f"{lm.context_length}-token context")
+                             f"{context}-token context")
         text, dropped = fit_transcript(tr, count, room - overhead)
         ids = tok.encode(build_prompt(template, text))
         timings["segments_dropped"] = dropped
@@ -126,6 +126,7 @@ def _decode(lm: LoadedModel, template: Template, tr: Transcript, on_token, cance
     tracker = JsonTracker()
     truncated: list[str] = []
     keys = [s.key for s in template.generated_sections]
+    weights = [2.0 if s.kind == "prose" else 1.5 for s in template.generated_sections]
 
     def emit(token_id: int) -> None:
         if int(token_id) in eos:
@@ -155,9 +156,11 @@ def _decode(lm: LoadedModel, template: Template, tr: Transcript, on_token, cance
         if t_first is None:
             t_first = time.perf_counter()
         if tracker.current_key != section:
+            # this section's share of what is left, by weight; what a section leaves unused rolls on
             section, section_start = tracker.current_key, new
-            left = len(keys) - (keys.index(section) if section in keys else 0)
-            cap = max(16, int(1.5 * (max_new - new - 8 * left) / max(1, left)))
+            i = keys.index(section) if section in keys else 0
+            share = weights[i] / max(1e-9, sum(weights[i:]))
+            cap = max(16, int(share * (max_new - new - 8 * (len(keys) - i))))
         if section and new - section_start > cap:
             closing = tracker.closing_for_section()
             if closing:
@@ -187,9 +190,11 @@ def _decode(lm: LoadedModel, template: Template, tr: Transcript, on_token, cance
 
 
 def generate(transcript: Transcript | str, template: Template | str, settings=None, on_token=None, cancel=None,
-             model: str | None = None, *, max_new_tokens: int | None = None) -> Note:
+             model: str | None = None, *, max_new_tokens: int | None = None,
+             context_tokens: int | None = None) -> Note:
     """Write `template` from `transcript`. Greedy, streamed (`on_token(text_piece)`), cancellable
-    (`cancel()` → True or an Event that is set: raises CancelledError). The result always validates."""
+    (`cancel()` → True or an Event that is set: raises CancelledError). The result always validates.
+    `context_tokens` caps the window below the model's (less KV memory; the transcript is fitted to it)."""
     import jsonschema
     if settings is None:
         from ..config import load_settings
@@ -205,7 +210,8 @@ def generate(transcript: Transcript | str, template: Template | str, settings=No
     lm = load_model(name, settings)
     timings: dict[str, float] = {"load_s": time.perf_counter() - t_load}
     with lm.lock:
-        data, truncated = _decode(lm, tpl, tr, on_token, cancel, max_new, timings)
+        ctx = min(lm.context_length, int(context_tokens)) if context_tokens else lm.context_length
+        data, truncated = _decode(lm, tpl, tr, on_token, cancel, max_new, timings, ctx)
     sections = normalize_sections(tpl, data)
     try:
         jsonschema.validate(sections, tpl.schema())
@@ -227,7 +233,8 @@ def generate(transcript: Transcript | str, template: Template | str, settings=No
 
 
 def generate_many(transcript: Transcript | str, templates: list[Template | str], settings=None, on_token=None,
-                  cancel=None, model: str | None = None, *, max_new_tokens: int | None = None) -> list[Note]:
+                  cancel=None, model: str | None = None, *, max_new_tokens: int | None = None,
+                  context_tokens: int | None = None) -> list[Note]:
     """Several documents from one encounter (e.g. the note, patient instructions, a referral letter)."""
-    return [generate(transcript, t, settings, on_token, cancel, model, max_new_tokens=max_new_tokens)
-            for t in templates]
+    return [generate(transcript, t, settings, on_token, cancel, model, max_new_tokens=max_new_tokens,
+                     context_tokens=context_tokens) for t in templates]
