@@ -175,8 +175,8 @@ def verify_bundle(bundle: Path, key: bytes, log=print) -> dict:
     except (ValueError, UnicodeDecodeError):
         sig = b""
     if not ed25519_verify(key, raw, sig):
-        raise BundleError(f"{spath}: signature does not verify with key {fingerprint(key)}: bundle tampered "
-                          f"or signed by another key")
+        raise BundleError(f"{mpath} does not match its signature {spath} under key {fingerprint(key)}: "
+                          f"tampered, or signed by another key")
     try:
         man = json.loads(raw)
         files = man["files"]
