@@ -31,7 +31,9 @@ from typing import Any, Callable
 from .config import Settings, load_settings
 from .errors import CancelledError, InputError, StoreError
 from .store import IdleLock, Store, StoreOptions, records
-from .store import backup as _backup
+from .store.backup import backup as _backup_store
+from .store.backup import rekey as _rekey
+from .store.backup import restore as _restore
 from .store.records import Encounter, EncounterSummary, NoteRecord, NoteVersion, Subject
 from .types import Note, Segment, Transcript
 
@@ -123,16 +125,16 @@ class ScribeApp:
             self._idle.touch()
 
     def change_passphrase(self, new_passphrase: str) -> None:
-        _backup.rekey(self._require(), new_passphrase)
+        _rekey(self._require(), new_passphrase)
 
     def backup(self, dest: Path, passphrase: str) -> Path:
         """Encrypted copy of the whole store (its own passphrase)."""
-        return _backup.backup(self._require(), Path(dest), passphrase)
+        return _backup_store(self._require(), Path(dest), passphrase)
 
     def restore(self, backup_path: Path, passphrase: str) -> Path | None:
         """Replace the store with a verified backup (the store is locked first). Returns where the old file went."""
         self.lock("restore")
-        return _backup.restore(Path(backup_path), self.db_path, passphrase, options=self.store_options)
+        return _restore(Path(backup_path), self.db_path, passphrase, options=self.store_options)
 
     def integrity(self) -> dict[str, Any]:
         st = self._require()
