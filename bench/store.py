@@ -1,0 +1,225 @@
+"""Store benchmark: what encryption, the KDF and crash safety cost, against the same code on unencrypted SQLite.
+
+    .venv/bin/python bench/store.py [--notes 200] [--crash-runs 100] [--note-words 400]
+
+Tiny configuration: `--notes 20 --crash-runs 5`. Measures, on a real file in a temporary folder:
+  saves/s     records.create_note (one BEGIN IMMEDIATE transaction: note + version + encounter + audit event,
+              WAL, synchronous=FULL) on SQLCipher  vs  the identical code on the same sqlcipher3 module without a
+              key (plain SQLite: the peer)
+  open        Store.open with the production KDF (PBKDF2-HMAC-SHA512, 256,000 iterations) and with a raw key
+              (no KDF): the difference is the KDF's cost; plus the page-HMAC + quick_check cost on open
+  kdf peers   Argon2id (cryptography; m=64 MiB, t=3, p=4 and OWASP m=19 MiB, t=2) for the same passphrase
+  crash       a child process saving notes is SIGKILLed at random moments; after each kill the store is opened,
+              checked, and every note whose save had returned is compared by sha256 (losses must be 0)
+Prints a table and a final JSON line; writes bench/results/store.json.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import select
+import signal
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from scribe.store import Store, StoreOptions, records  # noqa: E402
+from scribe.store.db import DEFAULT_KDF_ITER, Database  # noqa: E402
+from scribe.store.migrations import migrate  # noqa: E402
+from scribe.types import Note  # noqa: E402
+
+PASS = "bench passphrase for the store"
+RAW = bytes(range(32))
+WORDS = ["fever", "cough", "38.1", "mg", "plan", "review", "amoxicillin", "daily", "pain", "throat"]
+
+
+def _note(rnd: random.Random, words: int) -> Note:
+    body = " ".join(rnd.choice(WORDS) for _ in range(words))
+    return Note("soap", {"plan": body}, markdown="# SOAP\n" + body)
+
+
+def _plain_db(path: Path) -> Database:
+    """The peer: the same module and code path, no key → ordinary unencrypted SQLite with the same pragmas."""
+    import sqlcipher3
+    conn = sqlcipher3.connect(str(path), isolation_level=None, check_same_thread=False)
+    for p in ("journal_mode = WAL", "synchronous = FULL", "foreign_keys = ON", "secure_delete = ON",
+              "temp_store = MEMORY"):
+        conn.execute(f"PRAGMA {p}")
+    db = Database(path, conn, StoreOptions())
+    migrate(db)
+    return db
+
+
+def bench_saves(db: Database, n: int, words: int) -> float:
+    rnd = random.Random(7)
+    enc = records.create_encounter(db, None, "bench", "soap", actor="bench")
+    notes = [_note(rnd, words) for _ in range(n)]
+    t0 = time.perf_counter()
+    for nt in notes:
+        records.create_note(db, enc.id, nt, actor="bench")
+    return n / (time.perf_counter() - t0)
+
+
+def bench_open(path: Path, reps: int, **kw) -> float:
+    times = []
+    for _ in range(reps):
+        t0 = time.perf_counter()
+        st = Store.open(path, PASS, **kw)
+        times.append(time.perf_counter() - t0)
+        st.db.close()
+    return statistics.median(times)
+
+
+def bench_argon2() -> dict[str, float]:
+    try:
+        from cryptography.hazmat.primitives.kdf.argon2 import Argon2id
+    except ImportError:
+        return {}
+    out = {}
+    for name, kw in (("argon2id_m64MiB_t3_p4", dict(iterations=3, lanes=4, memory_cost=65536)),
+                     ("argon2id_m19MiB_t2_p1", dict(iterations=2, lanes=1, memory_cost=19456))):
+        ts = []
+        for _ in range(3):
+            t0 = time.perf_counter()
+            Argon2id(salt=os.urandom(16), length=32, **kw).derive(PASS.encode())
+            ts.append(time.perf_counter() - t0)
+        out[name] = statistics.median(ts)
+    return out
+
+
+CHILD = r"""
+import random, sys
+from scribe.store import Store, StoreOptions, records
+from scribe.types import Note
+st = Store.open(sys.argv[1], "", raw_key=bytes(range(32)), actor="crash", options=StoreOptions(check_integrity=False))
+rnd = random.Random(int(sys.argv[2]))
+print("ready", flush=True)
+while True:
+    enc = records.create_encounter(st.db, None, "crash", "soap", actor="crash")
+    body = " ".join(rnd.choice(["fever", "cough", "38.1", "mg"]) for _ in range(rnd.randint(5, 1500)))
+    rec = records.create_note(st.db, enc.id, Note("soap", {"plan": body}, markdown="# N\n" + body), actor="crash")
+    print(f"{rec.id} {rec.current_version} {rec.current.sha256}", flush=True)
+"""
+
+
+def bench_crash(folder: Path, runs: int) -> dict:
+    db = folder / "crash.db"
+    Store.create(db, "", raw_key=RAW, actor="crash").db.close()
+    env = dict(os.environ, PYTHONPATH=str(ROOT))
+    rnd = random.Random(99)
+    committed: dict[int, str] = {}
+    losses = integrity_failures = 0
+    t0 = time.perf_counter()
+    for run in range(runs):
+        p = subprocess.Popen([sys.executable, "-c", CHILD, str(db), str(run)], stdout=subprocess.PIPE,
+                             stderr=subprocess.DEVNULL, env=env)
+        assert p.stdout.readline().strip() == b"ready"
+        time.sleep(rnd.uniform(0.0, 0.25))
+        p.send_signal(signal.SIGKILL)
+        p.wait()
+        buf = b""
+        while select.select([p.stdout], [], [], 0.2)[0]:
+            chunk = os.read(p.stdout.fileno(), 65536)
+            if not chunk:
+                break
+            buf += chunk
+        p.stdout.close()
+        for ln in buf.decode().splitlines():
+            nid, _v, sha = ln.split()
+            committed[int(nid)] = sha
+        try:
+            st = Store.open(db, "", raw_key=RAW, actor="verifier")
+        except Exception:
+            integrity_failures += 1
+            continue
+        try:
+            if st.integrity_problems() or not st.verify_audit().ok:
+                integrity_failures += 1
+            with st.db.read() as cur:
+                stored = {n: h for n, h in cur.execute("SELECT note_id, sha256 FROM note_versions WHERE version=1")}
+            losses += sum(1 for nid, sha in committed.items() if stored.get(nid) != sha)
+        finally:
+            st.db.close()
+    return {"runs": runs, "notes_committed": len(committed), "losses": losses,
+            "integrity_failures": integrity_failures, "seconds": round(time.perf_counter() - t0, 1)}
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--notes", type=int, default=200, help="notes saved per save benchmark (default 200)")
+    ap.add_argument("--note-words", type=int, default=400, help="words per note (default 400, ~2.5 KB)")
+    ap.add_argument("--open-reps", type=int, default=5, help="opens timed per configuration (median)")
+    ap.add_argument("--crash-runs", type=int, default=100, help="SIGKILL runs (default 100; 0 skips)")
+    ap.add_argument("--out", type=Path, default=ROOT / "bench" / "results" / "store.json", help="results JSON")
+    args = ap.parse_args()
+    print(f"config: notes={args.notes} words={args.note_words} open_reps={args.open_reps} "
+          f"crash_runs={args.crash_runs} kdf_iter={DEFAULT_KDF_ITER} cpus={os.cpu_count()}", file=sys.stderr)
+    with tempfile.TemporaryDirectory(prefix="scribe-bench-") as tmp:
+        tmp = Path(tmp)
+        st = Store.create(tmp / "enc.db", PASS, actor="bench")
+        enc_sps = bench_saves(st.db, args.notes, args.note_words)
+        st.close()
+        plain = _plain_db(tmp / "plain.db")
+        plain_sps = bench_saves(plain, args.notes, args.note_words)
+        plain.close()
+        size_mb = (tmp / "enc.db").stat().st_size / 1e6
+        open_kdf = bench_open(tmp / "enc.db", args.open_reps)
+        open_kdf_nocheck = bench_open(tmp / "enc.db", args.open_reps, options=StoreOptions(check_integrity=False))
+        # raw-key twin of the same data: sqlcipher_export under a raw key
+        raw_db = tmp / "raw.db"
+        Store.create(raw_db, "", raw_key=RAW, actor="bench").db.close()
+        rs = Store.open(raw_db, "", raw_key=RAW)
+        bench_saves(rs.db, args.notes, args.note_words)
+        rs.db.close()
+        t = []
+        for _ in range(args.open_reps):
+            t0 = time.perf_counter()
+            s2 = Store.open(raw_db, "", raw_key=RAW)
+            t.append(time.perf_counter() - t0)
+            s2.db.close()
+        open_raw = statistics.median(t)
+        argon = bench_argon2()
+        crash = bench_crash(tmp, args.crash_runs) if args.crash_runs else None
+
+    kdf_cost = open_kdf - open_raw
+    rows = [
+        ("saves/s, SQLCipher (WAL, FULL sync)", f"{enc_sps:.1f}"),
+        ("saves/s, plain SQLite peer (same code)", f"{plain_sps:.1f}"),
+        ("ratio encrypted/plain", f"{enc_sps / plain_sps:.2f}"),
+        (f"open with KDF, {args.notes}-note store ({size_mb:.1f} MB)", f"{open_kdf * 1000:.0f} ms"),
+        ("open with KDF, no integrity check", f"{open_kdf_nocheck * 1000:.0f} ms"),
+        ("open with raw key (no KDF)", f"{open_raw * 1000:.0f} ms"),
+        (f"KDF cost (PBKDF2-SHA512 x{DEFAULT_KDF_ITER})", f"{kdf_cost * 1000:.0f} ms"),
+        ("integrity check cost on open", f"{(open_kdf - open_kdf_nocheck) * 1000:.0f} ms"),
+    ] + [(f"peer KDF {k}", f"{v * 1000:.0f} ms") for k, v in argon.items()]
+    if crash:
+        rows += [("crash runs (SIGKILL)", str(crash["runs"])), ("notes verified after kills",
+                                                                str(crash["notes_committed"])),
+                 ("losses", str(crash["losses"])), ("integrity failures", str(crash["integrity_failures"]))]
+    w = max(len(r[0]) for r in rows)
+    print(f"{'measure':{w}}  value")
+    for k, v in rows:
+        print(f"{k:{w}}  {v}")
+    res = {"bench": "store", "saves_per_s": round(enc_sps, 1), "peer_plain_saves_per_s": round(plain_sps, 1),
+           "ratio_vs_plain": round(enc_sps / plain_sps, 3), "open_s_kdf": round(open_kdf, 3),
+           "open_s_kdf_no_check": round(open_kdf_nocheck, 3), "open_s_raw_key": round(open_raw, 3),
+           "kdf_cost_s": round(kdf_cost, 3), "kdf": f"PBKDF2-HMAC-SHA512 x{DEFAULT_KDF_ITER}",
+           "peer_kdf_s": {k: round(v, 3) for k, v in argon.items()}, "store_mb": round(size_mb, 2),
+           "notes": args.notes, "note_words": args.note_words, "crash": crash,
+           "cpus": os.cpu_count(), "load_avg_1m": round(os.getloadavg()[0], 2)}
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(json.dumps(res, indent=2) + "\n")
+    print(json.dumps(res))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
