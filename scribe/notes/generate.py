@@ -28,7 +28,8 @@ from .prompt import build_prompt, normalize_sections, transcript_to_text
 from .runtime import LoadedModel, load_model, resolve_model_name
 from .templates import Template, get_template
 
-__all__ = ["generate", "generate_many", "guidance_schema", "fit_transcript", "DEFAULT_MAX_NEW_TOKENS"]
+__all__ = ["generate", "generate_many", "guidance_schema", "fit_transcript", "DEFAULT_MAX_NEW_TOKENS",
+           "new_generator", "prompt_ids", "decode_loop", "finish_note", "as_transcript"]
 
 log = logging.getLogger("scribe.notes")
 DEFAULT_MAX_NEW_TOKENS = 1024
@@ -91,21 +92,29 @@ def _cancelled(cancel: Any) -> bool:
     return bool(cancel())
 
 
-def _as_transcript(transcript: Transcript | str) -> Transcript:
+def as_transcript(transcript: Transcript | str) -> Transcript:
     tr = Transcript.from_text(transcript) if isinstance(transcript, str) else transcript
     if not any(content_words(s.text) or s.text.strip() for s in tr.segments) or not tr.text.strip():
         raise InputError("transcript is empty")
     return tr
 
 
-def _decode(lm: LoadedModel, template: Template, tr: Transcript, on_token, cancel, max_new: int,
-            timings: dict[str, float], context: int) -> tuple[dict[str, Any], list[str]]:
+def new_generator(lm: LoadedModel, template: Template, max_length: int):
+    """A greedy generator whose every token is held to the template's grammar."""
     import onnxruntime_genai as og
+    params = og.GeneratorParams(lm.model)
+    params.set_search_options(max_length=int(max_length), do_sample=False)
+    params.set_guidance("json_schema", json.dumps(guidance_schema(template)))
+    return og.Generator(lm.model, params)
+
+
+def prompt_ids(lm: LoadedModel, template: Template, tr: Transcript, max_new: int, context: int,
+               timings: dict[str, float]) -> list[int]:
+    """Token ids of the prompt, the transcript shortened only when prompt + max_new would overflow `context`."""
     tok = lm.tokenizer
     count = lambda s: len(tok.encode(s))  # noqa: E731
     text = transcript_to_text(tr)
-    prompt = build_prompt(template, text)
-    ids = tok.encode(prompt)
+    ids = list(tok.encode(build_prompt(template, text)))
     room = context - max_new - 16
     if len(ids) > room:
         overhead = len(ids) - count(text)
@@ -113,14 +122,18 @@ def _decode(lm: LoadedModel, template: Template, tr: Transcript, on_token, cance
             raise InputError(f"max new tokens {max_new} leaves no room for the transcript in a "
                              f"{context}-token context")
         text, dropped = fit_transcript(tr, count, room - overhead)
-        ids = tok.encode(build_prompt(template, text))
+        ids = list(tok.encode(build_prompt(template, text)))
         timings["segments_dropped"] = dropped
         log.info("transcript shortened to fit context: %d segments dropped", dropped)
     timings["prompt_tokens"] = len(ids)
-    params = og.GeneratorParams(lm.model)
-    params.set_search_options(max_length=len(ids) + max_new + 16, do_sample=False)
-    params.set_guidance("json_schema", json.dumps(guidance_schema(template)))
-    gen = og.Generator(lm.model, params)
+    return ids
+
+
+def decode_loop(lm: LoadedModel, gen, template: Template, on_token, cancel, max_new: int,
+                timings: dict[str, float], t0: float) -> tuple[dict[str, Any], list[str]]:
+    """Generate after the prompt is in `gen`: stream, enforce section budgets, return (sections, truncated keys).
+    `t0` is when the user started waiting (for time to first token)."""
+    tok = lm.tokenizer
     stream = tok.create_stream()
     eos = set(tok.eos_token_ids) if hasattr(tok, "eos_token_ids") else {2}
     tracker = JsonTracker()
@@ -137,9 +150,6 @@ def _decode(lm: LoadedModel, template: Template, tr: Transcript, on_token, cance
             if on_token is not None:
                 on_token(piece)
 
-    t0 = time.perf_counter()
-    gen.append_tokens(ids)                      # prefill
-    t_prefill = time.perf_counter()
     new = 0
     section, section_start, cap = None, 0, max_new
     t_first = None
@@ -175,8 +185,7 @@ def _decode(lm: LoadedModel, template: Template, tr: Transcript, on_token, cance
                 section_start = new + 10 ** 9   # no second closing for this section
     t_end = time.perf_counter()
     t_first = t_first or t_end
-    timings.update({"prefill_s": t_prefill - t0, "ttft_s": t_first - t0, "decode_s": t_end - t_first,
-                    "new_tokens": new, "prefill_tok_s": len(ids) / max(1e-9, t_prefill - t0),
+    timings.update({"ttft_s": t_first - t0, "decode_s": t_end - t_first, "new_tokens": new,
                     "decode_tok_s": (new - 1) / max(1e-9, t_end - t_first) if new > 1 else 0.0})
     raw = tracker.text
     try:
@@ -189,29 +198,10 @@ def _decode(lm: LoadedModel, template: Template, tr: Transcript, on_token, cance
     return data, truncated
 
 
-def generate(transcript: Transcript | str, template: Template | str, settings=None, on_token=None, cancel=None,
-             model: str | None = None, *, max_new_tokens: int | None = None,
-             context_tokens: int | None = None) -> Note:
-    """Write `template` from `transcript`. Greedy, streamed (`on_token(text_piece)`), cancellable
-    (`cancel()` → True or an Event that is set: raises CancelledError). The result always validates.
-    `context_tokens` caps the window below the model's (less KV memory; the transcript is fitted to it)."""
+def finish_note(tpl: Template, tr: Transcript, model_name: str, data: dict[str, Any], truncated: list[str],
+                timings: dict[str, float], t_all: float) -> Note:
+    """Validate, render, link evidence and flag facts."""
     import jsonschema
-    if settings is None:
-        from ..config import load_settings
-        settings = load_settings()
-    t_all = time.perf_counter()
-    tpl = get_template(template, settings) if isinstance(template, str) else template
-    tr = _as_transcript(transcript)
-    max_new = int(max_new_tokens or DEFAULT_MAX_NEW_TOKENS)
-    if max_new < 8:
-        raise InputError("max new tokens must be at least 8")
-    name = resolve_model_name(tpl.domain, settings, model)
-    t_load = time.perf_counter()
-    lm = load_model(name, settings)
-    timings: dict[str, float] = {"load_s": time.perf_counter() - t_load}
-    with lm.lock:
-        ctx = min(lm.context_length, int(context_tokens)) if context_tokens else lm.context_length
-        data, truncated = _decode(lm, tpl, tr, on_token, cancel, max_new, timings, ctx)
     sections = normalize_sections(tpl, data)
     try:
         jsonschema.validate(sections, tpl.schema())
@@ -227,9 +217,40 @@ def generate(transcript: Transcript | str, template: Template | str, settings=No
     timings["evidence_s"] = time.perf_counter() - t_ev
     timings["total_s"] = time.perf_counter() - t_all
     log.info("note template=%s model=%s prompt_tokens=%d new_tokens=%d ttft=%.2fs decode=%.1f tok/s flags=%d",
-             tpl.id, name, timings["prompt_tokens"], timings["new_tokens"], timings["ttft_s"],
+             tpl.id, model_name, timings.get("prompt_tokens", 0), timings["new_tokens"], timings["ttft_s"],
              timings["decode_tok_s"], len(flags))
-    return Note(tpl.id, sections, tpl.render_markdown(sections), evidence, flags, name, timings)
+    return Note(tpl.id, sections, tpl.render_markdown(sections), evidence, flags, model_name, timings)
+
+
+def generate(transcript: Transcript | str, template: Template | str, settings=None, on_token=None, cancel=None,
+             model: str | None = None, *, max_new_tokens: int | None = None,
+             context_tokens: int | None = None) -> Note:
+    """Write `template` from `transcript`. Greedy, streamed (`on_token(text_piece)`), cancellable
+    (`cancel()` → True or an Event that is set: raises CancelledError). The result always validates.
+    `context_tokens` caps the window below the model's (less KV memory; the transcript is fitted to it)."""
+    if settings is None:
+        from ..config import load_settings
+        settings = load_settings()
+    t_all = time.perf_counter()
+    tpl = get_template(template, settings) if isinstance(template, str) else template
+    tr = as_transcript(transcript)
+    max_new = int(max_new_tokens or DEFAULT_MAX_NEW_TOKENS)
+    if max_new < 8:
+        raise InputError("max new tokens must be at least 8")
+    name = resolve_model_name(tpl.domain, settings, model)
+    t_load = time.perf_counter()
+    lm = load_model(name, settings)
+    timings: dict[str, float] = {"load_s": time.perf_counter() - t_load}
+    with lm.lock:
+        ctx = min(lm.context_length, int(context_tokens)) if context_tokens else lm.context_length
+        ids = prompt_ids(lm, tpl, tr, max_new, ctx, timings)
+        gen = new_generator(lm, tpl, len(ids) + max_new + 16)
+        t0 = time.perf_counter()
+        gen.append_tokens(ids)                      # prefill
+        timings["prefill_s"] = time.perf_counter() - t0
+        timings["prefill_tok_s"] = len(ids) / max(1e-9, timings["prefill_s"])
+        data, truncated = decode_loop(lm, gen, tpl, on_token, cancel, max_new, timings, t0)
+    return finish_note(tpl, tr, name, data, truncated, timings, t_all)
 
 
 def generate_many(transcript: Transcript | str, templates: list[Template | str], settings=None, on_token=None,

@@ -22,7 +22,7 @@ from typing import Any
 from .templates import Template
 
 __all__ = ["build_prompt", "format_target", "system_text", "transcript_to_text", "defuse", "normalize_sections",
-           "ASSISTANT_OPEN", "END_OF_TURN"]
+           "prompt_prefix", "PROMPT_SUFFIX", "ASSISTANT_OPEN", "END_OF_TURN"]
 
 ASSISTANT_OPEN = "<|im_start|>assistant\n"
 END_OF_TURN = "<|im_end|>"
@@ -61,12 +61,18 @@ def system_text(template: Template) -> str:
     return "\n".join(lines)
 
 
+def prompt_prefix(template: Template) -> str:
+    """Everything before the transcript text (lets a live session prefill the transcript as it is spoken)."""
+    return f"<|im_start|>system\n{defuse(system_text(template))}<|im_end|>\n<|im_start|>user\nTranscript:\n"
+
+
+PROMPT_SUFFIX = f"{END_OF_TURN}\n{ASSISTANT_OPEN}"
+
+
 def build_prompt(template: Template, transcript_text: str) -> str:
     """Full ChatML text up to and including the assistant header; generation continues from here."""
     body = defuse(transcript_text.replace("\r\n", "\n").replace("\r", "\n").strip())
-    return (f"<|im_start|>system\n{defuse(system_text(template))}<|im_end|>\n"
-            f"<|im_start|>user\nTranscript:\n{body}<|im_end|>\n"
-            f"{ASSISTANT_OPEN}")
+    return prompt_prefix(template) + body + PROMPT_SUFFIX
 
 
 def _prose(v: Any) -> str:
