@@ -42,19 +42,44 @@ const handlers = {
     return { ...choice, threads: ort.env.wasm.numThreads, isolated: self.crossOriginIsolated };
   },
 
-  async loadAsr({ name }, progress) {
-    if (state.asr && state.asr.name === name && state.asr.ep === state.ep) return { name, ep: state.ep, cached: true };
+  async loadAsr({ name, layout }, progress) {
+    // WASM runs the shipped .ort files; WebGPU needs the ONNX graphs derived from them (see asr.js).
+    const want = layout || (state.ep === 'webgpu' ? 'derived' : 'ort');
+    const key = `${name}:${want}:${state.ep}`;
+    if (state.asr && state.asr.key === key) return state.asr.info;
     const m = await loadManifest(modelsBase(), name);
-    const files = await fetchModelFiles(m, [m.encoder, m.decoder, m.tokenizer], (d, t, f, phase) =>
-      progress({ kind: 'download', model: name, done: d, total: t, file: f, phase }));
+    const onProgress = (d, t, f, phase) => progress({ kind: 'download', model: name, done: d, total: t, file: f, phase });
+    let files;
+    let tokenizer;
+    if (want === 'derived') {
+      const dname = `${name}/.cache/${name}-fast`;
+      let dm;
+      try {
+        dm = await loadManifest(modelsBase(), dname);
+      } catch {
+        throw new Error(`${name}: the WebGPU build needs the ONNX graphs the desktop derives from the .ort files ` +
+          `(models/${dname}/); run the desktop once (python -m scribe transcribe …) to create them, or use WASM`);
+      }
+      for (const [p, sha] of Object.entries(dm.source_sha256 || {})) {
+        const src = m.files.find((f) => f.path === p);
+        if (!src || src.sha256 !== sha) throw new Error(`${dname}: derived from a different ${p}; rebuild it on the desktop`);
+      }
+      const both = await fetchModelFiles(dm, ['encoder.onnx', 'cross_kv.onnx', 'decoder_step.onnx'], onProgress);
+      tokenizer = (await fetchModelFiles(m, [m.tokenizer]))[m.tokenizer];
+      files = { encoder: both['encoder.onnx'], cross: both['cross_kv.onnx'], step: both['decoder_step.onnx'] };
+    } else {
+      const f = await fetchModelFiles(m, [m.encoder, m.decoder, m.tokenizer], onProgress);
+      files = { encoder: f[m.encoder], decoder: f[m.decoder] };
+      tokenizer = f[m.tokenizer];
+    }
     progress({ kind: 'status', text: `starting ${name} on ${state.ep}` });
-    const asr = await MoonshineASR.create(ort, {
-      encoder: files[m.encoder], decoder: files[m.decoder], tokenizer: files[m.tokenizer], ep: state.ep,
-    });
+    const asr = await MoonshineASR.create(ort, { files, layout: want, tokenizer, ep: state.ep });
+    asr.key = key;
     asr.name = name;
+    asr.info = { name, ep: state.ep, layout: want, vocab: asr.tokenizer.size };
     if (state.asr) await state.asr.release();
     state.asr = asr;
-    return { name, ep: state.ep, vocab: asr.tokenizer.size };
+    return asr.info;
   },
 
   async transcribe({ samples, maxTokens, jobId }, progress) {
