@@ -32,7 +32,7 @@ __all__ = ["derive", "DERIVED_FILES", "FORMAT_VERSION"]
 
 log = logging.getLogger("scribe.asr.convert")
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
 DERIVED_FILES = ("encoder.onnx", "cross_kv.onnx", "decoder_step.onnx")
 
 
@@ -146,7 +146,6 @@ def _decoder(src: Path, step_dst: Path, cross_dst: Path, tmp: Path) -> None:
     dummies = {t.name for t in then_g.initializer}
     step = _make_model(m, then_g.node, step_in, step_out, consts, "moonshine_decoder_step",
                        extra_inits=[t for t in then_g.initializer if t.name not in dummies])
-    onnx.save(step, str(step_dst))
 
     # cross_kv: the first-step graph pruned to the encoder K/V projections.
     kv_names = [o.name for o in else_g.output if ".encoder." in o.name]
@@ -156,7 +155,102 @@ def _decoder(src: Path, step_dst: Path, cross_dst: Path, tmp: Path) -> None:
     cross_in = [inputs[n] for n in inputs if n in used]
     cross = _make_model(m, nodes, cross_in, [outputs[n] for n in kv_names], consts, "moonshine_cross_kv",
                         extra_inits=list(else_g.initializer))
+    step, cross = _hoist_cross_key_transpose(step, cross, tmp)
+    onnx.save(step, str(step_dst))
     onnx.save(cross, str(cross_dst))
+
+
+def _hoist_cross_key_transpose(step, cross, tmp: Path):
+    """Move the per-step `Transpose(K_enc) * scale` of every cross-attention layer into cross_kv.
+
+    The exported step graph transposes and rescales the cached encoder keys on every token although they never
+    change (~40 % of a batched step in the ORT profile). The scale is a runtime Sqrt of a shape; we read its exact
+    float32 value by running the graph once, so the hoisted product is bit-identical to the per-step one.
+    """
+    import onnx
+    import onnxruntime as ort
+    from onnx import TensorProto, helper, numpy_helper
+    consumers: dict[str, list] = {}
+    for n in step.graph.node:
+        for i in n.input:
+            consumers.setdefault(i, []).append(n)
+    plan = []   # (layer key name, transpose node, mul node, scale tensor name)
+    for inp in step.graph.input:
+        if not (inp.name.startswith("past_key_values.") and inp.name.endswith(".encoder.key")):
+            continue
+        users = consumers.get(inp.name, [])
+        if len(users) != 1 or users[0].op_type != "Transpose":
+            return step, cross  # unexpected export: keep the graphs as they are
+        tr = users[0]
+        muls = consumers.get(tr.output[0], [])
+        if len(muls) != 1 or muls[0].op_type != "Mul":
+            return step, cross
+        plan.append((inp.name, tr, muls[0], muls[0].input[1]))
+    if not plan:
+        return step, cross
+    # read the scales
+    probe = onnx.ModelProto.FromString(step.SerializeToString())
+    for _, _, _, sname in plan:
+        probe.graph.output.append(helper.make_tensor_value_info(sname, TensorProto.FLOAT, None))
+    probe_path = tmp / "probe.onnx"
+    onnx.save(probe, str(probe_path))
+    sess = ort.InferenceSession(str(probe_path), providers=["CPUExecutionProvider"])
+    feed = {}
+    for i in sess.get_inputs():
+        if i.name == "input_ids":
+            feed[i.name] = np.ones((1, 1), np.int64)
+        else:
+            feed[i.name] = np.zeros((1, 8, 0 if ".decoder." in i.name else 4, 52), np.float32)
+    names = [sname for _, _, _, sname in plan]
+    scales = dict(zip(names, sess.run(names, feed)))
+    del sess
+    probe_path.unlink()
+
+    drop = {id(tr) for _, tr, _, _ in plan} | {id(mul) for _, _, mul, _ in plan}
+    rename = {mul.output[0]: key + "_t" for key, _, mul, _ in plan}
+    nodes = []
+    for n in step.graph.node:
+        if id(n) in drop:
+            continue
+        n2 = onnx.NodeProto.FromString(n.SerializeToString())
+        for j, i in enumerate(n2.input):
+            if i in rename:
+                n2.input[j] = rename[i]
+        nodes.append(n2)
+    outputs = [o.name for o in step.graph.output]
+    nodes = _prune(nodes, outputs)
+    used = _used_names(nodes)
+    inputs = [i for i in step.graph.input if i.name in used]
+    for key, _, _, _ in plan:
+        inputs.append(helper.make_tensor_value_info(key + "_t", TensorProto.FLOAT,
+                                                    ["batch_size", 8, 52, "encoder_sequence_length_out"]))
+    g = step.graph
+    del g.node[:]
+    g.node.extend(nodes)
+    del g.input[:]
+    g.input.extend(inputs)
+    keep = [t for t in g.initializer if t.name in used]
+    del g.initializer[:]
+    g.initializer.extend(keep)
+
+    cg = cross.graph
+    outs = []
+    for o in cg.output:
+        key = "past_key_values." + o.name[len("present."):]
+        match = next((x for x in plan if x[0] == key), None)
+        if match is None:
+            outs.append(o)
+            continue
+        _, tr, mul, sname = match
+        cname = o.name + "_scale"
+        cg.initializer.append(numpy_helper.from_array(np.asarray(scales[sname], np.float32), cname))
+        cg.node.append(helper.make_node("Transpose", [o.name], [o.name + "_tr"], perm=[0, 1, 3, 2]))
+        cg.node.append(helper.make_node("Mul", [o.name + "_tr", cname], [o.name + "_t"]))
+        outs.append(helper.make_tensor_value_info(o.name + "_t", TensorProto.FLOAT,
+                                                  ["batch_size", 8, 52, "encoder_sequence_length_out"]))
+    del cg.output[:]
+    cg.output.extend(outs)
+    return step, cross
 
 
 def derive(source: Manifest, cache_root: Path) -> Manifest:

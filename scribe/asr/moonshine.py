@@ -73,10 +73,11 @@ class MoonshineModel:
         self.tokenizer = Tokenizer.load(source.path(source.get("tokenizer", "tokenizer.bin")))
         derived = derive(source, _cache_root(source.root, home))
         self.threads = threads
+        self.suppress_initial_eos = False   # the engine turns this on for VAD windows; off = C-library behaviour
         self.encoder, self.provider = make_session(derived.path("encoder.onnx"), threads, provider)
         self.cross_kv, _ = make_session(derived.path("cross_kv.onnx"), threads, provider)
         self.step, _ = make_session(derived.path("decoder_step.onnx"), threads, provider)
-        self._kv_names = [f"{l}.{k}" for l in range(_LAYERS) for k in ("key", "value")]
+        self._self_inputs = [i.name for i in self.step.get_inputs() if ".decoder." in i.name]
         self._step_outputs = [o.name for o in self.step.get_outputs()]
         self._cross_outputs = [o.name for o in self.cross_kv.get_outputs()]
         log.info("asr model %s loaded in %.2f s on %s, %d threads", name, time.perf_counter() - t0,
@@ -106,9 +107,8 @@ class MoonshineModel:
         b = len(clips)
         ids = np.full((b, 1), BOS_ID, np.int64)
         empty = ort.OrtValue.ortvalue_from_numpy(np.zeros((b, _HEADS, 0, _HEAD_DIM), np.float32))
-        past = {f"past_key_values.{k.replace('.', '.decoder.', 1)}": empty for k in self._kv_names}
-        cross_in = {f"past_key_values.{k.replace('.', '.encoder.', 1)}":
-                    cross[f"present.{k.replace('.', '.encoder.', 1)}"] for k in self._kv_names}
+        past = {n: empty for n in self._self_inputs}
+        cross_in = {"past_key_values." + n[len("present."):]: v for n, v in cross.items()}
         out: list[list[int]] = [[] for _ in range(b)]
         live = np.ones(b, bool)
         limit = np.array(limits)
@@ -125,7 +125,12 @@ class MoonshineModel:
             self.step.run_with_iobinding(io)
             res = io.get_outputs()
             steps += 1
-            nxt = res[0].numpy()[:, -1, :_VALID_VOCAB].argmax(-1)
+            logits = res[0].numpy()[:, -1, :_VALID_VOCAB]
+            if steps == 1 and self.suppress_initial_eos:
+                # Moonshine sometimes ends a window before its first word (empty text for audible speech);
+                # the caller only sends windows the VAD found speech in, so an immediate EOS is never right.
+                logits[:, EOS_ID] = -np.inf
+            nxt = logits.argmax(-1)
             for i in np.flatnonzero(live):
                 tok = int(nxt[i])
                 if tok == EOS_ID:

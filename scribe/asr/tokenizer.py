@@ -59,4 +59,5 @@ class Tokenizer:
 
     def decode(self, ids: Iterable[int]) -> str:
         # Leading space comes from the first word's ▁; strip it, keep inner spacing as the model wrote it.
-        return self.decode_bytes(ids).decode("utf-8", errors="replace").strip()
+        # errors="ignore": a character cut off by the token limit must not show up as U+FFFD
+        return self.decode_bytes(ids).decode("utf-8", errors="ignore").strip()

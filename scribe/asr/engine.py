@@ -1,0 +1,136 @@
+"""The ASR engine: one loaded model reused across calls, whole-file transcription with segmentation and batching.
+
+    engine = AsrEngine(settings)
+    t = engine.transcribe_file("visit.wav", on_segment=print)      # Transcript with timed segments
+    t = transcribe_file("visit.wav", settings)                      # same, engine cached per configuration
+"""
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Callable
+
+import numpy as np
+
+from ..errors import CancelledError
+from ..types import Segment, Transcript
+from .moonshine import DecodeStats, MoonshineModel
+from .segment import SegmentOptions, Window, plan_windows, prepare
+
+__all__ = ["AsrEngine", "transcribe_file", "get_engine", "is_cancelled"]
+
+log = logging.getLogger("scribe.asr.engine")
+
+
+def _clean(text: str) -> str:
+    """Drop outputs with no letters or digits: on breaths and clicks Moonshine writes "♪♪" or lone punctuation."""
+    return text if any(ch.isalnum() for ch in text) else ""
+
+
+def is_cancelled(cancel: Any) -> bool:
+    """`cancel` may be None, a threading.Event (or anything with is_set), or a zero-argument callable."""
+    if cancel is None:
+        return False
+    if hasattr(cancel, "is_set"):
+        return bool(cancel.is_set())
+    return bool(cancel())
+
+
+class AsrEngine:
+    """Loads and verifies the ASR model once; transcribes files, arrays and streams.
+
+    Not thread-safe for concurrent calls: the GUI should own one engine on one worker thread (a lock guards
+    against accidental sharing).
+    """
+
+    def __init__(self, settings, segment_options: SegmentOptions | None = None, batch_size: int = 8,
+                 model: MoonshineModel | None = None):
+        self.settings = settings
+        self.options = segment_options or SegmentOptions()
+        self.batch_size = max(1, int(batch_size))
+        self.model = model or MoonshineModel(settings.models_dir, settings.asr_model, threads=settings.threads,
+                                             provider=settings.provider, home=settings.home)
+        self.model.suppress_initial_eos = True
+        self.rate = self.model.sample_rate
+        self.stats = DecodeStats()
+        self._lock = threading.Lock()
+
+    @property
+    def name(self) -> str:
+        return self.model.name
+
+    def decode_windows(self, x: np.ndarray, windows: list[Window], stats: DecodeStats | None = None) -> list[str]:
+        """Transcribe prepared windows of `x` (in batches); returns one text per window."""
+        clips = [prepare(x, self.rate, w, self.options) for w in windows]
+        ids = self.model.decode(clips, stats if stats is not None else self.stats)
+        return [_clean(self.model.tokenizer.decode(t)) for t in ids]
+
+    def transcribe(self, x: np.ndarray, on_segment: Callable[[Segment], None] | None = None,
+                   cancel: Any = None, windows: list[Window] | None = None) -> Transcript:
+        """Transcribe 16 kHz mono float32 audio. Segments come back (and to `on_segment`) in time order."""
+        t0 = time.perf_counter()
+        x = np.asarray(x, np.float32)
+        with self._lock:
+            windows = plan_windows(x, self.rate, self.options) if windows is None else windows
+            segments: list[Segment] = []
+            stats = DecodeStats()
+            for i in range(0, len(windows), self.batch_size):
+                if is_cancelled(cancel):
+                    raise CancelledError("transcription cancelled")
+                batch = windows[i:i + self.batch_size]
+                for w, text in zip(batch, self.decode_windows(x, batch, stats)):
+                    seg = Segment(round(w.start, 3), round(w.end, 3), text, None, True)
+                    if text:
+                        segments.append(seg)
+                        if on_segment is not None:
+                            on_segment(seg)
+            self.stats.add(stats)
+        wall = time.perf_counter() - t0
+        audio_s = len(x) / self.rate
+        log.info("transcribed %.1f s audio in %.2f s (rtf %.3f): %d windows, %d tokens, enc %.2f s, dec %.2f s",
+                 audio_s, wall, wall / max(audio_s, 1e-9), len(windows), stats.tokens, stats.encoder_s,
+                 stats.decoder_s)
+        return Transcript(segments, audio_s, self.name, wall)
+
+    def transcribe_file(self, path: str | Path, on_segment: Callable[[Segment], None] | None = None,
+                        cancel: Any = None) -> Transcript:
+        from ..audio.io import load_audio
+        t0 = time.perf_counter()
+        audio = load_audio(path, self.rate)
+        t = self.transcribe(audio.samples, on_segment, cancel)
+        t.wall_seconds = time.perf_counter() - t0
+        return t
+
+    def stream(self, **kw):
+        """A StreamingTranscriber bound to this engine (see scribe.asr.stream)."""
+        from .stream import StreamingTranscriber
+        return StreamingTranscriber(self, **kw)
+
+
+_ENGINES: dict[tuple, AsrEngine] = {}
+_ENGINES_LOCK = threading.Lock()
+
+
+def get_engine(settings) -> AsrEngine:
+    """One engine per (models dir, model, threads, provider) per process: loading costs seconds."""
+    key = (str(Path(settings.models_dir).resolve()), settings.asr_model, int(settings.threads),
+           str(settings.provider))
+    with _ENGINES_LOCK:
+        eng = _ENGINES.get(key)
+        if eng is None:
+            eng = _ENGINES[key] = AsrEngine(settings)
+        return eng
+
+
+def transcribe_file(path: str | Path, settings, on_segment: Callable[[Segment], None] | None = None,
+                    cancel: Any = None) -> Transcript:
+    """Transcribe an audio file (WAV/FLAC/OGG, any rate, any channels) into a timed Transcript."""
+    from ..audio.io import load_audio
+    t0 = time.perf_counter()
+    audio = load_audio(path)          # bad input fails fast, before the model loads
+    t = get_engine(settings).transcribe(audio.samples, on_segment, cancel)
+    t.wall_seconds = time.perf_counter() - t0
+    return t

@@ -1,0 +1,137 @@
+"""Energy-based voice-activity detection with an adaptive noise floor, usable on whole files and on streams.
+
+Frames of 30 ms every 10 ms; a frame is speech when its level is well above the tracked noise floor and not far
+below the loudest recent speech. Short gaps inside speech are bridged and isolated blips dropped, so regions
+follow phrases rather than syllables. The same `EnergyVad` object serves batch and streaming use: push samples as
+they arrive and read back frame decisions.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+__all__ = ["VadOptions", "EnergyVad", "speech_regions", "frame_levels"]
+
+
+@dataclass
+class VadOptions:
+    rate: int = 16000
+    frame_s: float = 0.030
+    hop_s: float = 0.010
+    margin_db: float = 12.0        # speech must be this far above the noise floor
+    below_peak_db: float = 40.0    # ... and no further than this below recent speech peaks
+    floor_dbfs: float = -62.0      # never call anything quieter than this speech (digital silence, hiss)
+    bridge_s: float = 0.12         # gaps shorter than this inside speech stay speech
+    min_speech_s: float = 0.08     # isolated bursts shorter than this are noise
+
+
+def frame_levels(x: np.ndarray, opts: VadOptions) -> np.ndarray:
+    """Level (dBFS, RMS) of each hop-spaced frame."""
+    hop, win = int(opts.rate * opts.hop_s), int(opts.rate * opts.frame_s)
+    if len(x) < win:
+        x = np.pad(x, (0, win - len(x)))
+    n = 1 + (len(x) - win) // hop
+    sq = np.concatenate([[0.0], np.cumsum(np.asarray(x, np.float64) ** 2)])
+    starts = np.arange(n) * hop
+    power = (sq[starts + win] - sq[starts]) / win
+    return (10.0 * np.log10(power + 1e-12)).astype(np.float32)
+
+
+class EnergyVad:
+    """Incremental VAD. `push(samples)` returns the decisions (bool per 10 ms frame) that are now final.
+
+    Decisions lag the input by `bridge_s` because a gap can only be called a pause once it is long enough.
+    """
+
+    def __init__(self, opts: VadOptions | None = None):
+        self.opts = o = opts or VadOptions()
+        self.hop = int(o.rate * o.hop_s)
+        self.win = int(o.rate * o.frame_s)
+        self._buf = np.zeros(0, np.float32)
+        self._noise = None            # tracked noise floor (dB)
+        self._peak = o.floor_dbfs     # slowly decaying speech peak (dB)
+        self._raw: list[bool] = []    # undecided raw decisions
+        self._last = False            # the last decision handed out
+        self.frames_out = 0           # frames already returned
+
+    def _classify(self, level: float) -> bool:
+        o = self.opts
+        if self._noise is None:
+            self._noise = min(level, -40.0)
+        # noise floor: falls fast, rises slowly (so speech does not drag it up)
+        self._noise = level if level < self._noise else self._noise + 0.02 * (level - self._noise) * 0.1
+        self._peak = max(level, self._peak - 0.02)
+        thr = max(self._noise + o.margin_db, self._peak - o.below_peak_db, o.floor_dbfs)
+        return level > thr
+
+    def push(self, samples: np.ndarray) -> list[bool]:
+        self._buf = np.concatenate([self._buf, np.asarray(samples, np.float32)])
+        n = 0 if len(self._buf) < self.win else 1 + (len(self._buf) - self.win) // self.hop
+        if n:
+            lv = frame_levels(self._buf[: (n - 1) * self.hop + self.win], self.opts)[:n]
+            self._buf = self._buf[n * self.hop:]
+            self._raw.extend(self._classify(float(v)) for v in lv)
+        return self._settle(final=False)
+
+    def flush(self) -> list[bool]:
+        """End of input: decide every remaining frame."""
+        if len(self._buf):
+            self.push(np.zeros(max(0, self.win - len(self._buf)), np.float32))
+            self._buf = np.zeros(0, np.float32)
+        return self._settle(final=True)
+
+    def _settle(self, final: bool) -> list[bool]:
+        o = self.opts
+        bridge = int(round(o.bridge_s / o.hop_s))
+        min_sp = int(round(o.min_speech_s / o.hop_s))
+        raw = self._raw
+        out: list[bool] = []
+        i = 0
+        while i < len(raw):
+            j = i
+            while j < len(raw) and raw[j] == raw[i]:
+                j += 1
+            n, complete = j - i, (j < len(raw) or final)
+            if raw[i]:
+                if self._last:                      # speech continuing: decided at once
+                    dec = True
+                elif complete:
+                    dec = n >= min_sp               # a finished burst: speech only if long enough
+                elif n >= min_sp:
+                    dec = True                      # long enough already
+                else:
+                    break                           # too short to tell yet
+            else:
+                if not self._last:                  # leading silence or a pause already called
+                    dec = False
+                elif complete:
+                    dec = j < len(raw) and n < bridge  # a short gap between speech runs: bridge
+                elif n >= bridge:
+                    dec = False                     # long enough to be a pause
+                else:
+                    break
+            out.extend([dec] * n)
+            self._last = dec
+            i = j
+        self._raw = raw[i:]
+        self.frames_out += len(out)
+        return out
+
+
+def speech_regions(x: np.ndarray, opts: VadOptions | None = None) -> list[tuple[float, float]]:
+    """(start, end) seconds of each speech region in a whole signal."""
+    vad = EnergyVad(opts)
+    mask = vad.push(x) + vad.flush()
+    hop = vad.opts.hop_s
+    regions: list[tuple[float, float]] = []
+    start = None
+    for k, s in enumerate(mask):
+        if s and start is None:
+            start = k
+        elif not s and start is not None:
+            regions.append((start * hop, (k - 1) * hop + vad.opts.frame_s))
+            start = None
+    if start is not None:
+        regions.append((start * hop, min(len(x) / vad.opts.rate, (len(mask) - 1) * hop + vad.opts.frame_s)))
+    return regions
