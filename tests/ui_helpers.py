@@ -7,7 +7,7 @@ from scribe.types import Evidence, Flag, Note, Segment, Transcript
 PASS = "correct horse battery staple"
 
 
-def make_window(qtbot, settings, autolock_minutes: float = 10.0):
+def make_window(qtbot, settings, autolock_minutes: float = 10.0, prewarm: bool = False):
     from scribe.app import ScribeApp
     from scribe.ui import errors as ui_errors
     from scribe.ui.main_window import MainWindow
@@ -16,6 +16,7 @@ def make_window(qtbot, settings, autolock_minutes: float = 10.0):
     settings.autolock_minutes = autolock_minutes
     app = ScribeApp(settings)
     win = MainWindow(app)
+    win.prewarm_note_model = prewarm      # only the generation tests start the note engine
     qtbot.addWidget(win)
     win.errors_shown = shown
     return win

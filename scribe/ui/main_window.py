@@ -43,6 +43,7 @@ class MainWindow(QMainWindow):
         self.unlock_dialog: UnlockDialog | None = None
         self.recovery_dialog: RecoveryDialog | None = None
         self.status_info: dict = {}
+        self.prewarm_note_model = True
         self.setWindowTitle("Scribe")
         self.setAccessibleName("Scribe")
         self.resize(1200, 780)
@@ -194,6 +195,9 @@ class MainWindow(QMainWindow):
         self.refresh_encounters(select=self.current.id if self.current else None)
         self.check_status()
         self.check_recovery()
+        if self.prewarm_note_model:
+            op = ops.WarmNoteModel(self.app)   # a missing model is said when Generate is pressed, not here
+            self.runner.submit(op.label, op.work, on_error=lambda e: log.info("warm-up failed: %s", e.kind))
         self.unlocked.emit()
 
     def _clear_for_lock(self) -> None:
@@ -353,6 +357,8 @@ class MainWindow(QMainWindow):
         self.runner.cancel_all()
         self.runner.wait(5000)
         QApplication.instance().removeEventFilter(self.idle)
+        from .genproc import shutdown_all
+        shutdown_all()
         try:
             self.app.lock()
         except Exception:

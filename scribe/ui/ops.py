@@ -20,7 +20,7 @@ __all__ = ["Op", "CreateStore", "Unlock", "Lock", "ListEncounters", "NewEncounte
            "TranscribeFile", "Record", "Generate", "SaveEdit", "Approve", "Addendum", "Export", "NoteHistory",
            "PlaySpan", "SaveSettings", "passphrase_strength", "NoteView",
            "sections_from_text", "section_text", "unified_diff", "EncounterView", "Templates",
-           "FindInterrupted", "Recover", "DiscardRecording", "SelfCheck"]
+           "FindInterrupted", "Recover", "DiscardRecording", "SelfCheck", "WarmNoteModel"]
 
 log = logging.getLogger("scribe.ui.ops")
 
@@ -239,6 +239,7 @@ class Generate(Op):
     encounter_id: Any
     template_id: str
     max_new_tokens: int | None = None
+    isolate: bool = True       # run the model in the generation process (keeps the GUI live; see genproc.py)
     label = "writing the note"
 
     def work(self, ctx):
@@ -251,9 +252,23 @@ class Generate(Op):
             n[0] += 1
             ctx.progress(("token", t))
 
-        kw = {"max_new_tokens": self.max_new_tokens} if self.max_new_tokens else {}
-        rec = self.app.generate_note(self.encounter_id, self.template_id, on_token=on_token,
-                                     cancel=ctx.cancel_event, **kw)
+        if not self.isolate:
+            kw = {"max_new_tokens": self.max_new_tokens} if self.max_new_tokens else {}
+            rec = self.app.generate_note(self.encounter_id, self.template_id, on_token=on_token,
+                                         cancel=ctx.cancel_event, **kw)
+            return note_view_for(self.app, rec)
+        # the model runs in a child process (see genproc.py for why); the result is stored by the app as usual
+        from .genproc import get_process
+        detail = self.app.get_encounter(self.encounter_id)
+        template_id = self.template_id or detail.encounter.template_id
+        if not template_id:
+            raise InputError("template: choose a template for the note")
+        if not detail.transcript.segments:
+            raise InputError(f"encounter {self.encounter_id} has no transcript yet")
+        note = get_process(self.app.settings).generate(detail.transcript, template_id, on_token=on_token,
+                                                       cancel=ctx.cancel_event, max_new_tokens=self.max_new_tokens)
+        ctx.check()
+        rec = self.app.save_note(self.encounter_id, note)
         return note_view_for(self.app, rec)
 
 
@@ -465,6 +480,19 @@ class DiscardRecording(Op):
         for p in (self.recording.pcm, self.recording.meta):
             p.unlink(missing_ok=True)
         return None
+
+
+@dataclass
+class WarmNoteModel(Op):
+    """Start the generation process and load the note model in the background after unlock."""
+
+    app: Any
+    label = "loading the note model"
+
+    def work(self, ctx):
+        from .genproc import get_process
+        get_process(self.app.settings).warm(self.app.settings.domain)
+        return True
 
 
 @dataclass

@@ -352,6 +352,14 @@ class ReviewPanel(QWidget):
                 it.setToolTip(m.reason)
                 self.flag_list.addItem(it)
                 self.flag_targets.append((key, m))
+            marked = {id(m.evidence) for m in ed.marks if m.kind == "flag"}
+            for fl in ed.flags:   # a flag about the whole section (e.g. cut off at the length limit)
+                if id(fl) not in marked:
+                    m = Mark(0, 0, "section", f"{fl.kind}: {fl.reason}", fl)
+                    it = QListWidgetItem(f"{ed.title}: {fl.kind} — {fl.reason}")
+                    it.setToolTip(fl.reason)
+                    self.flag_list.addItem(it)
+                    self.flag_targets.append((key, m))
 
     def _update_enabled(self) -> None:
         v = self.view
