@@ -21,7 +21,8 @@ def test_headless_demo_without_display(tmp_path):
     assert out.returncode == 0, out.stderr[-3000:]
     lines = out.stdout.splitlines()
     assert lines[0].startswith("No window opened: no display (DISPLAY and WAYLAND_DISPLAY are unset)")
-    assert "throat" in out.stdout.lower()                       # the transcript of the sample
+    words = ("cough", "fever", "temperature", "amoxicillin", "pneumonia", "throat")
+    assert any(w in out.stdout.lower() for w in words)          # the transcript of the sample
     assert "## Subjective" in out.stdout and "## Plan" in out.stdout   # the SOAP note
     assert "Evidence:" in out.stdout
     assert not list((tmp_path / "home").glob("**/*.db"))       # the demo store died with its temp folder
