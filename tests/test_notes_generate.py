@@ -222,3 +222,23 @@ def test_cli_errors_one_line_exit_2(root, settings, tmp_path, content, args, nee
     r = _cli(root, settings, str(f), *args, timeout=60)
     assert r.returncode == 2
     assert needle in r.stderr and r.stderr.strip().count("\n") == 0 and "Traceback" not in r.stderr
+
+
+def test_live_session_matches_batch_generation(settings):
+    """Prefilling segment by segment during the encounter gives exactly the batch note, with only the prompt's
+    closing tokens left to prefill at the end."""
+    from scribe.notes import NoteSession
+    tr = Transcript.from_text(CLINICAL)
+    sess = NoteSession("soap", settings, max_new_tokens=CAP)
+    for seg in tr.segments:
+        sess.add(seg)
+    live = sess.finish()
+    batch = generate(tr, "soap", settings, max_new_tokens=CAP)
+    assert live.sections == batch.sections and live.markdown == batch.markdown
+    assert live.timings["prefilled_early_tokens"] >= live.timings["prompt_tokens"] - 8
+    with pytest.raises(InputError):
+        sess.finish()
+    empty = NoteSession("soap", settings, max_new_tokens=CAP)
+    empty.add("   ")
+    with pytest.raises(InputError, match="empty"):
+        empty.finish()
