@@ -32,7 +32,7 @@ self.addEventListener('fetch', (event) => {
   if (event.request.method !== 'GET' || url.origin !== self.location.origin) return;
   const scope = new URL(self.registration.scope);
   const rel = url.pathname.slice(scope.pathname.length);
-  if (rel.startsWith('models/')) {
+  if (rel.startsWith('models/') && !rel.endsWith('/manifest.json')) {
     // Verified copies first; otherwise the network (the worker verifies, then caches).
     event.respondWith((async () => (await (await caches.open(MODEL_CACHE)).match(event.request)) || fetch(event.request))());
     return;

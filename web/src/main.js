@@ -32,6 +32,7 @@ function layout() {
       el('h2', {}, 'Unlock'),
       el('p', { id: 'unlock-help' }, 'Notes are stored in this browser, encrypted with a key derived from your passphrase.'),
       el('form', { id: 'unlock-form' },
+        el('input', { type: 'text', name: 'username', autocomplete: 'username', value: 'scribe', hidden: true, 'aria-hidden': 'true' }),
         el('input', { id: 'pass', type: 'password', autocomplete: 'current-password', placeholder: 'Passphrase', minlength: 8, required: true }),
         el('button', { type: 'submit' }, 'Unlock')),
       el('p', { id: 'unlock-error', class: 'error', role: 'alert' })),

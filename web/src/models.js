@@ -69,22 +69,26 @@ export async function fetchModelFiles(manifest, wanted, onProgress = () => {}) {
     const cached = await cachedResponse(url);
     if (cached) {
       bytes = new Uint8Array(await cached.arrayBuffer());
-      fromCache = true;
-      done += bytes.length;
-      onProgress(done, total, f.path, 'cache');
-    } else {
+      onProgress(done + bytes.length, total, f.path, 'cache');
+      // A cached copy that no longer matches the manifest (the model was rebuilt) is dropped and fetched again.
+      if (bytes.length === f.size && (await sha256Hex(bytes)) === f.sha256.toLowerCase()) fromCache = true;
+      else {
+        await (await caches.open(MODEL_CACHE)).delete(url);
+        bytes = null;
+      }
+    }
+    if (!bytes) {
       bytes = await download(url, f.size, (n) => onProgress(done + n, total, f.path, 'download'));
-      done += bytes.length;
+      onProgress(done + bytes.length, total, f.path, 'verify');
+      if (bytes.length !== f.size) {
+        throw new ModelError(`model ${manifest.name}: ${f.path} is ${bytes.length} bytes, manifest says ${f.size}`);
+      }
+      const hex = await sha256Hex(bytes);
+      if (hex !== f.sha256.toLowerCase()) {
+        throw new ModelError(`model ${manifest.name}: ${f.path} sha256 mismatch (got ${hex.slice(0, 12)}…, manifest ${f.sha256.slice(0, 12)}…)`);
+      }
     }
-    onProgress(done, total, f.path, 'verify');
-    if (bytes.length !== f.size) {
-      throw new ModelError(`model ${manifest.name}: ${f.path} is ${bytes.length} bytes, manifest says ${f.size}`);
-    }
-    const hex = await sha256Hex(bytes);
-    if (hex !== f.sha256.toLowerCase()) {
-      if (fromCache) await (await caches.open(MODEL_CACHE)).delete(url);
-      throw new ModelError(`model ${manifest.name}: ${f.path} sha256 mismatch (got ${hex.slice(0, 12)}…, manifest ${f.sha256.slice(0, 12)}…)`);
-    }
+    done += bytes.length;
     if (!fromCache) await putCache(url, new Response(bytes, { headers: { 'Content-Type': 'application/octet-stream' } }));
     out[f.path] = bytes;
   }

@@ -118,7 +118,7 @@ export class NoteModel {
     if (ids.length > room) throw new Error(`transcript too long: ${ids.length} prompt tokens, room for ${room} (the desktop shortens long transcripts)`);
     const timings = { prompt_tokens: ids.length };
     const schema = guidanceSchema(templateSchema(template));
-    const constraint = new JsonConstraint(schema, this.tokenBytes, this.eos[0]);
+    const constraint = new JsonConstraint(schema, this.tokenBytes, this.eos[0], (t) => tok.encode(t));
     const tracker = new JsonTracker();
     const stream = new TextDecoder('utf-8');
     const truncated = [];

@@ -122,6 +122,16 @@ const handlers = {
     return { ids: state.note.tokenizer.encode(text) };
   },
 
+  // Used by the CSP test: what happens when this worker tries to reach another origin.
+  async probeFetch({ url }) {
+    try {
+      const r = await fetch(url, { cache: 'no-store' });
+      return { ok: true, status: r.status };
+    } catch (e) {
+      return { ok: false, error: String(e.message || e) };
+    }
+  },
+
   async cancel({ jobId }) {
     state.cancel.add(jobId);
     return { ok: true };

@@ -2,7 +2,12 @@
 
     .venv/bin/python web/tests/ref.py asr FILE.wav            -> {"text": ...}
     .venv/bin/python web/tests/ref.py note FILE.txt TEMPLATE MAX_NEW [MODEL]  -> Note JSON + "tokens" (prompt ids)
+    .venv/bin/python web/tests/ref.py note-fp32 FILE.txt TEMPLATE MAX_NEW MODEL
+        the same Python note engine on a copy of MODEL whose MatMulNBits use accuracy_level 0 (float32
+        accumulation, the arithmetic onnxruntime-web's WASM kernels use; the shipped level 4 quantises
+        activations to int8 on x86, which the browser cannot reproduce bit for bit)
     .venv/bin/python web/tests/ref.py tokenize TEXTFILE MODEL   -> {"ids": [...]} (onnxruntime-genai tokenizer)
+    .venv/bin/python web/tests/ref.py prompts TRANSCRIPT.txt    -> {template_id: prompt text} for every template
 Tiny CPU configuration: 2 threads, CPU provider; SCRIBE_HOME is a throw-away folder given by the caller.
 """
 import json
@@ -23,6 +28,43 @@ def settings():
     return s
 
 
+def fp32_copy(name):
+    """models copy (hard links for weights) with accuracy_level 0 on every MatMulNBits; returns its models dir."""
+    import os
+    import onnx
+    from scribe.modelstore import verify_model, write_manifest
+    src = verify_model(ROOT / "models", name)
+    out = ROOT / "web" / "tests" / ".cache" / "models-fp32"
+    dst = out / name
+    stamp = dst / ".source"
+    key = json.dumps([[f.path, f.sha256] for f in src.files])
+    if stamp.exists() and stamp.read_text() == key:
+        return out
+    dst.mkdir(parents=True, exist_ok=True)
+    graph = src.get("decoder_file") or json.loads((src.root / "genai_config.json").read_text())["model"]["decoder"]["filename"]
+    for f in src.files:
+        p = dst / f.path
+        if p.exists():
+            p.unlink()
+        if f.path == graph:
+            m = onnx.load(str(src.path(f.path)), load_external_data=False)
+            for n in m.graph.node:
+                for a in n.attribute:
+                    if n.op_type == "MatMulNBits" and a.name == "accuracy_level":
+                        a.i = 0
+            onnx.save(m, str(p))
+        else:
+            try:
+                os.link(src.path(f.path), p)
+            except OSError:
+                import shutil
+                shutil.copyfile(src.path(f.path), p)
+    write_manifest(dst, name, src.kind, [f.path for f in src.files],
+                   **{k: v for k, v in src.data.items() if k not in ("name", "kind", "files")})
+    stamp.write_text(key)
+    return out
+
+
 def main(argv):
     cmd = argv[0]
     if cmd == "asr":
@@ -41,6 +83,38 @@ def main(argv):
         note = generate(text, argv[2], settings(), model=argv[4] if len(argv) > 4 else None,
                         max_new_tokens=int(argv[3]))
         print(json.dumps(note.to_json()))
+    elif cmd == "note-fp32":
+        from scribe.notes.generate import generate
+        s = settings()
+        s.models_dir = fp32_copy(argv[4])
+        note = generate(Path(argv[1]).read_text(), argv[2], s, model=argv[4], max_new_tokens=int(argv[3]))
+        print(json.dumps(note.to_json()))
+    elif cmd == "prompts":
+        from scribe.notes.prompt import build_prompt
+        from scribe.notes.templates import load_templates
+        text = Path(argv[1]).read_text()
+        print(json.dumps({tid: build_prompt(t, text) for tid, t in load_templates(settings()).items()}))
+    elif cmd == "unit":
+        # one process for all small references: tokenizer ids, prompts, Moonshine decode, JSON closing
+        import onnxruntime_genai as og
+        from scribe.asr.tokenizer import Tokenizer
+        from scribe.notes.jsonstate import close_partial
+        from scribe.notes.prompt import build_prompt
+        from scribe.notes.templates import load_templates
+        og.disable_telemetry_events()
+        cases = json.loads(Path(argv[1]).read_text())
+        tok = og.Tokenizer(og.Model(str(ROOT / "models" / cases["model"])))
+        ms = Tokenizer.load(ROOT / "models" / "moonshine-base-en" / "tokenizer.bin")
+        text = Path(cases["transcript"]).read_text()
+        prompts = {tid: build_prompt(t, text) for tid, t in load_templates(settings()).items()}
+        out = {
+            "ids": [[int(i) for i in tok.encode(t)] for t in cases["texts"]],
+            "prompts": prompts,
+            "prompt_ids": {k: [int(i) for i in tok.encode(v)] for k, v in prompts.items()},
+            "moonshine": [ms.decode(ids) for ids in cases["moonshine"]],
+            "closed": [close_partial(p) for p in cases["partials"]],
+        }
+        print(json.dumps(out))
     elif cmd == "tokenize":
         import onnxruntime_genai as og
         og.disable_telemetry_events()

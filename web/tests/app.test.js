@@ -1,0 +1,142 @@
+// End to end in headless Chromium, once per execution provider, each alone (a ['webgpu','wasm'] list would
+// silently fall back). WASM: beckett.wav through the file input, the full note flow, review, approve, exports,
+// encryption at rest. WebGPU here is SwiftShader (software, 20–80x slower than WASM), so it gets a 2.2 s clip and
+// a note of NOTE_TOKENS_WEBGPU tokens: correctness, not speed (bench/web.js measures speed).
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import path from 'node:path';
+import { launch, serve, watch, cachedPython, beckettWav, shortClip, noteModelName, unlock, REPO, WEB } from './harness.js';
+
+const ENCOUNTER = path.join(WEB, 'tests', 'fixtures', 'encounter.txt');
+const NOTE_TOKENS = 40;
+const NOTE_TOKENS_WEBGPU = 6;
+let srv;
+let browser;
+
+before(async () => {
+  srv = await serve();
+  browser = await launch();
+});
+after(async () => {
+  await browser?.close();
+  await srv?.close();
+});
+
+async function openApp(ep, maxNew) {
+  const context = await browser.newContext({ acceptDownloads: true });
+  const page = await context.newPage();
+  const log = watch(page, new URL(srv.url).origin);
+  page.on('dialog', (d) => d.accept());
+  await page.goto(`${srv.url}?ep=${ep}&maxNew=${maxNew}&nosw=1`);
+  await page.waitForSelector('body[data-ready="1"]', { timeout: 60000 });
+  return { context, page, log };
+}
+
+async function transcribe(page, wav) {
+  const before = Number((await page.getAttribute('body', 'data-transcribed')) || 0);
+  await page.setInputFiles('#file', wav);
+  await page.waitForSelector(`body[data-transcribed="${before + 1}"]`, { timeout: 900000 });
+  return page.inputValue('#transcript');
+}
+
+async function generate(page) {
+  const before = Number((await page.getAttribute('body', 'data-noted')) || 0);
+  await page.fill('#transcript', fs.readFileSync(ENCOUNTER, 'utf8'));
+  await page.selectOption('#template', 'soap');
+  await page.click('#generate');
+  await page.waitForSelector(`body[data-noted="${before + 1}"]`, { timeout: 900000 });
+  return page.evaluate(() => window.scribe.rec.note);
+}
+
+test('WASM: transcript equals the Python engine, note equals the Python note, review/approve/export, encrypted at rest', async () => {
+  const wav = beckettWav();
+  const refAsr = cachedPython('asr-beckett', ['asr', wav]);
+  const { context, page, log } = await openApp('wasm', NOTE_TOKENS);
+  assert.equal(await page.getAttribute('#ep', 'data-ep'), 'wasm');
+  assert.match(await page.textContent('#ep'), /WASM/);
+  await unlock(page);
+
+  const text = await transcribe(page, wav);
+  assert.equal(text, refAsr.text);
+  assert.match(await page.textContent('#asr-info'), /WASM/);
+
+  const model = noteModelName();
+  assert.ok(model, 'no note model in models/ (scribe-note-smollm2 or scribe-note-smollm2-base)');
+  // Python note engine, greedy, same files, float32 accumulation (see tests/ref.py note-fp32 for why).
+  const ref = cachedPython(`note-fp32-${model}-${NOTE_TOKENS}`, ['note-fp32', ENCOUNTER, 'soap', String(NOTE_TOKENS), model]);
+  const note = await generate(page);
+  assert.deepEqual(note.sections, ref.sections);
+  assert.equal(note.markdown, ref.markdown);
+  assert.deepEqual(note.flags.map((f) => [f.kind, f.section]).filter(([k]) => k !== 'number'),
+    ref.flags.map((f) => [f.kind, f.section]).filter(([k]) => !['number', 'dose', 'date', 'drug'].includes(k)));
+  assert.deepEqual(note.evidence.map((e) => [e.section, e.sentence, e.supported]), ref.evidence.map((e) => [e.section, e.sentence, e.supported]));
+
+  // Review: sentences are highlighted; selecting one marks its transcript lines.
+  await page.waitForSelector('#review:not([hidden]) .sent');
+  await page.click('.sent >> nth=0');
+  assert.ok((await page.locator('#evidence li.hit').count()) >= 1);
+  fs.mkdirSync(path.join(REPO, 'docs', 'screenshots'), { recursive: true });
+  await page.setViewportSize({ width: 1280, height: 1000 });
+  await page.locator('#review').screenshot({ path: path.join(REPO, 'docs', 'screenshots', 'web-review.png') });
+
+  await page.click('#approve');
+  await page.waitForSelector('#review-state:text("approved")');
+  const [md] = await Promise.all([page.waitForEvent('download'), page.click('#export-md')]);
+  assert.equal(fs.readFileSync(await md.path(), 'utf8'), note.markdown);
+  const [fj] = await Promise.all([page.waitForEvent('download'), page.click('#export-fhir')]);
+  const fhir = JSON.parse(fs.readFileSync(await fj.path(), 'utf8'));
+  assert.equal(fhir.resourceType, 'DocumentReference');
+  assert.equal(fhir.docStatus, 'final');
+  assert.equal(Buffer.from(fhir.content[0].attachment.data, 'base64').toString('utf8'), note.markdown);
+
+  // Encryption at rest: nothing readable in IndexedDB, the KDF is PBKDF2 >= 600,000 iterations.
+  const raw = await page.evaluate(async () => {
+    const db = await new Promise((res, rej) => { const r = indexedDB.open('scribe-web'); r.onsuccess = () => res(r.result); r.onerror = () => rej(r.error); });
+    const all = (store) => new Promise((res) => { const r = db.transaction(store).objectStore(store).getAll(); r.onsuccess = () => res(r.result); });
+    const bytes = (v) => (v instanceof Uint8Array ? Array.from(v) : v);
+    const recs = (await all('records')).map((r) => ({ id: r.id, iv: bytes(r.iv), ct: bytes(r.ct), keys: Object.keys(r) }));
+    const meta = (await all('meta')).map((m) => ({ iterations: m.iterations, alg: m.alg, keys: Object.keys(m) }));
+    return { recs, meta };
+  });
+  assert.ok(raw.recs.length >= 1);
+  assert.ok(raw.meta[0].iterations >= 600000);
+  for (const r of raw.recs) {
+    assert.deepEqual(r.keys.sort(), ['ct', 'id', 'iv']);
+    const blob = Buffer.from(r.ct);
+    for (const needle of ['sore throat', 'amoxicillin', 'Ever tried', 'subjective', 'approved']) {
+      assert.ok(!blob.includes(Buffer.from(needle)), `plaintext "${needle}" found in IndexedDB`);
+      assert.ok(!blob.toString('latin1').includes(Buffer.from(needle).toString('base64').slice(0, 8)), 'base64 plaintext in IndexedDB');
+    }
+  }
+  // Lock, then a wrong passphrase is refused and the right one reopens the saved note.
+  await page.click('#lock');
+  await page.fill('#pass', 'not the passphrase');
+  await page.click('#unlock-form button[type=submit]');
+  await page.waitForSelector('#unlock-error:text("wrong passphrase")');
+  await unlock(page);
+  assert.ok((await page.locator('#encounters li').count()) >= 1);
+
+  assert.deepEqual(log.foreign, []);
+  assert.deepEqual(log.errors, []);
+  await context.close();
+});
+
+test('WebGPU: transcript equals the Python engine (short clip), note tokens equal the Python note', async () => {
+  const clip = shortClip();
+  const refAsr = cachedPython('asr-short', ['asr', clip]);
+  const { context, page, log } = await openApp('webgpu', NOTE_TOKENS_WEBGPU);
+  assert.equal(await page.getAttribute('#ep', 'data-ep'), 'webgpu');
+  assert.match(await page.textContent('#ep'), /WebGPU/);
+  await unlock(page);
+  const text = await transcribe(page, clip);
+  assert.equal(text, refAsr.text);
+  assert.match(await page.textContent('#asr-info'), /WebGPU/);
+  const model = noteModelName();
+  const ref = cachedPython(`note-fp32-${model}-${NOTE_TOKENS_WEBGPU}`, ['note-fp32', ENCOUNTER, 'soap', String(NOTE_TOKENS_WEBGPU), model]);
+  const note = await generate(page);
+  assert.equal(note.ep, 'webgpu');
+  assert.deepEqual(note.sections, ref.sections);
+  assert.deepEqual(log.foreign, []);
+  await context.close();
+});

@@ -1,0 +1,93 @@
+// Shared test plumbing: the static server (COOP/COEP + CSP, serving web/dist which links models/ and
+// templates/), Debian's chromium driven by playwright-core (never a downloaded browser), and the Python
+// reference engine (the desktop code on the same model files).
+import { chromium } from 'playwright-core';
+import { execFileSync, execSync } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { startServer } from '../tools/serve.js';
+
+export const WEB = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+export const REPO = path.resolve(WEB, '..');
+export const CACHE = path.join(WEB, 'tests', '.cache');
+export const PY = path.join(REPO, '.venv', 'bin', 'python');
+fs.mkdirSync(CACHE, { recursive: true });
+
+export const BASE_ARGS = ['--enable-unsafe-webgpu', '--disable-quic', '--no-sandbox', '--disable-background-networking',
+  '--disable-component-update', '--disable-sync', '--no-first-run'];
+
+export function chromiumPath() {
+  const p = execSync('which chromium').toString().trim();
+  if (!p) throw new Error('chromium not found on PATH (Debian package "chromium")');
+  return p;
+}
+
+export async function launch(extraArgs = []) {
+  return chromium.launch({ executablePath: chromiumPath(), headless: true, args: [...BASE_ARGS, ...extraArgs] });
+}
+
+export async function serve() {
+  return startServer({ root: path.join(WEB, 'dist'), extra: { '/fixtures/': CACHE + '/' } });
+}
+
+// Collect console errors and any request that leaves the origin.
+export function watch(page, origin) {
+  const log = { errors: [], foreign: [] };
+  page.on('pageerror', (e) => log.errors.push(e.message));
+  page.on('request', (r) => {
+    const u = new URL(r.url());
+    if (!['data:', 'blob:'].includes(u.protocol) && u.origin !== origin) log.foreign.push(r.url());
+  });
+  return log;
+}
+
+export function python(args, env = {}) {
+  const home = path.join(CACHE, 'scribe-home');
+  fs.mkdirSync(home, { recursive: true });
+  const out = execFileSync(PY, [path.join(WEB, 'tests', 'ref.py'), ...args], {
+    cwd: REPO, env: { ...process.env, SCRIBE_HOME: home, ...env }, maxBuffer: 64 << 20, stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const lines = out.toString().trim().split('\n');
+  return JSON.parse(lines[lines.length - 1]);
+}
+
+// Memoised on disk by key: Python references cost seconds each and the inputs are fixed files.
+export function cachedPython(key, args) {
+  const f = path.join(CACHE, `ref-${key}.json`);
+  const stamp = args.filter((a) => fs.existsSync(a)).map((a) => `${a}:${fs.statSync(a).mtimeMs}`).join('|');
+  if (fs.existsSync(f)) {
+    const c = JSON.parse(fs.readFileSync(f, 'utf8'));
+    if (c.stamp === stamp && JSON.stringify(c.args) === JSON.stringify(args)) return c.result;
+  }
+  const result = python(args);
+  fs.writeFileSync(f, JSON.stringify({ stamp, args, result }));
+  return result;
+}
+
+export function beckettWav() {
+  const p = execFileSync(PY, ['-c', 'import moonshine_cpp,os;print(os.path.join(os.path.dirname(moonshine_cpp.__file__),"test-data","beckett.wav"))']).toString().trim();
+  const dst = path.join(CACHE, 'beckett.wav');
+  if (!fs.existsSync(dst)) fs.copyFileSync(p, dst);
+  return dst;
+}
+
+// A short clip for software WebGPU (20–80x slower than WASM here): the first `sec` seconds of beckett.wav.
+export function shortClip(sec = 2.2) {
+  const dst = path.join(CACHE, `beckett-${sec}s.wav`);
+  if (!fs.existsSync(dst)) execFileSync('sox', [beckettWav(), dst, 'trim', '0', String(sec)]);
+  return dst;
+}
+
+export function noteModelName() {
+  for (const n of ['scribe-note-smollm2', 'scribe-note-smollm2-base']) {
+    if (fs.existsSync(path.join(REPO, 'models', n, 'manifest.json')) && fs.existsSync(path.join(REPO, 'models', n, 'genai_config.json'))) return n;
+  }
+  return null;
+}
+
+export async function unlock(page, pass = 'correct horse battery staple') {
+  await page.fill('#pass', pass);
+  await page.click('#unlock-form button[type=submit]');
+  await page.waitForSelector('#work:not([hidden])', { timeout: 60000 });
+}

@@ -1,0 +1,77 @@
+// No egress and offline: the CSP blocks other origins for the page and the worker, nothing third-party is
+// requested, and after one visit the service worker serves the app and the verified models with the network off.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import http from 'node:http';
+import { launch, serve, watch } from './harness.js';
+
+let srv;
+let browser;
+let other;
+let hits = 0;
+
+before(async () => {
+  srv = await serve();
+  browser = await launch();
+  // A second origin that would answer if the browser ever reached it.
+  other = http.createServer((req, res) => {
+    hits++;
+    res.writeHead(200, { 'Access-Control-Allow-Origin': '*' }).end('leak');
+  });
+  await new Promise((r) => other.listen(0, '127.0.0.1', r));
+});
+after(async () => {
+  await browser?.close();
+  await srv?.close();
+  other?.close();
+});
+
+test('CSP: page and worker cannot fetch another origin; no third-party requests; CSP header present', async () => {
+  const page = await browser.newPage();
+  const log = watch(page, new URL(srv.url).origin);
+  const res = await page.goto(`${srv.url}?ep=wasm&nosw=1`);
+  assert.match(res.headers()['content-security-policy'], /connect-src 'self'/);
+  assert.equal(res.headers()['cross-origin-embedder-policy'], 'require-corp');
+  await page.waitForSelector('body[data-ready="1"]');
+  const target = `http://127.0.0.1:${other.address().port}/x`;
+  const fromPage = await page.evaluate(async (url) => {
+    const violations = [];
+    document.addEventListener('securitypolicyviolation', (e) => violations.push(e.violatedDirective));
+    let result;
+    try {
+      await fetch(url);
+      result = 'fetched';
+    } catch (e) {
+      result = 'blocked: ' + e.message;
+    }
+    await new Promise((r) => setTimeout(r, 200));
+    return { result, violations };
+  }, target);
+  assert.match(fromPage.result, /^blocked/);
+  assert.ok(fromPage.violations.includes('connect-src'), JSON.stringify(fromPage.violations));
+  const fromWorker = await page.evaluate((url) => window.scribe.client.call('probeFetch', { url }), target);
+  assert.equal(fromWorker.ok, false);
+  assert.equal(hits, 0, 'the other origin was reached');
+  assert.deepEqual(log.foreign, []);
+  await page.close();
+});
+
+test('offline: after one visit the app and a verified model load with the network off', async () => {
+  const context = await browser.newContext();
+  const page = await context.newPage();
+  await page.goto(`${srv.url}?ep=wasm`);
+  await page.waitForSelector('body[data-ready="1"]');
+  await page.evaluate(() => navigator.serviceWorker.ready);
+  // Load (download + sha256 + cache) the speech model once while online.
+  await page.evaluate(() => window.scribe.client.call('loadAsr', { name: window.scribe.config.asrModel }));
+  await context.setOffline(true);
+  await page.reload();
+  await page.waitForSelector('body[data-ready="1"]', { timeout: 60000 });
+  assert.equal(await page.getAttribute('#ep', 'data-ep'), 'wasm');
+  const info = await page.evaluate(() => window.scribe.client.call('loadAsr', { name: window.scribe.config.asrModel }));
+  assert.equal(info.layout, 'ort');
+  // The model cache holds only files that passed their sha256.
+  const cached = await page.evaluate(async () => (await (await caches.open('scribe-models-v1')).keys()).map((r) => new URL(r.url).pathname));
+  assert.ok(cached.some((p) => p.endsWith('/encoder_model.ort')));
+  await context.close();
+});

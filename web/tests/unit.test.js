@@ -1,0 +1,102 @@
+// Fast checks in Node (no browser) of the pieces that must match the desktop exactly: both tokenizers, the
+// prompt text for every template, the JSON closing rules, the constraint, and the WASM graph rewrite.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import path from 'node:path';
+import { python, noteModelName, REPO, WEB, CACHE } from './harness.js';
+import { BpeTokenizer, MoonshineTokenizer } from '../dist/src/tokenizer.js';
+import { JsonConstraint } from '../dist/src/constraint.js';
+import { closePartial } from '../dist/src/jsonstate.js';
+import { replaceGatherBlockQuantized } from '../dist/src/onnxpatch.js';
+import { parseTemplateText, templateSchema } from '../dist/src/templates.js';
+import { guidanceSchema } from '../dist/src/prompt.js';
+
+
+const model = noteModelName();
+const TEXTS = [
+  'Hello world', '  leading and trailing  ', 'BP 120/80, HR 72 bpm; temp 38.1°C.', "I'm fine, you're ok, he'll go, we've 2 dogs",
+  'naïve café — “quotes” and emoji 🙂 and 中文', 'tabs\tand\nnewlines\r\n\n  indented', 'amoxicillin 500mg b.i.d. x10d',
+  '<|im_start|>user\nhi<|im_end|>\n', '{"subjective":"a \\"quoted\\" word","plan":["x","y"]}', '1234567890 3.14159 1,000,000',
+];
+const PARTIALS = ['{"a":"hello wor', '{"a":"x","b":["one","tw', '{"a":"x","b', '{"a":"ends with \\', '{"a":"u \\u00', '{"a":"x","b":[', '{"a":"done"}'];
+
+const rng = (seed) => () => ((seed = (seed * 1103515245 + 12345) & 0x7fffffff) / 0x7fffffff);
+const rand = rng(7);
+const MOONSHINE = Array.from({ length: 20 }, () => Array.from({ length: 1 + Math.floor(rand() * 30) }, () => Math.floor(rand() * 32000)));
+
+const casesFile = path.join(CACHE, 'unit-cases.json');
+fs.writeFileSync(casesFile, JSON.stringify({ model, transcript: path.join(WEB, 'tests', 'fixtures', 'encounter.txt'), texts: TEXTS, moonshine: MOONSHINE, partials: PARTIALS }));
+const ref = python(['unit', casesFile]);
+const tok = BpeTokenizer.fromJSON(fs.readFileSync(path.join(REPO, 'models', model, 'tokenizer.json'), 'utf8'));
+
+test('BPE tokenizer: ids equal onnxruntime-genai\'s for tricky text', () => {
+  TEXTS.forEach((t, i) => assert.deepEqual(tok.encode(t), ref.ids[i], JSON.stringify(t)));
+});
+
+test('BPE tokenizer: decode round-trips', () => {
+  for (const t of TEXTS) assert.equal(tok.decode(tok.encode(t), { skipSpecial: false }), t);
+});
+
+test('prompt text and its ids equal Python for every template', async () => {
+  const { buildPrompt } = await import('../dist/src/prompt.js');
+  const text = fs.readFileSync(path.join(WEB, 'tests', 'fixtures', 'encounter.txt'), 'utf8');
+  const files = fs.readdirSync(path.join(REPO, 'templates')).filter((f) => /\.ya?ml$/.test(f));
+  const seen = [];
+  for (const f of files) {
+    const t = parseTemplateText(fs.readFileSync(path.join(REPO, 'templates', f), 'utf8'), f);
+    seen.push(t.id);
+    const p = buildPrompt(t, text);
+    assert.equal(p, ref.prompts[t.id], t.id);
+    assert.deepEqual(tok.encode(p), ref.prompt_ids[t.id], t.id);
+  }
+  assert.deepEqual(seen.sort(), Object.keys(ref.prompts).sort());
+});
+
+test('Moonshine tokenizer.bin decode equals scribe.asr.tokenizer', () => {
+  const ms = MoonshineTokenizer.fromBytes(fs.readFileSync(path.join(REPO, 'models', 'moonshine-base-en', 'tokenizer.bin')));
+  assert.equal(ms.size, 32000);
+  MOONSHINE.forEach((ids, i) => assert.equal(ms.decode(ids), ref.moonshine[i]));
+});
+
+test('closing a cut note JSON equals scribe.notes.jsonstate.close_partial', () => {
+  PARTIALS.forEach((p, i) => assert.deepEqual(closePartial(p), ref.closed[i], p));
+});
+
+test('constraint: accepts exactly compact schema JSON, forces keys, ends with end-of-turn', () => {
+  const t = parseTemplateText(fs.readFileSync(path.join(REPO, 'templates', 'soap.yaml'), 'utf8'), 'soap.yaml');
+  const schema = guidanceSchema(templateSchema(t));
+  const tb = Array.from({ length: tok.size }, (_, i) => (tok.specialIds.has(i) ? null : tok.tokenBytes(i)));
+  const enc = (s) => new TextEncoder().encode(s);
+  const c = new JsonConstraint(schema, tb, 2, (s) => tok.encode(s));
+  const good = '{"subjective":"Sore throat, \\"bad\\" 3 days.","objective":"T 38.1","assessment":"","plan":["amoxicillin 500 mg","fluids"]}';
+  assert.ok(c.accepts(enc(good)));
+  for (const bad of ['{ "subjective"', '{"objective"', '{"subjective":"x","objective":"y","assessment":"z","plan":"p"}', '{"subjective":"bad \\x"', '{"subjective":"ctl \u0001"', good + ' ']) {
+    assert.ok(!c.accepts(enc(bad)), bad);
+  }
+  // Forced key text goes out as its canonical tokens, the last one left to the model (llguidance's rule).
+  const forced = [];
+  for (let f = c.forcedToken(); f >= 0; f = c.forcedToken()) {
+    forced.push(tok.decode([f]));
+    c.commit(f);
+  }
+  assert.equal(forced.join(''), '{"subjective');
+  for (const id of tok.encode('":"x","objective":"y","assessment":"z","plan":[]}')) c.commit(id);
+  assert.ok(c.done);
+  assert.equal(c.argmax(new Float32Array(tok.size), 0, tok.size), 2);
+  assert.ok(!c.allowed(tok.encode('}')[0]));
+});
+
+test('WASM graph rewrite replaces only GatherBlockQuantized and keeps the rest byte-identical', () => {
+  const m = JSON.parse(fs.readFileSync(path.join(REPO, 'models', model, 'genai_config.json'), 'utf8')).model.decoder.filename;
+  const bytes = new Uint8Array(fs.readFileSync(path.join(REPO, 'models', model, m)));
+  const r = replaceGatherBlockQuantized(bytes);
+  assert.equal(r.replaced, 1);
+  // op_type is NodeProto field 4: tag 0x22, then the length, then the name
+  const opType = (name) => Buffer.concat([Buffer.from([0x22, name.length]), Buffer.from(name)]);
+  const count = (buf, needle) => { let n = 0; for (let i = buf.indexOf(needle); i >= 0; i = buf.indexOf(needle, i + 1)) n++; return n; };
+  assert.equal(count(Buffer.from(bytes), opType('GatherBlockQuantized')), 1);
+  assert.equal(count(Buffer.from(r.bytes), opType('GatherBlockQuantized')), 0);
+  assert.equal(count(Buffer.from(r.bytes), opType('MatMulNBits')), count(Buffer.from(bytes), opType('MatMulNBits')));
+  assert.equal(count(Buffer.from(r.bytes), opType('GroupQueryAttention')), count(Buffer.from(bytes), opType('GroupQueryAttention')));
+});
