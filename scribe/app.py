@@ -172,6 +172,14 @@ class ScribeApp:
         if st is not None and not st.closed:
             st.audit("network-blocked", "network", None, {"kind": a.kind, "host": a.host, "port": a.port})
 
+    def _touching(self, cb: Callable | None) -> Callable:
+        """Long work is activity: a minute-long generation must not be auto-locked away before it can be saved."""
+        def wrapped(x):
+            self.touch()
+            if cb is not None:
+                cb(x)
+        return wrapped
+
     def _require(self) -> Store:
         with self._lock:
             if self._store is None or self._store.closed:
@@ -220,7 +228,7 @@ class ScribeApp:
         if not audio.exists():
             raise InputError(f"no audio file at {audio}")
         t0 = time.perf_counter()
-        tr = transcribe_file(audio, self.settings, on_segment=on_segment, cancel=cancel)
+        tr = transcribe_file(audio, self.settings, on_segment=self._touching(on_segment), cancel=cancel)
         log.info("transcribed segments=%d audio_s=%.2f wall_s=%.2f", len(tr.segments), tr.audio_seconds,
                  time.perf_counter() - t0)
         return tr
@@ -265,7 +273,8 @@ class ScribeApp:
         if not transcript.segments:
             raise InputError(f"encounter {enc.id} has no transcript yet")
         t0 = time.perf_counter()
-        note = generate(transcript, template, self.settings, on_token=on_token, cancel=cancel, **gen_options)
+        note = generate(transcript, template, self.settings, on_token=self._touching(on_token), cancel=cancel,
+                        **gen_options)
         if cancel is not None and cancel.is_set():
             raise CancelledError("note generation cancelled; nothing was saved")
         rec = records.create_note(self._require().db, enc.id, note, actor=st.actor)
