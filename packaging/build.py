@@ -115,6 +115,23 @@ def default_models(models_dir: Path, asr: str) -> list[str]:
     return [asr] + found
 
 
+def derived_models(m) -> list:
+    """Graphs the app derives from a model on first use (the ASR fast graphs) are built here, once, and shipped:
+    then they are covered by the bundle signature, and the installed app needs neither the `onnx` package nor a
+    writable model folder. They go where the app looks first: <model>/.cache/<derived name>/."""
+    if m.kind != "asr":
+        return []
+    try:
+        from scribe.asr.convert import derive
+    except ImportError:
+        return []   # an app without derived ASR graphs
+    from scribe.errors import ScribeError
+    try:
+        return [derive(m, m.root / ".cache")]
+    except ScribeError as e:
+        raise BuildError(f"model {m.name}: cannot build its derived graphs: {e.one_line()}") from None
+
+
 def copy_models(models_dir: Path, names: list[str], dest: Path) -> list[dict]:
     from scribe.errors import ScribeError
     from scribe.modelstore import verify_model
@@ -134,7 +151,15 @@ def copy_models(models_dir: Path, names: list[str], dest: Path) -> list[dict]:
         # re-verify the copies: the bundle must hold what the model store vouched for
         verify_model(dest, name)
         size = sum(fe.size for fe in m.files)
-        _log(f"model {name}: {len(m.files)} files, {size / 1e6:.0f} MB verified ({time.monotonic() - t0:.1f} s)")
+        for dm in derived_models(m):
+            dd = d / ".cache" / dm.name
+            dd.mkdir(parents=True)
+            for rel in ["manifest.json"] + [fe.path for fe in dm.files]:
+                shutil.copyfile(dm.root / rel, dd / rel)
+            verify_model(d / ".cache", dm.name)
+            size += sum(fe.size for fe in dm.files)
+            _log(f"model {name}: + derived {dm.name} ({sum(fe.size for fe in dm.files) / 1e6:.0f} MB)")
+        _log(f"model {name}: {len(m.files)} files (+ derived), {size / 1e6:.0f} MB verified ({time.monotonic() - t0:.1f} s)")
         out.append({"name": name, "kind": m.kind, "license": m.get("license"), "size": size})
     return out
 
