@@ -110,8 +110,14 @@ def build_app_wheel(work: Path, source: str) -> Path:
 
 
 def default_models(models_dir: Path, asr: str) -> list[str]:
+    """The ASR model and the product note models (scribe-note-smollm2, -legal, ...). Not the un-tuned
+    `-base` build: it exists for evaluations, and a clinician should not be able to pick it in Settings."""
     found = sorted(p.name for p in models_dir.iterdir() if p.name.startswith("scribe-note-smollm2")
-                   and (p / "manifest.json").is_file()) if models_dir.is_dir() else []
+                   and not p.name.endswith("-base") and (p / "manifest.json").is_file()) if models_dir.is_dir() else []
+    from scribe.config import DEFAULT_NOTE_MODEL
+    if DEFAULT_NOTE_MODEL not in found:
+        _log(f"WARNING: the default note model {DEFAULT_NOTE_MODEL} is not built (models/{DEFAULT_NOTE_MODEL}); "
+             f"the installed app's selfcheck will report it missing")
     return [asr] + found
 
 
@@ -270,8 +276,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--key", type=Path, help="Ed25519 private key (PEM); default $SCRIBE_SIGNING_KEY")
     ap.add_argument("--test-key", action="store_true",
                     help="allow a key other than packaging/release-key.pub (bundle marked channel 'test')")
-    ap.add_argument("--models", help="comma-separated model names, or 'none' (default: moonshine-base-en and any "
-                                     "scribe-note-smollm2* present)")
+    ap.add_argument("--models", help="comma-separated model names, or 'none' (default: moonshine-base-en and the "
+                                     "scribe-note-smollm2* product models present, not the eval-only -base)")
     ap.add_argument("--models-dir", type=Path, default=ROOT / "models", help="where the models live")
     ap.add_argument("--templates-dir", type=Path, default=ROOT / "templates", help="built-in templates to ship")
     ap.add_argument("--source", choices=["worktree", "git"], default="worktree",
