@@ -192,6 +192,7 @@ class MainWindow(QMainWindow):
         self.idle.set_minutes(self.app.settings.autolock_minutes)
         self.idle.arm()
         self.refresh_templates()
+        self.record.refresh_devices()
         self.refresh_encounters(select=self.current.id if self.current else None)
         self.check_status()
         self.check_recovery()

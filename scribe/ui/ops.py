@@ -182,6 +182,8 @@ class Record(Op):
                         break
                     if pause is not None and pause.is_set():
                         continue          # paused: audio is neither kept nor transcribed
+                    if not len(chunk):
+                        continue
                     journal.write(chunk)
                     stream.feed(chunk)
                     now = time.monotonic()
@@ -206,8 +208,12 @@ def make_streamer(app, tmpdir: Path, on_segment):
     fn = getattr(app, "stream_transcriber", None)
     if fn is not None:
         return fn(on_segment=on_segment)
-    from .recording import UtteranceStreamer
-    return UtteranceStreamer(app, tmpdir, on_segment, None)
+    try:   # stand-in until app.py offers it (requested): the ASR package's streaming transcriber, Qt-free
+        from ..asr import get_engine
+        return get_engine(app.settings).stream(on_segment=on_segment)
+    except ImportError:
+        from .recording import UtteranceStreamer
+        return UtteranceStreamer(app, tmpdir, on_segment, None)
 
 
 def open_source(app, device):
@@ -215,22 +221,17 @@ def open_source(app, device):
     fn = getattr(app, "open_source", None)
     if fn is not None:
         return fn(device)
-    try:
-        from ..audio import capture
-    except ImportError:
-        raise AudioError("microphone capture is not available in this build; import an audio file instead") from None
-    return capture.open_source(device, app.settings) if hasattr(capture, "open_source") else capture.MicSource(device)
+    from .recording import MicSource
+    return MicSource(device)
 
 
 def input_devices(app) -> list:
     fn = getattr(app, "input_devices", None)
     if fn is not None:
         return list(fn())
-    try:
-        from ..audio import capture
-    except ImportError:
-        raise AudioError("microphone capture is not available in this build") from None
-    return list(capture.list_input_devices())
+    from ..audio import capture
+    return [{"id": d.index, "name": d.name + (" (default)" if d.is_default else "")}
+            for d in capture.list_input_devices()]
 
 
 @dataclass

@@ -201,3 +201,48 @@ class UtteranceStreamer:
             self._flush()
         from ..types import Transcript
         return Transcript(list(self.segments), self.pos, getattr(self.app.settings, "asr_model", ""))
+
+
+class MicSource:
+    """The microphone as an iterable of chunks, like WavSource: PortAudio's callback only queues blocks; the Record
+    op's worker thread journals, meters and transcribes them. AudioError when there is no input device."""
+
+    def __init__(self, device=None, block_seconds: float = 0.1):
+        import queue
+
+        from ..audio import capture
+        dev = capture.pick_input_device(device)
+        sd = capture._sd()
+        self._q: queue.Queue = queue.Queue()
+        self.closed = False
+        self.dropped = 0
+
+        def callback(indata, frames, time_info, status):   # PortAudio thread: no I/O, no decoding
+            if status:
+                self.dropped += 1
+            self._q.put(np.array(indata, np.float32).reshape(-1))
+
+        try:
+            self._stream = sd.InputStream(samplerate=SAMPLE_RATE, channels=1, dtype="float32",
+                                          blocksize=int(SAMPLE_RATE * block_seconds), device=dev.index,
+                                          callback=callback)
+            self._stream.start()
+        except Exception as e:
+            raise AudioError(f"cannot open the microphone at {SAMPLE_RATE} Hz: {type(e).__name__}") from None
+        self.name = dev.name
+
+    def __iter__(self) -> Iterator[np.ndarray]:
+        import queue
+        while not self.closed:
+            try:
+                yield self._q.get(timeout=0.2)
+            except queue.Empty:
+                yield np.zeros(0, np.float32)   # lets the consumer notice stop/pause while the room is silent
+
+    def close(self) -> None:
+        self.closed = True
+        try:
+            self._stream.stop()
+            self._stream.close()
+        except Exception:
+            pass
