@@ -293,8 +293,9 @@ def _write_launchers(prefix: Path, base_python: str) -> list[str]:
 
 def _selfcheck(prefix: Path, env: dict, log) -> str:
     py = _venv_python(prefix)
-    probe = "import importlib.util,sys; sys.exit(0 if importlib.util.find_spec('scribe.cli.selfcheck') else 3)"
-    if subprocess.run([str(py), "-I", "-c", probe], env=env).returncode == 3:
+    probe = ("import importlib.util,sys\ntry:\n ok = importlib.util.find_spec('scribe.cli.selfcheck')\n"
+             "except ImportError:\n ok = None\nsys.exit(0 if ok else 3)")
+    if subprocess.run([str(py), "-I", "-c", probe], env=env, stderr=subprocess.DEVNULL).returncode == 3:
         log("selfcheck: skipped: the installed app has no selfcheck command")
         return "absent"
     t0 = time.monotonic()
@@ -343,9 +344,10 @@ def install(bundle: Path, prefix: Path, key: bytes, python: str, log=print, self
                 _copy_verified(bundle, rel, fe, stage / rel)
             elif top in ("models", "templates"):
                 _copy_verified(bundle, rel, fe, prefix / rel)
-            elif rel == "install.py":
-                _copy_verified(bundle, rel, fe, prefix / "lib" / "install.py")
         (prefix / "templates").mkdir(exist_ok=True)
+        # the uninstaller is this very script (the code the operator trusted), not the bundle's copy of it
+        (prefix / "lib").mkdir(exist_ok=True)
+        shutil.copyfile(Path(__file__).resolve(), prefix / "lib" / "install.py")
         log(f"copied {len(files)} verified files into {prefix}")
         env = _clean_env(SCRIBE_MODELS=str(prefix / "models"), SCRIBE_TEMPLATES=str(prefix / "templates"),
                          SCRIBE_THREADS="1")
@@ -372,8 +374,22 @@ def install(bundle: Path, prefix: Path, key: bytes, python: str, log=print, self
             os.replace(previous, prefix)
         raise
     if previous is not None:
+        _carry_over(previous, prefix, log)
         shutil.rmtree(previous, ignore_errors=True)
     return record
+
+
+def _carry_over(previous: Path, prefix: Path, log) -> None:
+    """Files the operator put into the old installation's folder move into the new one (never silently lost)."""
+    try:
+        ours = set(json.loads((previous / RECORD).read_text()).get("entries", []))
+    except (OSError, ValueError):
+        ours = set()
+    ours |= {"venv", "models", "templates", "bin", "lib", "share", ".staging", RECORD, INCOMPLETE}
+    for p in previous.iterdir():
+        if p.name not in ours and not (prefix / p.name).exists():
+            os.replace(p, prefix / p.name)
+            log(f"kept {p.name} from the previous installation")
 
 
 def uninstall(prefix: Path, log=print) -> None:

@@ -28,15 +28,38 @@ def sign_manifest(bundle: Path, key, man: dict) -> None:
     (bundle / "bundle.json.sig").write_text(base64.b64encode(key.sign(raw)).decode() + "\n")
 
 
-def make_bundle(root: Path, key, platform: str = PLATFORM, extra_entries: list | None = None) -> Path:
-    b = root / "bundle"
+def tiny_app_wheel(version: str = "0.0.0") -> bytes:
+    """A real, installable `scribe` wheel of a few hundred bytes: lets the whole install path run in seconds."""
+    import io
+    import zipfile
+    files = {"scribe/__init__.py": f"__version__ = {version!r}\n".encode(),
+             "scribe/__main__.py": b"import sys\nprint('tiny scribe', *sys.argv[1:])\n",
+             f"scribe-{version}.dist-info/METADATA": f"Metadata-Version: 2.1\nName: scribe\nVersion: {version}\n".encode(),
+             f"scribe-{version}.dist-info/WHEEL": b"Wheel-Version: 1.0\nGenerator: test\nRoot-Is-Purelib: true\n"
+                                                  b"Tag: py3-none-any\n"}
+    record = "".join(f"{n},sha256={base64.urlsafe_b64encode(hashlib.sha256(d).digest()).rstrip(b'=').decode()},"
+                     f"{len(d)}\n" for n, d in files.items()) + f"scribe-{version}.dist-info/RECORD,,\n"
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as z:
+        for n, d in files.items():
+            z.writestr(n, d)
+        z.writestr(f"scribe-{version}.dist-info/RECORD", record)
+    return buf.getvalue()
+
+
+def make_bundle(root: Path, key, platform: str = PLATFORM, extra_entries: list | None = None,
+                version: str = "0.0.0", name: str = "bundle") -> Path:
+    b = root / name
     files = {"wheels/demo-1.0-py3-none-any.whl": os.urandom(4096), "models/m/manifest.json": b'{"name": "m"}\n',
              "models/m/weights.bin": os.urandom(10000), "templates/soap.yaml": b"id: soap\n"}
+    if version != "0.0.0":
+        files = {k: v for k, v in files.items() if "demo" not in k}
+        files[f"wheels/scribe-{version}-py3-none-any.whl"] = tiny_app_wheel(version)
     for rel, data in files.items():
         (b / rel).parent.mkdir(parents=True, exist_ok=True)
         (b / rel).write_bytes(data)
     entries = [{"path": rel, "sha256": hashlib.sha256(d).hexdigest(), "size": len(d)} for rel, d in files.items()]
-    man = {"format": "scribe-bundle/1", "app": {"name": "scribe", "version": "0.0.0"}, "platform": platform,
+    man = {"format": "scribe-bundle/1", "app": {"name": "scribe", "version": version}, "platform": platform,
            "python": "%d.%d" % sys.version_info[:2], "files": entries + (extra_entries or [])}
     sign_manifest(b, key, man)
     return b
@@ -169,3 +192,26 @@ def test_a_failed_install_rolls_back_and_restores_the_previous_one(tmp_path, key
     assert_refused(run_installer(b, "--prefix", old, "--pubkey", _pub(key)), "pip install")
     assert (old / "venv" / "still-here").read_text() == "previous version"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["bundle", "old"]   # no staging or .previous left over
+
+
+@pytest.mark.slow
+def test_install_upgrade_and_uninstall_with_a_tiny_app(tmp_path, key):
+    """The whole success path (venv, offline pip, launcher, record, upgrade in place, uninstall) on a tiny wheel."""
+    prefix = tmp_path / "prefix"
+    r = run_installer(make_bundle(tmp_path, key, version="1.0.0", name="b1"), "--prefix", prefix, "--pubkey", _pub(key))
+    assert r.returncode == 0, r.stderr
+    rec = json.loads((prefix / "install-record.json").read_text())
+    assert rec["app"]["version"] == "1.0.0" and rec["selfcheck"] == "absent"   # the tiny app has no selfcheck
+    assert (prefix / "models/m/weights.bin").exists() and (prefix / "templates/soap.yaml").exists()
+    assert (prefix / "lib/install.py").read_bytes() == INSTALL.read_bytes()   # the installer that ran
+    out = subprocess.run([prefix / "bin/scribe", "hello"], capture_output=True, text=True)
+    assert out.stdout.strip() == "tiny scribe hello"
+    (prefix / "notes-of-mine.txt").write_text("kept")   # something the installer did not put there
+    r = run_installer(make_bundle(tmp_path, key, version="1.1.0", name="b2"), "--prefix", prefix, "--pubkey", _pub(key))
+    assert r.returncode == 0, r.stderr
+    assert json.loads((prefix / "install-record.json").read_text())["app"]["version"] == "1.1.0"
+    assert not [p for p in tmp_path.iterdir() if ".previous-" in p.name]
+    r = subprocess.run([prefix / "bin/scribe-uninstall"], capture_output=True, text=True)
+    assert r.returncode == 0, r.stderr
+    assert (prefix / "notes-of-mine.txt").read_text() == "kept"   # carried over the upgrade, kept by uninstall
+    assert sorted(p.name for p in prefix.iterdir()) == ["notes-of-mine.txt"]
