@@ -31,7 +31,12 @@ export class MoonshineASR {
   static async create(ort, { files, layout, tokenizer, ep, sessionOptions = {} }) {
     const opts = { executionProviders: [ep], graphOptimizationLevel: 'all', ...sessionOptions };
     const sessions = {};
-    for (const [k, bytes] of Object.entries(files)) sessions[k] = await ort.InferenceSession.create(bytes, opts);
+    for (const [k, bytes] of Object.entries(files)) {
+      const o = { ...opts };
+      // WebGPU: caches stay in GPU buffers between steps; only logits come back to the CPU.
+      if (ep === 'webgpu' && (k === 'cross' || k === 'step')) o.preferredOutputLocation = 'gpu-buffer';
+      sessions[k] = await ort.InferenceSession.create(bytes, o);
+    }
     return new MoonshineASR(ort, sessions, MoonshineTokenizer.fromBytes(tokenizer), ep, layout);
   }
 
@@ -81,7 +86,8 @@ export class MoonshineASR {
         out = await this.s.step.run({ input_ids: ids, ...past, ...cross });
       }
       steps++;
-      const logits = out.logits.data;
+      const logits = out.logits.location === 'cpu' ? out.logits.data : await out.logits.getData();
+      if (out.logits.location !== 'cpu') out.logits.dispose();
       let best = 0;
       let bestVal = -Infinity;
       for (let i = 0; i < vocab; i++) {

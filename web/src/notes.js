@@ -66,7 +66,10 @@ export class NoteModel {
     const externalData = Object.entries(files)
       .filter(([p]) => p !== fname && /\.(data|onnx_data|bin)$/.test(p) && !p.startsWith('tokenizer'))
       .map(([path, data]) => ({ path, data }));
-    const session = await ort.InferenceSession.create(graph, { executionProviders: [ep], externalData, graphOptimizationLevel: 'all' });
+    const opts = { executionProviders: [ep], externalData, graphOptimizationLevel: 'all' };
+    // On WebGPU the KV cache stays in GPU buffers between steps; only the logits come back to the CPU.
+    if (ep === 'webgpu') opts.preferredOutputLocation = kvOnGpu(cfg);
+    const session = await ort.InferenceSession.create(graph, opts);
     return new NoteModel(ort, session, tokenizer, cfg, manifest.name, ep, patched);
   }
 
@@ -123,6 +126,7 @@ export class NoteModel {
     const stream = new TextDecoder('utf-8');
     const truncated = [];
     const keys = generatedSections(template).map((s) => s.key);
+    const weights = generatedSections(template).map((s) => (s.kind === 'prose' ? 2.0 : 1.5));
     const generated = [];
     const emit = (id) => {
       if (this.eos.includes(id)) return;
@@ -168,10 +172,12 @@ export class NoteModel {
       }
       pending = [id];
       if (tracker.currentKey !== section) {
+        // this section's share of what is left, by weight (prose 2, list 1.5); unused budget rolls on
         section = tracker.currentKey;
         sectionStart = newTokens;
-        const left = keys.length - (keys.includes(section) ? keys.indexOf(section) : 0);
-        cap = Math.max(24, Math.trunc((2 * (maxNew - newTokens - 8 * left)) / Math.max(1, left)));
+        const i = keys.includes(section) ? keys.indexOf(section) : 0;
+        const share = weights[i] / Math.max(1e-9, weights.slice(i).reduce((a, w) => a + w, 0));
+        cap = Math.max(16, Math.trunc(share * (maxNew - newTokens - 8 * (keys.length - i))));
       }
       if (section && newTokens - sectionStart > cap) {
         const closing = tracker.closingForSection();
@@ -225,6 +231,16 @@ export class NoteModel {
   async release() {
     await this.session.release();
   }
+}
+
+function kvOnGpu(cfg) {
+  const d = cfg.model.decoder;
+  const loc = {};
+  for (let l = 0; l < d.num_hidden_layers; l++) {
+    loc[d.outputs.present_key_names.replace('%d', l)] = 'gpu-buffer';
+    loc[d.outputs.present_value_names.replace('%d', l)] = 'gpu-buffer';
+  }
+  return loc;
 }
 
 function concat(parts) {

@@ -55,7 +55,11 @@ export function python(args, env = {}) {
 // Memoised on disk by key: Python references cost seconds each and the inputs are fixed files.
 export function cachedPython(key, args) {
   const f = path.join(CACHE, `ref-${key}.json`);
-  const stamp = args.filter((a) => fs.existsSync(a)).map((a) => `${a}:${fs.statSync(a).mtimeMs}`).join('|');
+  // the reference is stale when an input file or the Python engine's code changed
+  const code = ['scribe/notes', 'scribe/asr', 'scribe/audio'].map((d) => path.join(REPO, d)).filter((d) => fs.existsSync(d))
+    .flatMap((d) => fs.readdirSync(d).filter((f) => f.endsWith('.py')).map((f) => path.join(d, f)));
+  const stamp = [...args.filter((a) => fs.existsSync(a)), ...code, path.join(WEB, 'tests', 'ref.py')]
+    .map((a) => `${a}:${fs.statSync(a).mtimeMs}`).join('|');
   if (fs.existsSync(f)) {
     const c = JSON.parse(fs.readFileSync(f, 'utf8'));
     if (c.stamp === stamp && JSON.stringify(c.args) === JSON.stringify(args)) return c.result;
