@@ -206,7 +206,9 @@ def verify_bundle(bundle: Path, key: bytes, log=print) -> dict:
     for dirpath, dirnames, filenames in os.walk(bundle):
         for name in filenames + [d for d in dirnames if os.path.islink(os.path.join(dirpath, d))]:
             rel = os.path.relpath(os.path.join(dirpath, name), bundle).replace(os.sep, "/")
-            if rel not in listed and rel not in (MANIFEST, SIGNATURE) and name not in _IGNORABLE:
+            # __pycache__/*.pyc appears if something imported install.py; nothing from it is ever used or copied
+            litter = name in _IGNORABLE or (rel.startswith("__pycache__/") and name.endswith(".pyc"))
+            if rel not in listed and rel not in (MANIFEST, SIGNATURE) and not litter:
                 raise BundleError(f"{bundle / rel}: not listed in the signed manifest")
     log(f"all files match the signed manifest ({time.monotonic() - t0:.1f} s)")
     return man
