@@ -5,7 +5,8 @@
 
 Each runtime runs in its own subprocess (so peak RSS is its own), one after another, on identical prompt token
 ids (the GGUF and the ONNX export share SmolLM2's vocabulary). Rows:
-  og-raw          plain greedy loop, no grammar (the runtime's own speed)
+  og-raw          plain greedy loop, no grammar (the runtime's own speed; ORT thread spinning off, the default)
+  og-raw-spin     the same with ORT's intra-op thread spinning on (SCRIBE_ORT_SPIN=1)
   og-guided       the same loop with the template's JSON-schema guidance (grammar overhead)
   og-note         scribe.notes.generate end to end (guidance, budgets, evidence, flags), batch prefill
   og-session      NoteSession: transcript prefilled while "recording"; timed from the end of the encounter
@@ -140,7 +141,8 @@ def worker_llama(args) -> dict:
             "decode_tok_s": (k - 1) / max(1e-9, t3 - t2), "total_s": t3 - t0, "peak_rss_mb": _rss_mb()}
 
 
-WORKERS = {"og-raw": lambda a: worker_og(a, False), "og-guided": lambda a: worker_og(a, True),
+WORKERS = {"og-raw": lambda a: worker_og(a, False), "og-raw-spin": lambda a: worker_og(a, False),
+           "og-guided": lambda a: worker_og(a, True),
            "og-note": lambda a: worker_note(a, False), "og-session": lambda a: worker_note(a, True),
            "llama.cpp": worker_llama}
 
@@ -149,7 +151,8 @@ def _run(name: str, args) -> dict | None:
     cmd = [sys.executable, __file__, "--worker", name, "--threads", str(args.threads), "--model", args.model,
            "--template", args.template, "--words", str(args.words), "--new-tokens", str(args.new_tokens),
            "--note-tokens", str(args.note_tokens)]
-    r = subprocess.run(cmd, capture_output=True, text=True, timeout=1800)
+    env = dict(os.environ, SCRIBE_ORT_SPIN="1" if name.endswith("-spin") else "0")
+    r = subprocess.run(cmd, capture_output=True, text=True, timeout=1800, env=env)
     if r.returncode != 0:
         tail = (r.stderr.strip().splitlines() or ["?"])[-1]
         print(f"  {name}: failed ({tail})", file=sys.stderr)

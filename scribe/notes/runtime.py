@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import threading
 import time
 from dataclasses import dataclass
@@ -16,7 +17,7 @@ from ..providers import genai_provider
 __all__ = ["LoadedModel", "resolve_model_name", "load_model", "clear_cache"]
 
 log = logging.getLogger("scribe.notes")
-_CACHE: dict[tuple[str, str, int], "LoadedModel"] = {}
+_CACHE: dict[tuple[str, str, int, str], "LoadedModel"] = {}
 _LOCK = threading.Lock()
 
 
@@ -55,8 +56,12 @@ def _open(path: Path, provider: str, threads: int):
     if provider != "cpu":
         cfg.append_provider(provider)
     # One decode stream per process: ORT's inter-op pool stays at 1, intra-op uses the physical cores.
-    cfg.overlay(json.dumps({"model": {"decoder": {"session_options": {
-        "intra_op_num_threads": int(threads), "inter_op_num_threads": 1}}}}))
+    opts = {"intra_op_num_threads": int(threads), "inter_op_num_threads": 1}
+    # Spinning worker threads win a few % on an idle machine but lose 3-6x per token when the cores are shared
+    # (live ASR + note prefill, other apps): off unless SCRIBE_ORT_SPIN=1. See docs/decisions.md.
+    spin = "1" if os.environ.get("SCRIBE_ORT_SPIN") == "1" else "0"
+    opts["session.intra_op.allow_spinning"] = spin   # og passes unknown string keys on as ORT config entries
+    cfg.overlay(json.dumps({"model": {"decoder": {"session_options": opts}}}))
     model = og.Model(cfg)
     return model, og.Tokenizer(model)
 
@@ -65,7 +70,7 @@ def load_model(name: str, settings) -> LoadedModel:
     """Verify (sha256, cached per process) and open the model; reuse the open one on later calls."""
     manifest = verify_model(settings.models_dir, name)
     provider = genai_provider(settings.provider)
-    key = (str(manifest.root.resolve()), provider, int(settings.threads))
+    key = (str(manifest.root.resolve()), provider, int(settings.threads), os.environ.get("SCRIBE_ORT_SPIN", "0"))
     with _LOCK:
         hit = _CACHE.get(key)
         if hit is not None:
