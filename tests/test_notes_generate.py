@@ -210,6 +210,14 @@ def test_cli_json_from_text_and_transcribe_json(root, settings, tmp_path):
     assert all(sp["end"] <= 6.0 for sp in spans)      # times come from the audio transcript
 
 
+def test_cli_text_output_lists_evidence_and_flags(root, settings, tmp_path):
+    txt = tmp_path / "visit.txt"
+    txt.write_text(CLINICAL)
+    r = _cli(root, settings, str(txt), "--template", "progress_note", "--max-new-tokens", "16")
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.startswith("# Progress note") and "Evidence: " in r.stdout and "prompt tokens" in r.stdout
+
+
 @pytest.mark.parametrize("content,args,needle", [
     ("", ["--template", "soap"], "empty"),
     ("hello", ["--template", "no_such"], "unknown template"),
