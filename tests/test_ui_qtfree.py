@@ -66,3 +66,10 @@ def test_ui_is_the_only_qt_importer():
             if s.startswith(("import PySide6", "from PySide6", "import shiboken6", "from shiboken6")):
                 offenders.append(rel)
     assert offenders == [], offenders
+
+
+def test_ui_never_calls_set_extra_selections():
+    """PySide6 6.12 leaks a None reference per setExtraSelections call (aborts CPython 3.11 after enough clicks)."""
+    hits = [p.name for p in (ROOT / "scribe" / "ui").glob("*.py")
+            if any(".setExtraSelections(" in ln and not ln.strip().startswith("#") for ln in p.read_text().splitlines())]
+    assert hits == []

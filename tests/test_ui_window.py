@@ -77,6 +77,19 @@ def test_review_evidence_flags_edit_approve_addendum_export(qtbot, win, tmp_path
     assert "tonsils are swollen" in rv.transcript.highlighted_text()
     assert ed.selected_range is not None
 
+    # many clicks must not kill the interpreter: PySide6 6.12 on CPython 3.11 drops a reference to None on every
+    # void Qt call (it aborted the real app with none_dealloc); the shim gives None a margin (see qt.py)
+    import sys
+
+    from scribe.ui.qt import NONE_GUARDED
+    before = sys.getrefcount(None)
+    for i in range(3000):
+        c.setPosition(i % len(ed.toPlainText()))
+        ed.setTextCursor(c)
+    leaked = before - sys.getrefcount(None)
+    assert NONE_GUARDED and (sys.version_info >= (3, 12) or sys.getrefcount(None) > 100_000 * max(leaked, 1))
+    # i.e. the margin outlasts 100,000 × these 3,000 clicks
+
     # the unsupported sentence and the flagged number are marked with their reasons, and listed
     kinds = {(m.kind, ed2.toPlainText()[m.start:m.end]) for ed2 in rv.editors.values() for m in ed2.marks}
     assert ("unsupported", "Likely strep throat.") in kinds and ("flag", "14 days") in kinds

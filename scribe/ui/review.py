@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 from . import ops
 from .errors import show_error
+from .highlight import MarkHighlighter
 from .history import HistoryView
 from .qt import (QCheckBox, QEvent, QHBoxLayout, QInputDialog, QLabel, QListWidget, QListWidgetItem, QPushButton,
                  QScrollArea, QSplitter, QTabWidget, QTextCharFormat, QTextCursor, QTextEdit, QToolTip,
@@ -56,6 +57,7 @@ class SectionEditor(QTextEdit):
         self.flags: list = []
         self.marks: list[Mark] = []
         self.selected_range: tuple[int, int] | None = None
+        self.highlighter = MarkHighlighter(self.document())
         self.document().contentsChanged.connect(self._fit)
         self.cursorPositionChanged.connect(self._cursor_moved)
 
@@ -90,13 +92,12 @@ class SectionEditor(QTextEdit):
 
     def _paint(self) -> None:
         c = colors()
-        sels = []
+        needles = []
+        if self.selected_range:
+            fmt = QTextCharFormat()
+            fmt.setBackground(c.evidence)
+            needles.append((self.toPlainText()[self.selected_range[0]:self.selected_range[1]], fmt))
         for m in self.marks:
-            s = QTextEdit.ExtraSelection()
-            cur = QTextCursor(self.document())
-            cur.setPosition(m.start)
-            cur.setPosition(m.end, QTextCursor.MoveMode.KeepAnchor)
-            s.cursor = cur
             fmt = QTextCharFormat()
             if m.kind == "flag":
                 fmt.setBackground(c.flag)
@@ -106,20 +107,8 @@ class SectionEditor(QTextEdit):
                 bg = c.unsupported.lighter(190) if not c.unsupported.lightness() > 150 else c.unsupported.darker(300)
                 bg.setAlpha(60)
                 fmt.setBackground(bg)
-            fmt.setToolTip(m.reason)
-            s.format = fmt
-            sels.append(s)
-        if self.selected_range:
-            s = QTextEdit.ExtraSelection()
-            cur = QTextCursor(self.document())
-            cur.setPosition(self.selected_range[0])
-            cur.setPosition(self.selected_range[1], QTextCursor.MoveMode.KeepAnchor)
-            s.cursor = cur
-            fmt = QTextCharFormat()
-            fmt.setBackground(c.evidence)
-            s.format = fmt
-            sels.insert(0, s)
-        self.setExtraSelections(sels)
+            needles.append((self.toPlainText()[m.start:m.end], fmt))
+        self.highlighter.set_marks(needles=needles)
 
     def evidence_at(self, pos: int):
         for ev in self.evidence:
@@ -167,11 +156,13 @@ class TranscriptView(QTextEdit):
         self.setAccessibleName("Transcript")
         self.ranges: list[tuple[int, int, object]] = []    # (doc start, doc end, Segment)
         self.highlighted: list[tuple[int, int]] = []
+        self.highlighter = MarkHighlighter(self.document())
 
     def load(self, transcript) -> None:
         self.clear()
         self.ranges = []
         self.highlighted = []
+        self.highlighter.set_marks()
         cur = QTextCursor(self.document())
         plain = QTextCharFormat()
         dim = QTextCharFormat()
@@ -202,18 +193,9 @@ class TranscriptView(QTextEdit):
 
     def highlight(self, evidence) -> list[tuple[int, int]]:
         self.highlighted = self.spans_for(evidence)
-        sels = []
-        for a, b in self.highlighted:
-            s = QTextEdit.ExtraSelection()
-            cur = QTextCursor(self.document())
-            cur.setPosition(a)
-            cur.setPosition(b, QTextCursor.MoveMode.KeepAnchor)
-            s.cursor = cur
-            fmt = QTextCharFormat()
-            fmt.setBackground(colors().evidence)
-            s.format = fmt
-            sels.append(s)
-        self.setExtraSelections(sels)
+        fmt = QTextCharFormat()
+        fmt.setBackground(colors().evidence)
+        self.highlighter.set_marks(ranges=[(a, b, fmt) for a, b in self.highlighted])
         if self.highlighted:
             cur = QTextCursor(self.document())
             cur.setPosition(self.highlighted[0][0])
