@@ -44,16 +44,29 @@ export class MoonshineASR {
     return Math.max(1, Math.ceil((numSamples / SAMPLE_RATE) * MAX_TOKENS_PER_SECOND));
   }
 
-  empty() {
-    return new this.ort.Tensor('float32', new Float32Array(0), [1, this.numHeads, 0, this.headDim]);
+  empty(b) {
+    return new this.ort.Tensor('float32', new Float32Array(0), [b, this.numHeads, 0, this.headDim]);
   }
 
-  // samples: Float32Array of 16 kHz mono audio in [-1, 1]. onToken(text) gets the running text (live transcript).
-  async transcribe(samples, { onToken, shouldStop, maxTokens } = {}) {
+  // One clip as one window: the C library's behaviour (used for dictation utterances and the benchmark).
+  async transcribe(samples, opts = {}) {
+    const r = await this.decodeBatch([samples], opts);
+    return { text: this.tokenizer.decode(r.tokens[0]), tokens: r.tokens[0], audioSeconds: samples.length / SAMPLE_RATE, timings: r.timings };
+  }
+
+  // Greedy-decode a batch of 16 kHz clips as scribe.asr.moonshine.MoonshineModel.decode does: right-padded with
+  // silence to one length, per-clip token limits, every row stepped until all have ended. With
+  // suppressInitialEos an immediate end-of-text is never taken (the windows come from the VAD, so they hold
+  // speech). onToken(text) gets the first row's running text.
+  async decodeBatch(clips, { onToken, shouldStop, suppressInitialEos = false, maxTokens } = {}) {
     const ort = this.ort;
+    const b = clips.length;
+    const n = Math.max(...clips.map((c) => c.length));
+    const batch = new Float32Array(b * n);
+    clips.forEach((c, i) => batch.set(c, i * n));
+    const limits = clips.map((c) => maxTokens ?? this.maxTokens(c.length));
     const t0 = performance.now();
-    const input = new ort.Tensor('float32', samples, [1, samples.length]);
-    const hidden = (await this.s.encoder.run({ input_values: input })).last_hidden_state;
+    const hidden = (await this.s.encoder.run({ input_values: new ort.Tensor('float32', batch, [b, n]) })).last_hidden_state;
     let cross = null;
     if (this.layout === 'derived') {
       const kv = await this.s.cross.run({ encoder_hidden_states: hidden });
@@ -61,44 +74,52 @@ export class MoonshineASR {
       for (const [name, t] of Object.entries(kv)) cross['past_key_values.' + name.slice('present.'.length)] = t;
     }
     const t1 = performance.now();
-
-    const limit = maxTokens ?? this.maxTokens(samples.length);
-    const tokens = [];
     let past = {};
-    for (const name of this.selfNames) past[name] = this.empty();
-    if (this.layout === 'ort') for (const name of this.crossNames) past[name] = this.empty();
-    let next = BOS_ID;
-    let steps = 0;
+    for (const name of this.selfNames) past[name] = this.empty(b);
+    if (this.layout === 'ort') for (const name of this.crossNames) past[name] = this.empty(b);
+    let ids = new BigInt64Array(b).fill(BigInt(BOS_ID));
+    const out = clips.map(() => []);
+    const live = clips.map(() => true);
     const vocab = this.tokenizer.size; // logits are padded to 32768; only tokenizer ids are real tokens
+    let steps = 0;
     for (let step = 0; ; step++) {
       if (shouldStop && shouldStop()) break;
-      const ids = new ort.Tensor('int64', BigInt64Array.from([BigInt(next)]), [1, 1]);
-      let out;
+      const idT = new ort.Tensor('int64', ids, [b, 1]);
+      let res;
       if (this.layout === 'ort') {
-        out = await this.s.decoder.run({
-          input_ids: ids,
-          encoder_hidden_states: hidden,
+        res = await this.s.decoder.run({
+          input_ids: idT, encoder_hidden_states: hidden,
           use_cache_branch: new ort.Tensor('bool', Uint8Array.from([step > 0 ? 1 : 0]), [1]),
-          ...past,
-          ...(step > 0 ? cross : {}),
+          ...past, ...(step > 0 ? cross : {}),
         });
-      } else {
-        out = await this.s.step.run({ input_ids: ids, ...past, ...cross });
-      }
+      } else res = await this.s.step.run({ input_ids: idT, ...past, ...cross });
       steps++;
-      const logits = out.logits.location === 'cpu' ? out.logits.data : await out.logits.getData();
-      if (out.logits.location !== 'cpu') out.logits.dispose();
-      let best = 0;
-      let bestVal = -Infinity;
-      for (let i = 0; i < vocab; i++) {
-        if (logits[i] > bestVal) {
-          bestVal = logits[i];
-          best = i;
+      const logits = res.logits.location === 'cpu' ? res.logits.data : await res.logits.getData();
+      if (res.logits.location !== 'cpu') res.logits.dispose();
+      const V = res.logits.dims[2];
+      const next = new BigInt64Array(b);
+      for (let r = 0; r < b; r++) {
+        const off = r * V; // one position per step: [b, 1, V]
+        let best = 0;
+        let bestVal = -Infinity;
+        for (let i = 0; i < vocab; i++) {
+          if (steps === 1 && suppressInitialEos && i === EOS_ID) continue;
+          if (logits[off + i] > bestVal) {
+            bestVal = logits[off + i];
+            best = i;
+          }
+        }
+        next[r] = BigInt(best);
+        if (!live[r]) continue;
+        if (best === EOS_ID) live[r] = false;
+        else {
+          out[r].push(best);
+          if (out[r].length >= limits[r]) live[r] = false;
         }
       }
       const nextPast = {};
       const stepCross = {};
-      for (const [name, t] of Object.entries(out)) {
+      for (const [name, t] of Object.entries(res)) {
         if (!name.startsWith('present.')) continue;
         const pastName = 'past_key_values.' + name.slice('present.'.length);
         if (name.includes('.encoder.')) stepCross[pastName] = t;
@@ -106,22 +127,16 @@ export class MoonshineASR {
       }
       // 'ort' layout: step 0 computes the cross-attention keys/values once; later steps pass them back unchanged.
       if (this.layout === 'ort' && step === 0) cross = stepCross;
+      else for (const t of Object.values(stepCross)) t.dispose?.();
       for (const t of Object.values(past)) t.dispose?.();
       past = nextPast;
-      if (best === EOS_ID) break;
-      tokens.push(best);
-      if (onToken) onToken(this.tokenizer.decode(tokens));
-      if (tokens.length >= limit) break;
-      next = best;
+      if (onToken && out[0].length) onToken(this.tokenizer.decode(out[0]));
+      if (!live.some(Boolean)) break;
+      ids = next;
     }
     const t2 = performance.now();
     for (const t of [...Object.values(past), ...Object.values(cross || {}), hidden]) t?.dispose?.();
-    return {
-      text: this.tokenizer.decode(tokens),
-      tokens,
-      audioSeconds: samples.length / SAMPLE_RATE,
-      timings: { encoderMs: t1 - t0, decoderMs: t2 - t1, totalMs: t2 - t0, steps },
-    };
+    return { tokens: out, timings: { encoderMs: t1 - t0, decoderMs: t2 - t1, totalMs: t2 - t0, steps } };
   }
 
   async release() {

@@ -73,30 +73,6 @@ export async function decodeFile(file) {
   }
 }
 
-// Split long audio into windows Moonshine handles well (<= maxSec), cutting in the quietest 100 ms.
-export function windows(samples, maxSec = 20, targetSec = 15) {
-  if (samples.length <= maxSec * SR) return [samples];
-  const out = [];
-  let start = 0;
-  const hop = SR / 10;
-  while (samples.length - start > maxSec * SR) {
-    let best = start + targetSec * SR;
-    let bestE = Infinity;
-    for (let p = start + 8 * SR; p < start + maxSec * SR - hop; p += hop) {
-      let e = 0;
-      for (let i = p; i < p + hop; i++) e += samples[i] * samples[i];
-      if (e < bestE) {
-        bestE = e;
-        best = p + hop / 2;
-      }
-    }
-    out.push(samples.subarray(start, best));
-    start = best;
-  }
-  out.push(samples.subarray(start));
-  return out;
-}
-
 // Microphone capture. onSegment(Float32Array) gets each utterance (ended by 0.6 s of quiet or 15 s of speech);
 // onLevel(rms) drives the meter.
 export async function startMic({ onSegment, onLevel }) {

@@ -4,7 +4,7 @@
 import { WorkerClient } from './client.js';
 import { EncryptedStore, autoLock } from './store.js';
 import { loadTemplates } from './templates.js';
-import { decodeFile, windows, startMic, SR } from './audio.js';
+import { decodeFile, startMic, SR } from './audio.js';
 import { transcriptFromText } from './notes.js';
 import { documentReference, download } from './export.js';
 import { el, clear, fmtBytes } from './dom.js';
@@ -239,11 +239,11 @@ function appendSegment(seg) {
 
 async function transcribeSamples(samples, offsetSec) {
   const id = ++S.jobId;
-  const r = await S.client.call('transcribe', { samples, jobId: id }, (p) => {
+  const r = await S.client.call('transcribeAudio', { samples, offset: offsetSec, jobId: id }, (p) => {
     if (p.kind === 'partial') $('partial').textContent = p.text;
+    if (p.kind === 'segment') appendSegment(p.segment);
   });
   $('partial').textContent = '';
-  if (r.text) appendSegment({ start: offsetSec, end: offsetSec + r.audioSeconds, text: r.text, speaker: null });
   return r;
 }
 
@@ -254,17 +254,10 @@ async function transcribeFile(file) {
     const samples = await decodeFile(file);
     await ensureAsr();
     S.rec.segments = [];
-    let off = 0;
-    let rtf = 0;
-    const t0 = performance.now();
-    const parts = windows(samples);
-    for (const [i, w] of parts.entries()) {
-      status(`transcribing ${file.name}: part ${i + 1}/${parts.length}`);
-      await transcribeSamples(w, off);
-      off += w.length / SR;
-    }
-    rtf = (performance.now() - t0) / 1000 / Math.max(1e-9, off);
-    status(`transcribed ${off.toFixed(1)} s of audio (RTF ${rtf.toFixed(2)})`);
+    $('transcript').value = '';
+    status(`transcribing ${file.name} (${(samples.length / SR).toFixed(1)} s)…`);
+    const r = await transcribeSamples(samples, 0);
+    status(`transcribed ${r.audioSeconds.toFixed(1)} s of audio in ${r.windows} window(s), RTF ${(r.wallSeconds / r.audioSeconds).toFixed(2)}`);
     document.body.dataset.transcribed = String(Number(document.body.dataset.transcribed || 0) + 1);
     await save('transcribed');
   } catch (e) {

@@ -4,6 +4,9 @@ import * as ort from '../vendor/ort/ort.webgpu.min.mjs';
 import { MoonshineASR } from './asr.js';
 import { loadManifest, fetchModelFiles, firstAvailable } from './models.js';
 import { NoteModel } from './notes.js';
+import { planWindows, prepare, clean } from './vad.js';
+
+const BATCH = 8; // windows per decoder batch, as scribe.asr.engine
 
 // Defence in depth under the CSP header: this worker only ever fetches from its own origin.
 const nativeFetch = self.fetch.bind(self);
@@ -43,8 +46,13 @@ const handlers = {
   },
 
   async loadAsr({ name, layout }, progress) {
-    // WASM runs the shipped .ort files; WebGPU needs the ONNX graphs derived from them (see asr.js).
-    const want = layout || (state.ep === 'webgpu' ? 'derived' : 'ort');
+    // Prefer the graphs the desktop runs (derived from the .ort files, see asr.js); WASM can fall back to the
+    // shipped .ort files when they are absent, WebGPU cannot.
+    let want = layout;
+    if (!want) {
+      const derivedThere = await loadManifest(modelsBase(), `${name}/.cache/${name}-fast`).then(() => true, () => false);
+      want = derivedThere || state.ep === 'webgpu' ? 'derived' : 'ort';
+    }
     const key = `${name}:${want}:${state.ep}`;
     if (state.asr && state.asr.key === key) return state.asr.info;
     const m = await loadManifest(modelsBase(), name);
@@ -82,6 +90,7 @@ const handlers = {
     return asr.info;
   },
 
+  // One clip as one window, no segmentation (benchmarks; the C library's behaviour).
   async transcribe({ samples, maxTokens, jobId }, progress) {
     if (!state.asr) throw new Error('speech model is not loaded');
     const r = await state.asr.transcribe(samples, {
@@ -91,6 +100,36 @@ const handlers = {
     });
     state.cancel.delete(jobId);
     return { ...r, ep: state.ep, model: state.asr.name };
+  },
+
+  // A recording, as scribe.asr.engine.transcribe: VAD windows, normalised and padded, decoded in batches.
+  // `offset` shifts segment times (live dictation sends one utterance at a time).
+  async transcribeAudio({ samples, offset = 0, jobId }, progress) {
+    if (!state.asr) throw new Error('speech model is not loaded');
+    const t0 = performance.now();
+    const windows = planWindows(samples, 16000);
+    const segments = [];
+    for (let i = 0; i < windows.length; i += BATCH) {
+      if (state.cancel.has(jobId)) break;
+      const batch = windows.slice(i, i + BATCH);
+      progress({ kind: 'windows', done: i, total: windows.length });
+      const r = await state.asr.decodeBatch(batch.map((w) => prepare(samples, 16000, w)), {
+        suppressInitialEos: true,
+        onToken: (text) => progress({ kind: 'partial', text }),
+        shouldStop: () => state.cancel.has(jobId),
+      });
+      batch.forEach((w, k) => {
+        const text = clean(state.asr.tokenizer.decode(r.tokens[k]));
+        const seg = { start: round3(offset + w.start), end: round3(offset + w.end), text, speaker: null };
+        if (text) {
+          segments.push(seg);
+          progress({ kind: 'segment', segment: seg });
+        }
+      });
+    }
+    state.cancel.delete(jobId);
+    const wall = (performance.now() - t0) / 1000;
+    return { segments, windows: windows.length, audioSeconds: samples.length / 16000, wallSeconds: wall, ep: state.ep, model: state.asr.name };
   },
 
   async loadNote({ names }, progress) {
@@ -137,6 +176,8 @@ const handlers = {
     return { ok: true };
   },
 };
+
+const round3 = (x) => Math.round(x * 1000) / 1000;
 
 function modelsBase() {
   return new URL(state.config?.modelBase || '../models/', new URL('..', import.meta.url)).href;

@@ -69,6 +69,26 @@ export function cachedPython(key, args) {
   return result;
 }
 
+// The desktop's transcript of a file: `python -m scribe transcribe FILE --json` (VAD windows, batching).
+export function pyTranscribe(file) {
+  const key = `cli-transcribe-${path.basename(file)}`;
+  const f = path.join(CACHE, `ref-${key}.json`);
+  const code = ['scribe/asr', 'scribe/audio'].map((d) => path.join(REPO, d)).flatMap((d) => fs.readdirSync(d).filter((x) => x.endsWith('.py')).map((x) => path.join(d, x)));
+  const stamp = [file, ...code].map((a) => `${a}:${fs.statSync(a).mtimeMs}`).join('|');
+  if (fs.existsSync(f)) {
+    const c = JSON.parse(fs.readFileSync(f, 'utf8'));
+    if (c.stamp === stamp) return c.result;
+  }
+  const home = path.join(CACHE, 'scribe-home');
+  fs.mkdirSync(home, { recursive: true });
+  const out = execFileSync(PY, ['-m', 'scribe', '--threads', '2', 'transcribe', file, '--json'], {
+    cwd: REPO, env: { ...process.env, SCRIBE_HOME: home }, maxBuffer: 64 << 20, stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const result = JSON.parse(out.toString().trim().split('\n').pop());
+  fs.writeFileSync(f, JSON.stringify({ stamp, result }));
+  return result;
+}
+
 export function beckettWav() {
   const p = execFileSync(PY, ['-c', 'import moonshine_cpp,os;print(os.path.join(os.path.dirname(moonshine_cpp.__file__),"test-data","beckett.wav"))']).toString().trim();
   const dst = path.join(CACHE, 'beckett.wav');

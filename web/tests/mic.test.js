@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import path from 'node:path';
 import fs from 'node:fs';
 import { execFileSync } from 'node:child_process';
-import { launch, serve, cachedPython, beckettWav, unlock, CACHE } from './harness.js';
+import { launch, serve, pyTranscribe, beckettWav, unlock, CACHE } from './harness.js';
 
 let srv;
 let browser;
@@ -27,7 +27,7 @@ after(async () => {
 const words = (s) => s.toLowerCase().match(/[a-z']+/g) || [];
 
 test('microphone (fake device): live dictation transcribes the spoken words', async () => {
-  const ref = cachedPython('asr-beckett', ['asr', beckettWav()]);
+  const ref = pyTranscribe(beckettWav());
   const context = await browser.newContext({ permissions: ['microphone'] });
   const page = await context.newPage();
   await page.goto(`${srv.url}?ep=wasm&nosw=1`);
