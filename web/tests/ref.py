@@ -113,7 +113,16 @@ def main(argv):
             "prompt_ids": {k: [int(i) for i in tok.encode(v)] for k, v in prompts.items()},
             "moonshine": [ms.decode(ids) for ids in cases["moonshine"]],
             "closed": [close_partial(p) for p in cases["partials"]],
+            "windows": {},
         }
+        import hashlib
+        import soundfile as sf
+        from scribe.asr.segment import plan_windows, prepare
+        for wav in cases.get("wavs", []):
+            x, _ = sf.read(wav, dtype="float32")
+            ws = plan_windows(x, 16000)
+            out["windows"][wav] = [{"start": w.start, "end": w.end,
+                                    "sha256": hashlib.sha256(prepare(x, 16000, w).tobytes()).hexdigest()} for w in ws]
         print(json.dumps(out))
     elif cmd == "tokenize":
         import onnxruntime_genai as og

@@ -4,7 +4,11 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
-import { python, noteModelName, REPO, WEB, CACHE } from './harness.js';
+import { python, noteModelName, beckettWav, REPO, WEB, CACHE } from './harness.js';
+import crypto from 'node:crypto';
+import { execFileSync } from 'node:child_process';
+import { parseWav } from '../dist/src/audio.js';
+import { planWindows, prepare } from '../dist/src/vad.js';
 import { BpeTokenizer, MoonshineTokenizer } from '../dist/src/tokenizer.js';
 import { JsonConstraint } from '../dist/src/constraint.js';
 import { closePartial } from '../dist/src/jsonstate.js';
@@ -25,8 +29,11 @@ const rng = (seed) => () => ((seed = (seed * 1103515245 + 12345) & 0x7fffffff) /
 const rand = rng(7);
 const MOONSHINE = Array.from({ length: 20 }, () => Array.from({ length: 1 + Math.floor(rand() * 30) }, () => Math.floor(rand() * 32000)));
 
+// Audio with pauses so the VAD has work: beckett.wav, then 1.5 s of silence, then beckett.wav again.
+const WAVS = [beckettWav(), path.join(CACHE, 'beckett-twice.wav')];
+if (!fs.existsSync(WAVS[1])) execFileSync('sox', [WAVS[0], path.join(CACHE, 'silence.wav'), WAVS[0], WAVS[1]].filter((f, i) => i !== 1 || (execFileSync('sox', ['-n', '-r', '16000', '-c', '1', '-b', '16', f, 'trim', '0', '1.5']), true)));
 const casesFile = path.join(CACHE, 'unit-cases.json');
-fs.writeFileSync(casesFile, JSON.stringify({ model, transcript: path.join(WEB, 'tests', 'fixtures', 'encounter.txt'), texts: TEXTS, moonshine: MOONSHINE, partials: PARTIALS }));
+fs.writeFileSync(casesFile, JSON.stringify({ model, transcript: path.join(WEB, 'tests', 'fixtures', 'encounter.txt'), texts: TEXTS, moonshine: MOONSHINE, partials: PARTIALS, wavs: WAVS }));
 const ref = python(['unit', casesFile]);
 const tok = BpeTokenizer.fromJSON(fs.readFileSync(path.join(REPO, 'models', model, 'tokenizer.json'), 'utf8'));
 
@@ -57,6 +64,21 @@ test('Moonshine tokenizer.bin decode equals scribe.asr.tokenizer', () => {
   const ms = MoonshineTokenizer.fromBytes(fs.readFileSync(path.join(REPO, 'models', 'moonshine-base-en', 'tokenizer.bin')));
   assert.equal(ms.size, 32000);
   MOONSHINE.forEach((ids, i) => assert.equal(ms.decode(ids), ref.moonshine[i]));
+});
+
+test('VAD windows and their prepared samples equal scribe.asr.segment (bit for bit)', () => {
+  for (const wav of WAVS) {
+    const buf = fs.readFileSync(wav);
+    const x = parseWav(buf.buffer.slice(buf.byteOffset, buf.byteOffset + buf.byteLength)).samples;
+    const ws = planWindows(x, 16000);
+    const want = ref.windows[wav];
+    assert.equal(ws.length, want.length, wav);
+    ws.forEach((w, i) => {
+      assert.ok(Math.abs(w.start - want[i].start) < 1e-9 && Math.abs(w.end - want[i].end) < 1e-9, `${wav} window ${i}`);
+      const p = prepare(x, 16000, w);
+      assert.equal(crypto.createHash('sha256').update(Buffer.from(p.buffer, p.byteOffset, p.byteLength)).digest('hex'), want[i].sha256, `${wav} window ${i} samples`);
+    });
+  }
 });
 
 test('closing a cut note JSON equals scribe.notes.jsonstate.close_partial', () => {
