@@ -127,7 +127,7 @@ def fingerprint(public: bytes) -> str:
 def _load_key(spec: str | None) -> bytes:
     text = spec if spec is not None else PINNED_PUBLIC_KEY
     if spec is not None and os.path.isfile(spec):
-        text = Path(spec).read_text().split("#")[0]
+        text = "".join(ln.split("#")[0] for ln in Path(spec).read_text().splitlines())
     text = "".join(text.split())
     if not text:
         raise BundleError("no public key pinned in this install.py (a source-tree copy): pass --pubkey HEX|FILE")

@@ -89,6 +89,10 @@ def test_untouched_bundle_verifies(tmp_path, key):
     r = run_installer(b, "--verify-only", "--pubkey", _pub(key))
     assert r.returncode == 0, r.stderr
     assert "verified: scribe 0.0.0" in r.stdout
+    # the same key as a keys.py-style .pub file (comment line + hex)
+    (tmp_path / "k.pub").write_text(f"# Scribe release signing key\n{_pub(key)}\n")
+    r = run_installer(b, "--verify-only", "--pubkey", tmp_path / "k.pub")
+    assert r.returncode == 0, r.stderr
 
 
 @pytest.mark.parametrize("rel", ["wheels/demo-1.0-py3-none-any.whl", "models/m/weights.bin", "templates/soap.yaml"])
