@@ -211,6 +211,9 @@ def verify_bundle(bundle: Path, key: bytes, log=print) -> dict:
             if rel not in listed and rel not in (MANIFEST, SIGNATURE) and not litter:
                 raise BundleError(f"{bundle / rel}: not listed in the signed manifest")
     log(f"all files match the signed manifest ({time.monotonic() - t0:.1f} s)")
+    if man.get("channel") != "release":
+        log(f"NOTE: a {man.get('channel', 'unmarked')!r}-channel bundle, signed with a non-release key: "
+            f"not for production use")
     return man
 
 
