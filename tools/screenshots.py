@@ -98,9 +98,10 @@ def main(argv=None) -> int:
     pump(lambda: not win.record.recording and win.current.transcript is not None
          and bool(win.current.transcript.segments))
 
-    if args.seeded:
-        from ui_helpers import sample_note
-        rec = app.save_note(enc.id, sample_note())
+    if args.seeded:   # a hand-written note over its own transcript (spans must point into the shown transcript)
+        from ui_helpers import sample_note, sample_transcript
+        app.attach_transcript(enc.id, sample_transcript())
+        app.save_note(enc.id, sample_note())
         win.refresh_encounters(select=enc.id)
     else:
         if args.max_new_tokens:
@@ -111,6 +112,7 @@ def main(argv=None) -> int:
     pump(lambda: win.review.view is not None)
     win.tabs.setCurrentWidget(win.review)
     rv = win.review
+    rv.play_audio.setChecked(False)   # no output device on a headless machine; the highlight is what we show
     # click a supported sentence so its transcript span lights up; prefer one in a section that also has a flag
     target = None
     for key, ed in rv.editors.items():

@@ -30,7 +30,7 @@ class EncounterRow:
 
     @property
     def label(self) -> str:
-        return f"{self.created:%Y-%m-%d %H:%M}  {self.subject}  · {self.template_id} · {self.status}"
+        return f"{self.subject}\n{self.created:%Y-%m-%d %H:%M} · {self.template_id or 'no template'} · {self.status}"
 
 
 def as_row(obj: Any) -> EncounterRow:
@@ -118,6 +118,8 @@ class EncounterList(QWidget):
         lay.addLayout(d)
         self.list = QListWidget()
         self.list.setAccessibleName("Encounters")
+        self.list.setWordWrap(True)
+        self.list.setAlternatingRowColors(True)
         lay.addWidget(self.list, 1)
         self.search.textChanged.connect(lambda _t: self._debounce.start())
         for sig in (self.search.textChanged, self.status.currentIndexChanged, self.template.currentIndexChanged,

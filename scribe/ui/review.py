@@ -258,6 +258,7 @@ class ReviewPanel(QWidget):
         tl.addWidget(QLabel("Flags (F8: next)"))
         self.flag_list = QListWidget()
         self.flag_list.setAccessibleName("Flags")
+        self.flag_list.setWordWrap(True)
         self.flag_list.itemActivated.connect(lambda it: self.goto_flag(self.flag_list.row(it)))
         self.flag_list.itemClicked.connect(lambda it: self.goto_flag(self.flag_list.row(it)))
         tl.addWidget(self.flag_list, 1)
