@@ -375,6 +375,9 @@ def install(bundle: Path, prefix: Path, key: bytes, python: str, log=print, self
     except BaseException:
         if created:
             shutil.rmtree(prefix, ignore_errors=True)
+        else:   # an empty folder the operator made for us: empty it again, keep it
+            for p in prefix.iterdir():
+                shutil.rmtree(p, ignore_errors=True) if p.is_dir() and not p.is_symlink() else p.unlink()
         if previous is not None:
             os.replace(previous, prefix)
         raise

@@ -188,6 +188,11 @@ def test_a_failed_install_rolls_back_and_restores_the_previous_one(tmp_path, key
     fresh = tmp_path / "fresh"
     r = run_installer(b, "--prefix", fresh, "--pubkey", _pub(key))
     assert_refused(r, "pip install scribe==0.0.0", fresh)
+    empty = tmp_path / "empty"
+    empty.mkdir()   # an operator-made, empty folder is used, and emptied again on failure
+    assert_refused(run_installer(b, "--prefix", empty, "--pubkey", _pub(key)), "pip install")
+    assert empty.is_dir() and not list(empty.iterdir())
+    empty.rmdir()
     old = tmp_path / "old"
     old.mkdir()
     (old / "install-record.json").write_text('{"entries": ["venv"]}')
