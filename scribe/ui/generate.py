@@ -22,6 +22,7 @@ class GeneratePanel(QWidget):
         self.task = None
         self.tokens = 0
         self.max_new_tokens: int | None = None   # tests cap generation length
+        self.isolate = True                      # model in the generation process (bench/ui.py compares both)
         self.clock = QElapsedTimer()
         lay = QVBoxLayout(self)
         row = QHBoxLayout()
@@ -93,7 +94,8 @@ class GeneratePanel(QWidget):
         self.stream.clear()
         self.progress.setRange(0, 0)   # busy indicator while the model loads
         self.progress.setFormat("loading model…")
-        op = ops.Generate(self.app, self.encounter_id, self.template.currentData(), self.max_new_tokens)
+        op = ops.Generate(self.app, self.encounter_id, self.template.currentData(), self.max_new_tokens,
+                          self.isolate)
         self.clock.start()
         self.task = self.runner.submit(op.label, op.work, on_progress=self._progress, on_done=self._done,
                                        on_error=self._error, on_cancel=self._cancelled)
