@@ -1,0 +1,181 @@
+"""Fine-tune Scribe's note model: synthetic pairs → LoRA → eval card → int4 onnxruntime-genai model.
+
+    python -m finetune                       # full default run: clinical adapter, 1,500 pairs (≤ 60 min on 2 cores)
+    python -m finetune --quick               # a few minutes end to end (tests/CI): tiny data, few steps
+    python -m finetune --domain legal --pairs 1500 --name scribe-note-smollm2-legal
+    python -m finetune train --out runs/x --pairs 64 --max-steps 4      # training only (resumable)
+    python -m finetune eval --model scribe-note-smollm2 --limit 5        # eval of an installed model
+    python -m finetune export --adapter finetune/adapters/clinical --name my-note-model [--quant int8]
+    python -m finetune build-default         # set-up: build the app's default models from committed adapters
+    python -m finetune synth --n 9 --seed 1  # print synthetic pairs as JSON lines
+
+Tiny CPU configuration: `python -m finetune --quick --threads 2`. Several GPUs: `accelerate launch
+--num_processes N -m finetune train ...` (or `torchrun --nproc_per_node N -m finetune train ...`).
+Every run logs its configuration; bad options and a bad --base give one line and exit 2.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> None:          # one line, exit 2 (argparse prints usage + traceback-free)
+        sys.stderr.write(f"finetune: input error: {message}\n")
+        sys.exit(2)
+
+
+def _positive(kind):
+    def conv(s: str):
+        try:
+            v = kind(s)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"not a number: {s!r}") from None
+        if v <= 0:
+            raise argparse.ArgumentTypeError(f"must be > 0: {s!r}")
+        return v
+    return conv
+
+
+def _train_flags(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--base", help="HF model folder or GGUF file (default: SmolLM2-135M-Instruct GGUF in models/)")
+    p.add_argument("--domain", choices=["clinical", "legal", "all"], default="clinical", help="templates to train on")
+    p.add_argument("--pairs", type=_positive(int), default=1500, help="synthetic pairs to generate (default 1500)")
+    p.add_argument("--seed", type=int, default=0, help="seed for data, batch order and LoRA init")
+    p.add_argument("--epochs", type=_positive(float), default=1.0, help="passes over the data (default 1)")
+    p.add_argument("--max-steps", type=int, default=0, help="optimizer steps (overrides --epochs when > 0)")
+    p.add_argument("--batch-size", type=_positive(int), default=2, help="examples per micro-batch per device")
+    p.add_argument("--grad-accum", type=_positive(int), default=4, help="micro-batches per optimizer step")
+    p.add_argument("--lr", type=_positive(float), default=3e-4, help="peak learning rate (cosine schedule)")
+    p.add_argument("--lora-r", type=_positive(int), default=8, help="LoRA rank")
+    p.add_argument("--lora-alpha", type=_positive(int), default=16, help="LoRA alpha")
+    p.add_argument("--max-len", type=_positive(int), default=1024, help="drop examples longer than this (tokens)")
+    p.add_argument("--save-every", type=_positive(int), default=25, help="checkpoint every N optimizer steps")
+    p.add_argument("--with-shared-data", action="store_true",
+                   help="add ACI-Bench + MTS-Dialog TRAIN splits (CC BY 4.0; recorded in the eval card)")
+    p.add_argument("--threads", type=int, default=0, help="torch CPU threads (0 = default)")
+    p.add_argument("--no-grad-checkpointing", action="store_true", help="faster, much more memory")
+    p.add_argument("--stop-after", type=int, default=0, help=argparse.SUPPRESS)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    ap = _Parser(prog="python -m finetune", description=__doc__.split("\n")[0])
+    ap.add_argument("--quick", action="store_true", help="tiny end-to-end run (a few minutes; used by tests)")
+    ap.add_argument("--name", help="model folder name under --models (default scribe-note-smollm2[-legal]-run)")
+    ap.add_argument("--models", default=str(ROOT / "models"), help="models folder (default: repo models/)")
+    ap.add_argument("--work", default=str(ROOT / "runs"), help="run folder for checkpoints and logs")
+    ap.add_argument("--quant", default="int4-b32", help="export precision: int4-b32|int4-b16|int4-mixed|int8|fp32")
+    ap.add_argument("--eval-limit", type=int, default=20, help="items per eval set (0 = all)")
+    ap.add_argument("--skip-base-eval", action="store_true", help="do not evaluate the un-tuned base")
+    ap.add_argument("-v", "--verbose", action="store_true", help="debug logging")
+    _train_flags(ap)
+    sub = ap.add_subparsers(dest="cmd", parser_class=_Parser)
+    t = sub.add_parser("train", help="train a LoRA only (resumes from the newest checkpoint in --out)")
+    t.add_argument("--out", required=True, help="run folder (checkpoints, adapter, run_config.json)")
+    _train_flags(t)
+    e = sub.add_parser("eval", help="evaluate an installed model with the app's decoding; writes JSON")
+    e.add_argument("--model", required=True, help="model folder name under --models")
+    e.add_argument("--models", default=str(ROOT / "models"), help="models folder")
+    e.add_argument("--sets", default="synthetic,aci,mts", help="comma list of synthetic,aci,mts")
+    e.add_argument("--domain", choices=["clinical", "legal"], default="clinical", help="synthetic set domain")
+    e.add_argument("--limit", type=int, default=20, help="items per set (0 = all)")
+    e.add_argument("--out", help="write results JSON here")
+    e.add_argument("--threads", type=int, default=2, help="onnxruntime threads")
+    x = sub.add_parser("export", help="merge an adapter into the base and build an onnxruntime-genai model")
+    x.add_argument("--adapter", help="peft adapter folder (omit for the un-tuned base)")
+    x.add_argument("--name", required=True, help="model folder name under --models")
+    x.add_argument("--models", default=str(ROOT / "models"), help="models folder")
+    x.add_argument("--base", help="HF folder or GGUF (default SmolLM2-135M-Instruct)")
+    x.add_argument("--domain", choices=["clinical", "legal", "any"], default="clinical", help="manifest domain")
+    x.add_argument("--quant", default="int4-b32", help="int4-b32|int4-b16|int4-mixed|int8|fp32")
+    b = sub.add_parser("build-default", help="build the app's default note models from committed adapters (set-up)")
+    b.add_argument("--models", default=str(ROOT / "models"), help="models folder")
+    b.add_argument("--force", action="store_true", help="rebuild even when the models verify")
+    s = sub.add_parser("synth", help="print synthetic pairs as JSON lines")
+    s.add_argument("--n", type=_positive(int), default=9, help="number of pairs")
+    s.add_argument("--seed", type=int, default=0, help="seed")
+    s.add_argument("--domain", choices=["clinical", "legal"], help="only this domain")
+    return ap
+
+
+def _train_config(a, out: Path):
+    from .train import TrainConfig
+    return TrainConfig(out_dir=str(out), base=a.base, domain=a.domain, pairs=a.pairs, seed=a.seed, epochs=a.epochs,
+                       max_steps=a.max_steps, batch_size=a.batch_size, grad_accum=a.grad_accum, lr=a.lr,
+                       lora_r=a.lora_r, lora_alpha=a.lora_alpha, max_len=a.max_len, save_every=a.save_every,
+                       with_shared_data=a.with_shared_data, threads=a.threads,
+                       grad_checkpointing=not a.no_grad_checkpointing, stop_after=a.stop_after)
+
+
+def _run(a) -> int:
+    from scribe.errors import InputError
+    if a.cmd in (None, "train"):
+        from .base import resolve_base
+        resolve_base(a.base)                      # bad --base fails before anything heavy
+        if a.max_steps < 0:
+            raise InputError("--max-steps must be >= 0")
+    if a.cmd == "train":
+        from .train import train
+        train(_train_config(a, Path(a.out)))
+        return 0
+    if a.cmd == "eval":
+        from .pipeline import eval_installed
+        res = eval_installed(Path(a.models), a.model, a.sets.split(","), a.domain, a.limit, a.threads)
+        text = json.dumps(res, indent=2)
+        if a.out:
+            Path(a.out).write_text(text)
+        print(text)
+        return 0
+    if a.cmd == "export":
+        from .build import build_model
+        from .export import QUANTS
+        if a.quant not in QUANTS:
+            raise InputError(f"--quant {a.quant!r}: choose one of {', '.join(QUANTS)}")
+        if a.adapter and not (Path(a.adapter) / "adapter_config.json").exists():
+            raise InputError(f"--adapter {a.adapter}: no adapter_config.json there")
+        build_model(Path(a.models), a.name, a.domain, Path(a.adapter) if a.adapter else None,
+                    f"{a.name}: exported by python -m finetune export", QUANTS[a.quant], a.base)
+        return 0
+    if a.cmd == "build-default":
+        from .build import build_default
+        n = build_default(Path(a.models), force=a.force)
+        print(f"[build-default] {n} model(s) built")
+        return 0
+    if a.cmd == "synth":
+        from .synth import generate_pairs
+        for p in generate_pairs(a.n, a.seed, domain=a.domain):
+            print(json.dumps(p.to_json(), ensure_ascii=False))
+        return 0
+    from .export import QUANTS
+    if a.quant not in QUANTS:
+        raise InputError(f"--quant {a.quant!r}: choose one of {', '.join(QUANTS)}")
+    from .pipeline import run_pipeline
+    run_pipeline(a)
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    a = build_parser().parse_args(argv)
+    logging.basicConfig(level=logging.DEBUG if getattr(a, "verbose", False) else logging.WARNING,
+                        format="%(asctime)s %(name)s %(levelname)s %(message)s")
+    os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    from scribe.errors import ScribeError
+    try:
+        return _run(a)
+    except ScribeError as e:
+        sys.stderr.write(f"finetune: {e.one_line()}\n")
+        return e.exit_code
+    except KeyboardInterrupt as e:
+        sys.stderr.write(f"finetune: interrupted ({e or 'ctrl-c'}); resume with the same command\n")
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,156 @@
+"""Training examples: pairs → token ids with the prompt masked, length buckets, and the shared CC BY 4.0 data.
+
+Prompt and target are tokenized separately and concatenated, exactly as at inference time (the app encodes
+`build_prompt(...)` and the model continues after the assistant header), so the model never learns a token
+boundary it will not see in use. Labels are -100 on the prompt: loss only on `target + <|im_end|>`.
+
+Shared data (ACI-Bench, MTS-Dialog; CC BY 4.0, see ../shared/data/README.md) map to the `history_physical`
+template: ACI-Bench notes are split on their upper-case headings, MTS-Dialog rows give one section each.
+"""
+from __future__ import annotations
+
+import csv
+import random
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+__all__ = ["Example", "encode_pair", "encode_all", "bucket_batches", "collate", "SHARED_DIR", "aci_rows",
+           "mts_rows", "aci_to_sections", "MTS_TO_HP", "shared_train_pairs", "ATTRIBUTION"]
+
+SHARED_DIR = Path(__file__).resolve().parent.parent.parent / "shared" / "data"
+ATTRIBUTION = ("ACI-BENCH (Yim et al., Nature Scientific Data 2023, github.com/wyim/aci-bench) and MTS-Dialog "
+               "(Ben Abacha et al., EACL 2023, github.com/abachaa/MTS-Dialog), both CC BY 4.0")
+IGNORE = -100
+
+
+@dataclass
+class Example:
+    id: str
+    input_ids: list[int]
+    labels: list[int]
+
+    def __len__(self) -> int:
+        return len(self.input_ids)
+
+
+def encode_pair(tok, template, transcript: str, target: str, pid: str, max_len: int) -> Example | None:
+    from scribe.notes.prompt import END_OF_TURN, build_prompt
+    p = tok(build_prompt(template, transcript), add_special_tokens=False)["input_ids"]
+    t = tok(target + END_OF_TURN, add_special_tokens=False)["input_ids"]
+    if len(p) + len(t) > max_len:
+        return None          # dropped, not truncated: a cut target would teach unclosed JSON
+    return Example(pid, p + t, [IGNORE] * len(p) + t)
+
+
+def encode_all(tok, templates: dict, pairs, max_len: int) -> tuple[list[Example], int]:
+    out, dropped = [], 0
+    for pr in pairs:
+        ex = encode_pair(tok, templates[pr.template_id], pr.transcript, pr.target, pr.id, max_len)
+        if ex is None:
+            dropped += 1
+        else:
+            out.append(ex)
+    return out, dropped
+
+
+def bucket_batches(examples: list[Example], batch_size: int, seed: int, epoch: int) -> list[list[int]]:
+    """Indices grouped into batches of similar length (less padding), batch order shuffled per (seed, epoch)."""
+    rng = random.Random(f"{seed}:{epoch}")
+    idx = list(range(len(examples)))
+    rng.shuffle(idx)
+    chunk = batch_size * 16                       # sort within windows: similar lengths, still random overall
+    batches = []
+    for i in range(0, len(idx), chunk):
+        win = sorted(idx[i:i + chunk], key=lambda j: len(examples[j]))
+        batches += [win[k:k + batch_size] for k in range(0, len(win), batch_size)]
+    rng.shuffle(batches)
+    return batches
+
+
+def collate(examples: list[Example], pad_id: int):
+    import torch
+    n = max(len(e) for e in examples)
+    ids = torch.full((len(examples), n), pad_id, dtype=torch.long)
+    lab = torch.full((len(examples), n), IGNORE, dtype=torch.long)
+    att = torch.zeros((len(examples), n), dtype=torch.long)
+    for i, e in enumerate(examples):
+        ids[i, :len(e)] = torch.tensor(e.input_ids)
+        lab[i, :len(e)] = torch.tensor(e.labels)
+        att[i, :len(e)] = 1
+    return {"input_ids": ids, "labels": lab, "attention_mask": att}
+
+
+# ---- shared data -------------------------------------------------------------------------------------------
+
+def _read_csv(path: Path) -> list[dict]:
+    csv.field_size_limit(1 << 24)
+    with open(path, newline="", encoding="utf-8") as f:
+        return list(csv.DictReader(f))
+
+
+def aci_rows(split: str) -> list[dict]:
+    return _read_csv(SHARED_DIR / "aci-bench" / f"{split}.csv")
+
+
+def mts_rows(split: str) -> list[dict]:
+    return _read_csv(SHARED_DIR / "mts-dialog" / f"{split}.csv")
+
+
+_ACI_MAP = {"CHIEF COMPLAINT": "chief_complaint", "HISTORY OF PRESENT ILLNESS": "history_of_present_illness",
+            "MEDICAL HISTORY": "past_medical_history", "PAST HISTORY": "past_medical_history",
+            "SURGICAL HISTORY": "past_medical_history", "MEDICATIONS": "medications",
+            "CURRENT MEDICATIONS": "medications", "ALLERGIES": "allergies", "SOCIAL HISTORY": "social_history",
+            "FAMILY HISTORY": "family_history", "REVIEW OF SYSTEMS": "review_of_systems",
+            "PHYSICAL EXAM": "physical_exam", "PHYSICAL EXAMINATION": "physical_exam", "EXAM": "physical_exam",
+            "VITALS": "physical_exam", "VITALS REVIEWED": "physical_exam", "RESULTS": "results",
+            "ASSESSMENT AND PLAN": "assessment_and_plan", "ASSESSMENT": "assessment_and_plan",
+            "PLAN": "assessment_and_plan", "IMPRESSION": "assessment_and_plan", "INSTRUCTIONS": "assessment_and_plan"}
+MTS_TO_HP = {"CC": "chief_complaint", "GENHX": "history_of_present_illness", "PASTMEDICALHX": "past_medical_history",
+             "PASTSURGICAL": "past_medical_history", "MEDICATIONS": "medications", "ALLERGY": "allergies",
+             "FAM/SOCHX": "social_history", "ROS": "review_of_systems", "EXAM": "physical_exam",
+             "LABS": "results", "IMAGING": "results", "ASSESSMENT": "assessment_and_plan",
+             "PLAN": "assessment_and_plan", "DIAGNOSIS": "assessment_and_plan", "DISPOSITION": "assessment_and_plan",
+             "EDCOURSE": "history_of_present_illness", "OTHER_HISTORY": "past_medical_history",
+             "GYNHX": "past_medical_history", "PROCEDURES": "results", "IMMUNIZATIONS": "past_medical_history"}
+_HEAD = re.compile(r"^([A-Z][A-Z /]+)\s*$", re.M)
+
+
+def aci_to_sections(note: str, template) -> dict:
+    """ACI-Bench note → history_physical sections (unknown headings go to the nearest: assessment_and_plan)."""
+    kinds = {s.key: s.kind for s in template.generated_sections}
+    acc: dict[str, list[str]] = {k: [] for k in kinds}
+    parts = _HEAD.split(note)
+    for head, body in zip(parts[1::2], parts[2::2]):
+        key = _ACI_MAP.get(head.strip(), "assessment_and_plan")
+        lines = [ln.strip().lstrip("•-* ").strip() for ln in body.strip().splitlines()]
+        acc[key] += [ln for ln in lines if ln]
+    return {k: (v if kinds[k] == "list" else "\n".join(v)) for k, v in acc.items()}
+
+
+def mts_dialogue(text: str) -> str:
+    """'Doctor: ...' lines → '[doctor] ...' (the app's transcript style)."""
+    out = []
+    for ln in text.splitlines():
+        m = re.match(r"\s*(Doctor|Patient|Guest_family|Guest_clinician)\s*:\s*(.*)", ln, re.I)
+        out.append(f"[{m.group(1).lower()}] {m.group(2).strip()}" if m else ln.strip())
+    return "\n".join(x for x in out if x)
+
+
+def shared_train_pairs(templates: dict):
+    """ACI-Bench + MTS-Dialog TRAIN splits as Pair objects on the history_physical template."""
+    from scribe.notes.prompt import format_target
+    from .synth import Pair
+    hp = templates["history_physical"]
+    pairs = []
+    for r in aci_rows("train"):
+        secs = aci_to_sections(r["note"], hp)
+        pairs.append(Pair(f"aci-{r['encounter_id']}", hp.id, "clinical", r["dialogue"], secs, format_target(hp, secs)))
+    for r in mts_rows("train"):
+        key = MTS_TO_HP.get(r["section_header"])
+        if not key:
+            continue
+        secs = {key: r["section_text"]}
+        pairs.append(Pair(f"mts-{r['ID']}", hp.id, "clinical", mts_dialogue(r["dialogue"]), secs,
+                          format_target(hp, secs)))
+    return pairs

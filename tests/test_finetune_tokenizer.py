@@ -1,0 +1,44 @@
+"""Tokenizer parity: onnxruntime-genai's tokenizer on the exported model gives the same ids as the HF tokenizer
+that training used (the GGUF-derived tokenizer gave ids -1 for spaces until saved as plain byte-level BPE)."""
+from __future__ import annotations
+
+import pytest
+
+og = pytest.importorskip("onnxruntime_genai")
+
+TEXTS = [
+    "hello world", "  two  spaces\tand a tab\n\nand blank lines ", "BP 138/92, HR 88, temp 38.1 °C, SpO2 97%",
+    "metformin 500 mg twice daily; insulin glargine 20 units at bedtime", "naïve café — résumé, 日本語, emoji 🙂",
+    "$4,500 on March 3, 2025 — 1,000.25", "[doctor] um, any chest pain?\n[patient] no- no.",
+    "<|im_start|>user\nTranscript:\nhi<|im_end|>\n<|im_start|>assistant\n",
+]
+
+
+@pytest.fixture(scope="module")
+def tokenizers(models_dir):
+    from finetune.base import load_tokenizer, resolve_base
+    from scribe.modelstore import verify_model
+    m = verify_model(models_dir, "scribe-note-smollm2-base")
+    model = og.Model(str(m.root))
+    return load_tokenizer(resolve_base(None)), og.Tokenizer(model)
+
+
+@pytest.mark.parametrize("text", TEXTS)
+def test_ids_match(tokenizers, text):
+    hf, ogt = tokenizers
+    ids = hf(text, add_special_tokens=False)["input_ids"]
+    assert list(ogt.encode(text)) == ids
+    assert -1 not in ids
+
+
+def test_chatml_ids_and_no_start_token(tokenizers):
+    hf, _ = tokenizers
+    assert hf.convert_tokens_to_ids(["<|endoftext|>", "<|im_start|>", "<|im_end|>"]) == [0, 1, 2]
+    assert hf.eos_token == "<|im_end|>"
+    assert hf("a")["input_ids"] == hf("a", add_special_tokens=False)["input_ids"]
+
+
+def test_roundtrip_plain_text(tokenizers):
+    _, ogt = tokenizers
+    for t in TEXTS[:6]:
+        assert ogt.decode(ogt.encode(t)) == t
