@@ -90,3 +90,13 @@ def test_evidence_spans_contain_the_key_words():
 def test_evidence_skips_fixed_sections_and_handles_empty():
     ev = link_evidence({"a": "", "b": [], "fixed": "Call 911."}, TRANSCRIPT, skip=["fixed"])
     assert ev == []
+
+
+def test_reading_grade_separates_plain_from_clinical_language():
+    from scribe.notes.readability import fk_grade, syllables
+    assert syllables("water") == 2 and syllables("take") == 1 and syllables("medication") >= 4
+    plain = fk_grade(["You have a chest cold.", "Drink lots of water and rest.", "Take one pill each morning."])
+    dense = fk_grade(["The patient presents with an exacerbation of chronic obstructive pulmonary disease "
+                      "necessitating bronchodilator intensification and corticosteroid administration."])
+    assert plain is not None and dense is not None and plain <= 6 < 12 <= dense
+    assert fk_grade(["Too short."]) is None

@@ -25,6 +25,7 @@ from .evidence import content_words, link_evidence
 from .facts import check_facts
 from .jsonstate import JsonTracker, close_partial
 from .prompt import build_prompt, normalize_sections, transcript_to_text
+from .readability import PLAIN_LANGUAGE_GRADE, fk_grade
 from .runtime import LoadedModel, load_model, resolve_model_name
 from .templates import Template, get_template
 
@@ -214,6 +215,14 @@ def finish_note(tpl: Template, tr: Transcript, model_name: str, data: dict[str, 
     flags += [Flag("unsupported", e.sentence, e.section, "no transcript segment supports this sentence")
               for e in evidence if not e.supported]
     flags += [Flag("truncated", key, key, "length limit reached; section may be incomplete") for key in truncated]
+    target = PLAIN_LANGUAGE_GRADE.get(tpl.id)
+    if target is not None:
+        grade = fk_grade([e.sentence for e in evidence])
+        if grade is not None:
+            timings["reading_grade"] = grade
+            if grade > target + 2:     # FK is coarse: allow two grades before asking for a rewrite
+                flags.append(Flag("reading_level", f"grade {grade:.1f}", "",
+                                  f"reads above the plain-language target (grade {target:g})"))
     timings["evidence_s"] = time.perf_counter() - t_ev
     timings["total_s"] = time.perf_counter() - t_all
     log.info("note template=%s model=%s prompt_tokens=%d new_tokens=%d ttft=%.2fs decode=%.1f tok/s flags=%d",
