@@ -210,6 +210,25 @@ export class NoteModel {
     return { data, truncated, timings, tokens: generated, raw };
   }
 
+  // Plain greedy continuation of `ids` for `n` tokens (no constraint): the graph-level check used on slow EPs.
+  async greedy(ids, n) {
+    let { logits, next: past, vocab } = await this.forward(ids, this.emptyPast(), 0);
+    let total = ids.length;
+    const out = [];
+    const firstLogits = Array.from(logits.subarray(0, 8));
+    for (let k = 0; k < n; k++) {
+      let best = 0;
+      for (let i = 1; i < vocab; i++) if (logits[i] > logits[best]) best = i;
+      out.push(best);
+      if (k + 1 < n) {
+        ({ logits, next: past } = await this.forward([best], past, total));
+        total += 1;
+      }
+    }
+    for (const t of Object.values(past)) t.dispose?.();
+    return { ids: out, firstLogits };
+  }
+
   async generateNote(transcript, template, opts = {}) {
     const tr = typeof transcript === 'string' ? transcriptFromText(transcript) : transcript;
     if (!tr.segments.some((s) => s.text.trim())) throw new Error('transcript is empty');

@@ -156,6 +156,11 @@ const handlers = {
     return r;
   },
 
+  async greedy({ ids, n }) {
+    if (!state.note) throw new Error('note model is not loaded');
+    return state.note.greedy(ids, n);
+  },
+
   async tokenize({ text }) {
     if (!state.note) throw new Error('note model is not loaded');
     return { ids: state.note.tokenizer.encode(text) };

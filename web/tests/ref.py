@@ -124,6 +124,36 @@ def main(argv):
             out["windows"][wav] = [{"start": w.start, "end": w.end,
                                     "sha256": hashlib.sha256(prepare(x, 16000, w).tobytes()).hexdigest()} for w in ws]
         print(json.dumps(out))
+    elif cmd == "lm-greedy":
+        # plain onnxruntime greedy loop over the fp32-accumulation copy: ids -> n new ids (+ first logits)
+        import numpy as np
+        import onnxruntime as ort
+        name, n, ids = argv[1], int(argv[2]), [int(i) for i in argv[3].split(",")]
+        root = fp32_copy(name) / name
+        cfg = json.loads((root / "genai_config.json").read_text())["model"]
+        d = cfg["decoder"]
+        so = ort.SessionOptions()
+        so.intra_op_num_threads = 2
+        sess = ort.InferenceSession(str(root / d["filename"]), so, providers=["CPUExecutionProvider"])
+        past = {}
+        for l in range(d["num_hidden_layers"]):
+            for k in ("past_key_names", "past_value_names"):
+                past[d["inputs"][k] % l] = np.zeros((1, d["num_key_value_heads"], 0, d["head_size"]), np.float32)
+        out, cur, total, first = [], ids, 0, None
+        for _ in range(n):
+            feeds = {"input_ids": np.array([cur], np.int64), "attention_mask": np.ones((1, total + len(cur)), np.int64), **past}
+            res = dict(zip([o.name for o in sess.get_outputs()], sess.run(None, feeds)))
+            logits = res["logits"][0, -1]
+            if first is None:
+                first = [float(v) for v in logits[:8]]
+            total += len(cur)
+            nxt = int(logits.argmax())
+            out.append(nxt)
+            cur = [nxt]
+            for l in range(d["num_hidden_layers"]):
+                past[d["inputs"]["past_key_names"] % l] = res[d["outputs"]["present_key_names"] % l]
+                past[d["inputs"]["past_value_names"] % l] = res[d["outputs"]["present_value_names"] % l]
+        print(json.dumps({"ids": out, "first_logits": first}))
     elif cmd == "tokenize":
         import onnxruntime_genai as og
         og.disable_telemetry_events()
