@@ -250,3 +250,15 @@ def test_live_session_matches_batch_generation(settings):
     empty.add("   ")
     with pytest.raises(InputError, match="empty"):
         empty.finish()
+
+
+def test_cancel_during_prefill(settings):
+    calls = []
+
+    def cancel():
+        calls.append(1)
+        return len(calls) >= 2          # let the first prefill chunk run, stop before the second
+    long = "\n".join(f"[patient] the pain in my left knee is worse on stairs, day {i}" for i in range(120))
+    with pytest.raises(CancelledError):
+        generate(long, "soap", settings, cancel=cancel, max_new_tokens=CAP)
+    assert len(calls) == 2

@@ -37,6 +37,7 @@ DEFAULT_MAX_NEW_TOKENS = 1024
 PROSE_MAX_CHARS = 2400
 ITEM_MAX_CHARS = 300
 MAX_ITEMS = 16
+PREFILL_CHUNK = 256
 _FILLER = set("okay ok yeah yes no mm-hmm mhm hmm uh um right sure alright all good great thanks thank you so "
               "and oh ah yep nope".split())
 
@@ -95,7 +96,7 @@ def _cancelled(cancel: Any) -> bool:
 
 def as_transcript(transcript: Transcript | str) -> Transcript:
     tr = Transcript.from_text(transcript) if isinstance(transcript, str) else transcript
-    if not any(content_words(s.text) or s.text.strip() for s in tr.segments) or not tr.text.strip():
+    if not tr.text.strip():
         raise InputError("transcript is empty")
     return tr
 
@@ -255,7 +256,11 @@ def generate(transcript: Transcript | str, template: Template | str, settings=No
         ids = prompt_ids(lm, tpl, tr, max_new, ctx, timings)
         gen = new_generator(lm, tpl, len(ids) + max_new + 16)
         t0 = time.perf_counter()
-        gen.append_tokens(ids)                      # prefill
+        # prefill in chunks so that cancel is honoured within a chunk's time (~1 s on 2 cores), not the whole prompt's
+        for i in range(0, len(ids), PREFILL_CHUNK):
+            if _cancelled(cancel):
+                raise CancelledError("note generation cancelled")
+            gen.append_tokens(ids[i:i + PREFILL_CHUNK])
         timings["prefill_s"] = time.perf_counter() - t0
         timings["prefill_tok_s"] = len(ids) / max(1e-9, timings["prefill_s"])
         data, truncated = decode_loop(lm, gen, tpl, on_token, cancel, max_new, timings, t0)
