@@ -65,7 +65,7 @@ def _train_flags(p: argparse.ArgumentParser) -> None:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    ap = _Parser(prog="python -m finetune", description=__doc__.split("\n")[0])
+    ap = _Parser(prog="python -m finetune", description=__doc__.split("\n")[0], allow_abbrev=False)
     ap.add_argument("--quick", action="store_true", help="tiny end-to-end run (a few minutes; used by tests)")
     ap.add_argument("--name", help="model folder name under --models (default scribe-note-smollm2[-legal]-run)")
     ap.add_argument("--models", default=str(ROOT / "models"), help="models folder (default: repo models/)")
@@ -76,6 +76,8 @@ def build_parser() -> argparse.ArgumentParser:
     ap.add_argument("-v", "--verbose", action="store_true", help="debug logging")
     _train_flags(ap)
     sub = ap.add_subparsers(dest="cmd", parser_class=_Parser)
+    _add = sub.add_parser
+    sub.add_parser = lambda *x, **k: _add(*x, allow_abbrev=False, **k)  # type: ignore[method-assign]
     t = sub.add_parser("train", help="train a LoRA only (resumes from the newest checkpoint in --out)")
     t.add_argument("--out", required=True, help="run folder (checkpoints, adapter, run_config.json)")
     _train_flags(t)

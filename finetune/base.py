@@ -130,7 +130,6 @@ def _forget_gguf(model) -> None:
             del model.__dict__[attr]
     if hasattr(model.config, "quantization_config"):
         del model.config.quantization_config
-    model.config.torch_dtype = "float32"
 
 
 def _pin_ids(model, tok) -> None:

@@ -46,6 +46,8 @@ def eval_installed(models_dir: Path, model: str, sets: list[str], domain: str, l
     bad = [s for s in sets if s not in ("synthetic", "aci", "mts")]
     if bad:
         raise InputError(f"--sets: unknown set {bad[0]!r} (use synthetic, aci, mts)")
+    from scribe.modelstore import verify_model
+    verify_model(models_dir, model)              # a missing or tampered model fails before any progress bar
     templates = builtin_templates()
     res = {"model": model, "results": []}
     for name, items in eval_sets(sets, domain, limit, templates).items():
@@ -115,3 +117,39 @@ def _has_cuda() -> bool:
         return torch.cuda.is_available()
     except ImportError:
         return False
+
+
+def card_for_shipped(models_dir: Path, name: str, domain: str, limits: dict, threads: int = 2,
+                     quant_bench: Path | None = None, log_fn=print) -> dict:
+    """Eval a default model built from a committed adapter (and the un-tuned base, same items); write its card."""
+    from .build import ADAPTERS_DIR, DEFAULT_RECIPES
+    from .card import write_card
+    from .evaluate import copy_baseline, evaluate_model
+    from .synth.templates_io import builtin_templates
+    recipe = next(r for r in DEFAULT_RECIPES if r.name == name)
+    templates = builtin_templates()
+    results, copy = [], None
+    for set_name, items in eval_sets(list(limits), domain, 0, templates).items():
+        key = set_name.split("-")[0]
+        items = items[:limits.get(key, limits.get(set_name, 10))]
+        for model in ("scribe-note-smollm2-base", name):
+            results.append(asdict(evaluate_model(models_dir, model, items, set_name, templates, _max_new(set_name),
+                                                 threads, log_fn=log_fn)))
+        if set_name.startswith("aci"):
+            copy = copy_baseline(items)
+    tr = json.loads((ADAPTERS_DIR / recipe.adapter / "train_result.json").read_text())
+    rc = tr.pop("run_config", {})
+    tr.pop("history", None)
+    tr.update({k: rc.get(k) for k in ("lora_r", "lora_alpha", "targets", "max_len", "epochs", "lr", "batch_size")})
+    tr["data"] = (f"{rc.get('pairs')} synthetic pairs (seed {rc.get('seed')}, domain {domain}), {rc.get('epochs')} "
+                  f"epochs; trained on one GPU ({tr.get('device')}) with finetune/scripts/train_shipped.sh")
+    card = {"model": name, "domain": domain, "base": "SmolLM2-135M-Instruct (Q4_1 GGUF → fp32), LoRA merged in fp32",
+            "quantization": recipe.quant, "results": results, "copy_baseline": copy, "training": tr,
+            "shared_data_in_training": bool(rc.get("with_shared_data")), "quick": False, "eval_limits": limits}
+    if quant_bench and Path(quant_bench).exists():
+        qb = json.loads(Path(quant_bench).read_text())
+        card["quant"] = qb["rows"]
+        card["quant_choice"] = (f"Measured on {qb['limit']} held-out synthetic {qb['domain']} notes; "
+                                f"shipped: {recipe.quant} (bench/finetune_quant.py; see docs/decisions.md).")
+    write_card(models_dir / name, card)
+    return card
