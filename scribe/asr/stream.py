@@ -33,7 +33,7 @@ _STOP = object()
 
 @dataclass
 class StreamOptions:
-    target_s: float = 6.0          # final at the first pause after this much audio
+    target_s: float = 3.0          # final at the first pause after this much audio (see decisions: lag vs WER)
     max_s: float = 14.0            # final (cut at the quietest point) when a window reaches this
     idle_final_s: float = 0.6      # final after this much silence, however short the window
     partial_every_s: float = 1.0   # partial cadence while a window is open
@@ -59,6 +59,7 @@ class StreamingTranscriber:
         self._open: float | None = None        # start of the open window's speech
         self._speech_end = 0.0                 # end of the last speech frame seen
         self._last_partial = 0.0
+        self._spec: tuple[float, float, str] | None = None   # (start, end, text) decoded ahead of a pause
         self._fed = 0
         self._t_start = time.perf_counter()
         self._worker = threading.Thread(target=self._run, name="scribe-asr-stream", daemon=True)
@@ -72,6 +73,12 @@ class StreamingTranscriber:
         a = np.asarray(samples, np.float32).reshape(-1)
         self._fed += len(a)
         self._q.put(a.copy())
+
+    def drain(self) -> None:
+        """Block until the worker has processed everything fed so far (file playback, tests, benchmarks)."""
+        self._q.join()
+        if self.error is not None:
+            raise self.error
 
     def finish(self, timeout: float | None = None) -> Transcript:
         """End of audio: finalise what is open, stop the worker, return all finals."""
@@ -118,7 +125,8 @@ class StreamingTranscriber:
         self._open = None
         if start is None or end <= start:
             return
-        text = self._decode(start, end)
+        spec, self._spec = self._spec, None
+        text = spec[2] if spec is not None and spec[:2] == (start, end) else self._decode(start, end)
         if text:
             self._emit(Segment(round(start, 3), round(end, 3), text, None, True))
         # keep a little audio before the next window for its context
@@ -149,8 +157,21 @@ class StreamingTranscriber:
                 if length >= self.opts.target_s or t - self._speech_end >= self.opts.idle_final_s:
                     self._finalise(self._speech_end)
 
+    def _speculate(self) -> bool:
+        """Decode the open window as soon as the VAD's raw frames show silence after speech, before the pause
+        is confirmed (`bridge_s` later): if it is confirmed with the same end, the final is already decoded."""
+        if self._open is None or not self._q.empty() or not self.vad.pending_silence():
+            return False   # only with no backlog: a bridged gap makes this decode wasted work
+        end = self.vad.pending_speech_end()
+        if end is None or end <= self._open:
+            return False
+        if self._spec is not None and self._spec[:2] == (self._open, end):
+            return False
+        self._spec = (self._open, end, self._decode(self._open, end))
+        return True
+
     def _maybe_partial(self) -> None:
-        if not self.opts.partials or self._open is None or not self._q.empty():
+        if self._speculate() or not self.opts.partials or self._open is None or not self._q.empty():
             return
         now = self._now()
         if now - self._last_partial < self.opts.partial_every_s:
@@ -164,16 +185,28 @@ class StreamingTranscriber:
         try:
             while True:
                 item = self._q.get()
-                if item is _STOP:
-                    self._on_frames(self.vad.flush())
-                    if self._open is not None:
-                        self._finalise(self._speech_end)
-                    return
-                self._buf = np.concatenate([self._buf, item])
-                self._on_frames(self.vad.push(item))
-                self._maybe_partial()
+                try:
+                    if item is _STOP:
+                        self._on_frames(self.vad.flush())
+                        if self._open is not None:
+                            self._finalise(self._speech_end)
+                        return
+                    self._buf = np.concatenate([self._buf, item])
+                    self._on_frames(self.vad.push(item))
+                    self._maybe_partial()
+                finally:
+                    self._q.task_done()
         except ScribeError as e:
             self.error = e
         except Exception as e:  # surface worker failures to the caller instead of hanging
             log.exception("streaming worker failed")
             self.error = ScribeError(f"streaming transcription failed: {e.__class__.__name__}")
+        self._drain_after_error()
+
+    def _drain_after_error(self) -> None:
+        while True:  # keep drain()/finish() from blocking forever after a failure
+            try:
+                self._q.get_nowait()
+                self._q.task_done()
+            except queue.Empty:
+                return

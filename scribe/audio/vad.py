@@ -44,12 +44,12 @@ class EnergyVad:
     Decisions lag the input by `bridge_s` because a gap can only be called a pause once it is long enough.
     """
 
-    def __init__(self, opts: VadOptions | None = None):
+    def __init__(self, opts: VadOptions | None = None, noise_db: float | None = None):
         self.opts = o = opts or VadOptions()
         self.hop = int(o.rate * o.hop_s)
         self.win = int(o.rate * o.frame_s)
         self._buf = np.zeros(0, np.float32)
-        self._noise = None            # tracked noise floor (dB)
+        self._noise = noise_db        # tracked noise floor (dB); None: guessed from the first frame
         self._peak = o.floor_dbfs     # slowly decaying speech peak (dB)
         self._raw: list[bool] = []    # undecided raw decisions
         self._last = False            # the last decision handed out
@@ -74,12 +74,25 @@ class EnergyVad:
             self._raw.extend(self._classify(float(v)) for v in lv)
         return self._settle(final=False)
 
+    def pending_silence(self) -> bool:
+        """True when speech was the last decision and the undecided frames end in silence (a pause may be
+        starting; it is confirmed or bridged once `bridge_s` of frames are known)."""
+        return bool(self._last and self._raw and not self._raw[-1])
+
+    def pending_speech_end(self) -> float | None:
+        """End time (s) of the last speech frame, counting undecided frames, or None if none is pending."""
+        idx = max((i for i, r in enumerate(self._raw) if r), default=-1)
+        if idx < 0:
+            return (self.frames_out - 1) * self.opts.hop_s + self.opts.frame_s if self._last else None
+        return (self.frames_out + idx) * self.opts.hop_s + self.opts.frame_s
+
     def flush(self) -> list[bool]:
         """End of input: decide every remaining frame."""
+        out: list[bool] = []
         if len(self._buf):
-            self.push(np.zeros(max(0, self.win - len(self._buf)), np.float32))
+            out = self.push(np.zeros(max(0, self.win - len(self._buf)), np.float32))
             self._buf = np.zeros(0, np.float32)
-        return self._settle(final=True)
+        return out + self._settle(final=True)
 
     def _settle(self, final: bool) -> list[bool]:
         o = self.opts
@@ -121,7 +134,11 @@ class EnergyVad:
 
 def speech_regions(x: np.ndarray, opts: VadOptions | None = None) -> list[tuple[float, float]]:
     """(start, end) seconds of each speech region in a whole signal."""
-    vad = EnergyVad(opts)
+    opts = opts or VadOptions()
+    # A whole file can be looked at twice: its quietest frames are the noise floor, even when speech starts
+    # at the first sample (a stream must guess from its first frame instead).
+    levels = frame_levels(x, opts) if len(x) else np.zeros(1, np.float32)
+    vad = EnergyVad(opts, noise_db=float(np.percentile(levels, 5)))
     mask = vad.push(x) + vad.flush()
     hop = vad.opts.hop_s
     regions: list[tuple[float, float]] = []

@@ -1,0 +1,282 @@
+"""ASR benchmark: Scribe vs the moonshine C runtime (moonshine-cpp) on the same audio, same machine, same run.
+
+    .venv/bin/python bench/asr.py                     # full run (≥ 5 min recording; ~10 min on 2 busy cores)
+    .venv/bin/python bench/asr.py --threads 1 --minutes 1 --stream-seconds 60 --clips 5    # tiny CPU run
+
+Measures (each runtime in its own child process, so peak RSS is its own):
+  * RTF on a ≥ 5-minute espeak-ng recording of MTS-Dialog dialogues (two voices). The C runtime has no
+    segmenter, so it gets exactly the windows Scribe's segmenter produced (same audio in, same count of
+    model calls): the comparison is of the inference engines. libmoonshine fixes its own ONNX Runtime threads
+    (measured and printed); Scribe runs with --threads.
+  * streaming lag (end of utterance → final text), median and p95, by replaying the recording in 100 ms chunks
+    on a virtual real-time clock: each chunk arrives at its real-time instant, the worker starts it when both
+    it and the worker are ready, and its measured compute time advances the clock (equivalent to live capture
+    on an otherwise idle machine, without waiting minutes of wall time).
+  * WER (jiwer, Whisper English normaliser) on the dictation set used by tests/test_asr_transcribe.py, for
+    both runtimes on the same windows.
+Prints a table and a final JSON line; writes bench/results/asr.json.
+"""
+from __future__ import annotations
+
+import argparse
+import ctypes
+import json
+import os
+import platform
+import resource
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "tests"))
+
+
+def _peak_rss_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
+
+
+def _norm():
+    from whisper_normalizer.english import EnglishTextNormalizer
+    return EnglishTextNormalizer()
+
+
+def build_corpus(minutes: float, clips: int, workdir: Path):
+    """(long recording path, its reference text, dictation clips [(path, reference)])."""
+    from speech import MTS_CSV, concat_wavs, dialogue, mts_dialogues
+    if not MTS_CSV.exists():
+        sys.exit(f"bench: MTS-Dialog data not found at {MTS_CSV}")
+    dlg = mts_dialogues()
+    sel = [(i, t) for i, t in dlg if 30 <= sum(len(x.split()) for _, x in t) <= 170]
+    dict_clips = [(dialogue(t), " ".join(x for _, x in t)) for _, t in sel[:clips]]
+    import soundfile as sf
+    parts, refs, total = [], [], 0.0
+    for _, t in dlg[60:] + dlg[:60]:        # different dialogues from the dictation set first
+        p = dialogue(t)
+        parts.append(p)
+        refs.append(" ".join(x for _, x in t))
+        total += sf.info(p).duration + 1.0
+        if total >= minutes * 60:
+            break
+    long = concat_wavs(parts, workdir / "long.wav", gap_s=1.0)
+    return long, " ".join(refs), dict_clips
+
+
+# --------------------------------------------------------------------------------------------- child: scribe
+def child_scribe(args) -> dict:
+    import jiwer
+    from scribe.asr import AsrEngine, DecodeStats
+    from scribe.audio.io import load_audio
+    from scribe.config import Settings
+    norm = _norm()
+    work = Path(args.workdir)
+    spec = json.loads((work / "spec.json").read_text())
+    settings = Settings(home=work / "home", models_dir=ROOT / "models", threads=args.threads, provider="cpu")
+    t0 = time.perf_counter()
+    eng = AsrEngine(settings)
+    load_s = time.perf_counter() - t0
+    x = load_audio(spec["long"]).samples
+    audio_s = len(x) / 16000
+    eng.transcribe(x[: 16000 * 20])            # warm-up (allocations, prepacking)
+    from scribe.asr.segment import plan_windows, prepare
+    windows = plan_windows(x, 16000, eng.options)
+    np.savez(work / "windows.npz", *[prepare(x, 16000, w, eng.options) for w in windows])
+    runs = []
+    for _ in range(args.repeats):
+        st = DecodeStats()
+        c0, w0 = time.process_time(), time.perf_counter()
+        eng.stats = st
+        tr = eng.transcribe(x, windows=windows)
+        runs.append((time.perf_counter() - w0, time.process_time() - c0, st, tr))
+    wall, cpu, st, tr = min(runs, key=lambda r: r[0])
+    long_wer = jiwer.wer(norm(spec["long_ref"]), norm(tr.text))
+
+    # dictation set WER (whole pipeline: file → segments → text)
+    refs, hyps = [], []
+    for p, ref in spec["clips"]:
+        refs.append(norm(ref))
+        hyps.append(norm(eng.transcribe_file(p).text))
+    dict_wer = jiwer.wer(refs, hyps)
+
+    # streaming lag on a virtual real-time clock
+    xs = x[: int(args.stream_seconds * 16000)]
+    lag = stream_lag(eng, xs, clock="wall")
+    lag_cpu = stream_lag(eng, xs, clock="cpu")
+    # streaming WER, when the whole recording was streamed (its windows are shorter than offline ones)
+    lag["wer"] = jiwer.wer(norm(spec["long_ref"]), norm(lag["text"])) if len(xs) == len(x) else None
+    return {"load_s": load_s, "audio_s": audio_s, "windows": len(windows), "wall_s": wall, "cpu_s": cpu,
+            "rtf": wall / audio_s, "cpu_rtf": cpu / audio_s, "encoder_s": st.encoder_s, "decoder_s": st.decoder_s,
+            "tokens": st.tokens, "steps": st.steps, "long_wer": long_wer, "dictation_wer": dict_wer,
+            "dictation_clips": len(refs), "stream": lag, "stream_cpu_clock": lag_cpu, "peak_rss_mb": _peak_rss_mb(),
+            "threads": args.threads, "ort_threads_in_process": len(os.listdir("/proc/self/task"))
+            if os.path.isdir("/proc/self/task") else None}
+
+
+def stream_lag(eng, x: np.ndarray, chunk_s: float = 0.1, clock: str = "wall") -> dict:
+    """Replay `x` as live capture on a virtual clock. Chunk k arrives at (k+1)*chunk_s; the worker starts when it
+    is free, taking every chunk that has arrived by then (a backlog, so partials are skipped as they would be
+    live); the compute it needs advances the clock. clock="wall" measures that compute in wall time (honest on a
+    busy machine), clock="cpu" in process CPU time / threads (an estimate for an otherwise idle machine)."""
+    events = []
+    st = eng.stream(on_segment=lambda s: events.append((time.perf_counter(), time.process_time(), s)))
+    n = int(chunk_s * 16000)
+    nchunks = (len(x) + n - 1) // n
+    threads = max(1, eng.model.threads)
+
+    def arrival(k: int) -> float:
+        return min(len(x), (k + 1) * n) / 16000
+
+    free = 0.0
+    done = []
+    k = 0
+
+    def account(start_v: float, r0: float, c0: float, first: int) -> float:
+        for tr, tc, seg in events[first:]:
+            dv = (tr - r0) if clock == "wall" else (tc - c0) / threads
+            done.append((start_v + dv, seg))
+        del events[first:]
+        return start_v + ((time.perf_counter() - r0) if clock == "wall" else (time.process_time() - c0) / threads)
+
+    while k < nchunks:
+        start_v = max(free, arrival(k))
+        j = k + 1
+        while j < nchunks and arrival(j) <= start_v:
+            j += 1
+        r0, c0 = time.perf_counter(), time.process_time()
+        for q in range(k, j):
+            st.feed(x[q * n:(q + 1) * n])
+        st.drain()
+        free = account(start_v, r0, c0, 0)
+        k = j
+    r0, c0 = time.perf_counter(), time.process_time()
+    tr = st.finish()
+    account(max(free, len(x) / 16000), r0, c0, 0)
+    lags = [tv - s.end for tv, s in done if s.final]
+    return {"seconds": len(x) / 16000, "clock": clock, "finals": len(lags),
+            "partials": sum(1 for _, s in done if not s.final),
+            "lag_median_s": statistics.median(lags) if lags else None,
+            "lag_p95_s": float(np.percentile(lags, 95)) if lags else None,
+            "behind_at_end_s": max(0.0, free - len(x) / 16000), "text": tr.text}
+
+
+# ---------------------------------------------------------------------------------------------- child: C lib
+def child_c(args) -> dict:
+    import jiwer
+    import moonshine_cpp.moonshine_cpp as mc
+    norm = _norm()
+    work = Path(args.workdir)
+    spec = json.loads((work / "spec.json").read_text())
+    t0 = time.perf_counter()
+    model = mc.MoonshineModel()
+    load_s = time.perf_counter() - t0
+    lib = mc.moonshine_lib
+
+    def run(clip: np.ndarray) -> str:
+        buf = np.ascontiguousarray(clip, np.float32)
+        out = ctypes.c_char_p(0)
+        err = lib.moonshine_transcribe(model.model_handle, buf.ctypes.data_as(ctypes.POINTER(ctypes.c_float)),
+                                       len(buf), ctypes.byref(out))
+        if err != 0:
+            raise RuntimeError(f"moonshine_transcribe error {err}")
+        text = out.value.decode("utf-8", "ignore")
+        lib.moonshine_free_text(out)
+        return text
+
+    z = np.load(work / "windows.npz")
+    clips = [z[k] for k in sorted(z.files, key=lambda s: int(s.split("_")[1]))]
+    run(clips[0])
+    threads = len(os.listdir("/proc/self/task")) if os.path.isdir("/proc/self/task") else None
+    audio_s = spec["long_seconds"]
+    c0, w0 = time.process_time(), time.perf_counter()
+    texts = [run(c) for c in clips]
+    wall, cpu = time.perf_counter() - w0, time.process_time() - c0
+    long_wer = jiwer.wer(norm(spec["long_ref"]), norm(" ".join(t for t in texts if t)))
+    return {"load_s": load_s, "audio_s": audio_s, "windows": len(clips), "wall_s": wall, "cpu_s": cpu,
+            "rtf": wall / audio_s, "cpu_rtf": cpu / audio_s, "long_wer": long_wer,
+            "empty_windows": sum(1 for t in texts if not t.strip()), "peak_rss_mb": _peak_rss_mb(),
+            "threads_in_process": threads}
+
+
+def _child(kind: str, args) -> dict:
+    cmd = [sys.executable, __file__, "--child", kind, "--workdir", args.workdir, "--threads", str(args.threads),
+           "--repeats", str(args.repeats), "--stream-seconds", str(args.stream_seconds)]
+    r = subprocess.run(cmd, capture_output=True, text=True)
+    if r.returncode != 0:
+        sys.exit(f"bench: {kind} child failed:\n{r.stderr[-3000:]}")
+    return json.loads(r.stdout.strip().splitlines()[-1])
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--threads", type=int, default=2, help="Scribe inference threads (default 2)")
+    ap.add_argument("--minutes", type=float, default=5.0, help="length of the long recording (default 5)")
+    ap.add_argument("--clips", type=int, default=20, help="dictation clips for WER (default 20)")
+    ap.add_argument("--stream-seconds", type=float, default=1e9,
+                    help="seconds of the recording replayed for streaming lag (default: all of it)")
+    ap.add_argument("--repeats", type=int, default=1, help="timed repeats (the fastest is kept)")
+    ap.add_argument("--child", choices=["scribe", "c"], help=argparse.SUPPRESS)
+    ap.add_argument("--workdir", help=argparse.SUPPRESS)
+    args = ap.parse_args()
+    if args.child:
+        res = child_scribe(args) if args.child == "scribe" else child_c(args)
+        print(json.dumps(res))
+        return
+
+    import soundfile as sf
+    work = Path(tempfile.mkdtemp(prefix="scribe-bench-asr-"))
+    args.workdir = str(work)
+    long, long_ref, clips = build_corpus(args.minutes, args.clips, work)
+    spec = {"long": str(long), "long_ref": long_ref, "long_seconds": sf.info(long).duration,
+            "clips": [(str(p), r) for p, r in clips]}
+    (work / "spec.json").write_text(json.dumps(spec))
+    load0 = os.getloadavg()
+    s = _child("scribe", args)           # writes windows.npz that the C child replays
+    c = _child("c", args)
+    load1 = os.getloadavg()
+    ratio = c["rtf"] / s["rtf"]
+    cpu_ratio = c["cpu_rtf"] / s["cpu_rtf"]
+    rows = [
+        ("audio (long recording)", f"{s['audio_s']:.1f} s, {s['windows']} windows", ""),
+        ("RTF wall", f"{s['rtf']:.4f}", f"{c['rtf']:.4f}"),
+        ("RTF cpu (process time / audio)", f"{s['cpu_rtf']:.4f}", f"{c['cpu_rtf']:.4f}"),
+        ("speed-up vs C (wall, cpu)", f"{ratio:.2f}x, {cpu_ratio:.2f}x", "1.00x"),
+        ("threads", f"{s['threads']} intra-op", f"{c['threads_in_process']} (libmoonshine's own)"),
+        ("model load", f"{s['load_s']:.2f} s", f"{c['load_s']:.2f} s"),
+        ("WER long recording (same windows)", f"{s['long_wer']:.4f}", f"{c['long_wer']:.4f}"),
+        (f"WER dictation set ({s['dictation_clips']} clips)", f"{s['dictation_wer']:.4f}", "-"),
+        ("stream lag median / p95", f"{s['stream']['lag_median_s'] * 1000:.0f} / "
+                                    f"{s['stream']['lag_p95_s'] * 1000:.0f} ms", "-"),
+        ("stream lag, cpu clock (idle estimate)", f"{s['stream_cpu_clock']['lag_median_s'] * 1000:.0f} / "
+                                                  f"{s['stream_cpu_clock']['lag_p95_s'] * 1000:.0f} ms", "-"),
+        ("stream finals / partials", f"{s['stream']['finals']} / {s['stream']['partials']}", "-"),
+        ("stream WER (whole recording)", f"{s['stream']['wer']:.4f}" if s["stream"]["wer"] is not None else "-",
+         "-"),
+        ("peak RSS", f"{s['peak_rss_mb']:.0f} MB", f"{c['peak_rss_mb']:.0f} MB"),
+    ]
+    print(f"ASR benchmark on {platform.machine()} {os.cpu_count()} CPUs, load avg {load0[0]:.1f} → {load1[0]:.1f}")
+    print(f"{'metric':38s} {'Scribe':>28s} {'moonshine C':>28s}")
+    for k, a, b in rows:
+        print(f"{k:38s} {a:>28s} {b:>28s}")
+    result = {"bench": "asr", "audio_s": s["audio_s"], "threads": args.threads,
+              "scribe": {k: v for k, v in s.items() if not k.startswith("stream")},
+              "c_runtime": c, "speedup_wall": ratio, "speedup_cpu": cpu_ratio,
+              "stream": {k: v for k, v in s["stream"].items() if k != "text"},
+              "stream_cpu_clock": {k: v for k, v in s["stream_cpu_clock"].items() if k != "text"},
+              "goals": {"rtf<=0.03": s["rtf"] <= 0.03, "speedup>=1.5": ratio >= 1.5,
+                        "lag<=0.2s": (s["stream"]["lag_median_s"] or 9) <= 0.2,
+                        "wer<=0.04": s["dictation_wer"] <= 0.04},
+              "loadavg": [load0[0], load1[0]], "cpus": os.cpu_count()}
+    out = ROOT / "bench" / "results"
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "asr.json").write_text(json.dumps(result, indent=2) + "\n")
+    print(json.dumps(result))
+
+
+if __name__ == "__main__":
+    main()
