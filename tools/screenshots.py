@@ -90,7 +90,7 @@ def main(argv=None) -> int:
     wav = ROOT / "samples" / "dictation.wav"
     win.record.source_factory = lambda device: WavSource(wav, realtime=True, speed=1.0)
     win.record.start()
-    pump(lambda: len(win.record.transcript.finals) >= 3 and win.record.transcript.partial_text, timeout=60)
+    pump(lambda: len(win.record.transcript.finals) >= 2 and bool(win.record.transcript.partial_text), timeout=120)
     save(win, "recording.png")
     pump(lambda: not win.record.recording or win.record.elapsed_seconds() > 40, timeout=90)
     if win.record.recording:

@@ -85,8 +85,13 @@ class SectionEditor(QTextEdit):
             r = self.sentence_range(ev)
             if r and not ev.supported:
                 self.marks.append(Mark(r[0], r[1], "unsupported", "No supporting passage found in the transcript.", ev))
+        unsupported = {m.start for m in self.marks}
         for fl in self.flags:
+            if fl.kind == "unsupported" and any(p in unsupported for p in _find_all(text, fl.text)):
+                continue   # already marked from the evidence; one entry per problem
             for p in _find_all(text, fl.text):
+                if any(m.start == p and m.end == p + len(fl.text) and m.kind == "flag" for m in self.marks):
+                    continue   # the same number flagged twice is one place to look at
                 self.marks.append(Mark(p, p + len(fl.text), "flag", f"{fl.kind}: {fl.reason}", fl))
         self._paint()
 
