@@ -58,7 +58,7 @@ def _prompt_ids(args) -> list[int]:
     from scribe.notes.runtime import load_model
     lm = load_model(args.model, _settings(args))
     _, dialogue = encounter(args.words)
-    return list(lm.tokenizer.encode(build_prompt(get_template(args.template), dialogue)))
+    return [int(x) for x in lm.tokenizer.encode(build_prompt(get_template(args.template), dialogue))]
 
 
 def worker_og(args, guided: bool) -> dict:

@@ -262,3 +262,12 @@ def test_cancel_during_prefill(settings):
     with pytest.raises(CancelledError):
         generate(long, "soap", settings, cancel=cancel, max_new_tokens=CAP)
     assert len(calls) == 2
+
+
+def test_fit_transcript_cuts_inside_one_huge_turn(settings):
+    lm = load_model(settings.note_model, settings)
+    count = lambda s: len(lm.tokenizer.encode(s))  # noqa: E731
+    words = " ".join(f"word{i % 50} fever" for i in range(3000))
+    tr = Transcript([Segment(0, 600, words, "patient")])
+    text, dropped = fit_transcript(tr, count, 500)
+    assert 0 < count(text) <= 500 and dropped > 0 and text.startswith("[patient] word0 fever")

@@ -20,7 +20,7 @@ import time
 from typing import Any, Callable
 
 from ..errors import CancelledError, InputError, ModelError
-from ..types import Flag, Note, Transcript
+from ..types import Flag, Note, Segment, Transcript
 from .evidence import content_words, link_evidence
 from .facts import check_facts
 from .jsonstate import JsonTracker, close_partial
@@ -60,7 +60,11 @@ def fit_transcript(transcript: Transcript, count: Callable[[str], int], budget: 
     text = transcript_to_text(transcript)
     if count(text) <= budget:
         return text, 0
-    segs = [s for s in transcript.segments if s.text.strip()]
+    segs = []
+    for s in transcript.segments:           # a monologue or unpunctuated dump: select within it, 80 words a piece
+        words = s.text.split()
+        for i in range(0, len(words), 80):
+            segs.append(Segment(s.start, s.end, " ".join(words[i:i + 80]), s.speaker))
     keep = [not set(s.text.lower().replace(",", " ").replace(".", " ").split()) <= _FILLER for s in segs]
     lines = [transcript_to_text(Transcript([s])) for s in segs]
     cost = [count(ln) + 1 for ln in lines]
