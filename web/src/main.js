@@ -240,6 +240,7 @@ function appendSegment(seg) {
 async function transcribeSamples(samples, offsetSec) {
   const id = ++S.jobId;
   const r = await S.client.call('transcribeAudio', { samples, offset: offsetSec, jobId: id }, (p) => {
+    S.autolock.arm(); // long work in progress counts as activity
     if (p.kind === 'partial') $('partial').textContent = p.text;
     if (p.kind === 'segment') appendSegment(p.segment);
   });
@@ -331,24 +332,28 @@ async function generate() {
   $('cancel').disabled = false;
   $('stream').textContent = '';
   try {
-    if (!S.noteReady) {
+    // Legal templates use `<note model>-legal` when it is installed, as the desktop does.
+    const names = t.domain === 'legal' ? [`${S.config.noteModels[0]}-legal`, ...S.config.noteModels] : S.config.noteModels;
+    if (S.noteReady !== names.join()) {
       status('loading note model…');
-      const info = await S.client.call('loadNote', { names: S.config.noteModels }, progress);
+      const info = await S.client.call('loadNote', { names }, progress);
       hideProgress();
       $('note-info').textContent = `note model: ${info.name} on ${info.ep === 'webgpu' ? 'WebGPU' : 'WASM'}`;
-      S.noteReady = true;
+      S.noteReady = names.join();
     }
     status(`writing ${t.title}…`);
     const id = ++S.jobId;
     let n = 0;
     const maxNew = params.has('maxNew') ? Number(params.get('maxNew')) : undefined;
     const note = await S.client.call('generate', { transcript: tr, template: t, maxNewTokens: maxNew, jobId: id }, (p) => {
+      S.autolock.arm(); // long work in progress counts as activity
       if (p.kind === 'note-progress') {
         $('stream').textContent += p.piece;
         n++;
         if (n % 8 === 0) status(`writing ${t.title}… ${n} tokens (${p.section || ''})`);
       }
     });
+    if (!S.store.unlocked || !S.rec) return; // locked meanwhile: nothing is kept in the clear
     S.rec.note = note;
     S.rec.status = 'draft';
     S.rec.transcript = tr;

@@ -212,7 +212,9 @@ export class NoteModel {
 
   // Plain greedy continuation of `ids` for `n` tokens (no constraint): the graph-level check used on slow EPs.
   async greedy(ids, n) {
+    const t0 = performance.now();
     let { logits, next: past, vocab } = await this.forward(ids, this.emptyPast(), 0);
+    const t1 = performance.now();
     let total = ids.length;
     const out = [];
     const firstLogits = Array.from(logits.subarray(0, 8));
@@ -226,7 +228,8 @@ export class NoteModel {
       }
     }
     for (const t of Object.values(past)) t.dispose?.();
-    return { ids: out, firstLogits };
+    const t2 = performance.now();
+    return { ids: out, firstLogits, prefillMs: t1 - t0, decodeMs: t2 - t1, decodeSteps: n - 1 };
   }
 
   async generateNote(transcript, template, opts = {}) {
