@@ -8,7 +8,7 @@ ids (the GGUF and the ONNX export share SmolLM2's vocabulary). Rows:
   og-raw          plain greedy loop, no grammar (the runtime's own speed; ORT thread spinning off, the default)
   og-raw-spin     the same with ORT's intra-op thread spinning on (SCRIBE_ORT_SPIN=1)
   og-guided       the same loop with the template's JSON-schema guidance (grammar overhead)
-  og-note         scribe.notes.generate end to end (guidance, budgets, evidence, flags), batch prefill
+  og-note         scribe.notes.generate end to end with --note-model (the fine-tuned model stops by itself) (guidance, budgets, evidence, flags), batch prefill
   og-session      NoteSession: transcript prefilled while "recording"; timed from the end of the encounter
   llama.cpp       llama-cpp-python, greedy, same ids, n_threads = n_threads_batch = threads
 Prints a table, the decode ratio og-raw / llama.cpp, writes bench/results/notes.json and a final JSON line.
@@ -97,6 +97,7 @@ def worker_note(args, session: bool) -> dict:
     from scribe.notes import NoteSession, generate
     from scribe.types import Transcript
     s = _settings(args)
+    s.note_model = args.note_model
     _, dialogue = encounter(args.words)
     tr = Transcript.from_text(dialogue)
     if session:
@@ -149,6 +150,7 @@ WORKERS = {"og-raw": lambda a: worker_og(a, False), "og-raw-spin": lambda a: wor
 
 def _run(name: str, args) -> dict | None:
     cmd = [sys.executable, __file__, "--worker", name, "--threads", str(args.threads), "--model", args.model,
+           "--note-model", args.note_model,
            "--template", args.template, "--words", str(args.words), "--new-tokens", str(args.new_tokens),
            "--note-tokens", str(args.note_tokens)]
     env = dict(os.environ, SCRIBE_ORT_SPIN="1" if name.endswith("-spin") else "0")
@@ -169,6 +171,8 @@ def main() -> int:
     ap.add_argument("--threads", type=int, default=2, help="threads for both runtimes (default 2)")
     ap.add_argument("--model", default=None, help="note model folder name (default: the base export, else "
                                                   "settings.note_model)")
+    ap.add_argument("--note-model", default=None, help="model for the og-note/og-session rows (default: "
+                                                       "settings.note_model when installed, else --model)")
     ap.add_argument("--template", default="history_physical", help="template for the prompt (default history_physical)")
     ap.add_argument("--words", type=int, default=1200, help="pick the ACI-Bench valid encounter nearest this length")
     ap.add_argument("--new-tokens", type=int, default=128, help="decode tokens for the raw runtime rows")
@@ -181,12 +185,16 @@ def main() -> int:
         from scribe.config import Settings
         base = ROOT / "models" / "scribe-note-smollm2-base"
         args.model = base.name if (base / "manifest.json").exists() else Settings().note_model
+    if args.note_model is None:
+        from scribe.config import Settings
+        nm = Settings().note_model
+        args.note_model = nm if (ROOT / "models" / nm / "manifest.json").exists() else args.model
     if args.worker:
         print(json.dumps(WORKERS[args.worker](args)))
         return 0
     enc_id, dialogue = encounter(args.words)
     load0 = os.getloadavg()[0]
-    print(f"config: threads={args.threads} model={args.model} template={args.template} encounter={enc_id} "
+    print(f"config: threads={args.threads} model={args.model} note_model={args.note_model} template={args.template} encounter={enc_id} "
           f"({len(dialogue.split())} words) new_tokens={args.new_tokens} note_tokens={args.note_tokens} "
           f"repeats={args.repeats} cpus={os.cpu_count()} load_avg={load0:.1f}", flush=True)
     results: dict[str, dict] = {}
@@ -201,7 +209,8 @@ def main() -> int:
     print(f"{'row':12} " + " ".join(f"{c:>13}" for c in cols))
     for name, r in med.items():
         print(f"{name:12} " + " ".join(f"{r.get(c, 0):13.2f}" for c in cols))
-    out = {"bench": "notes", "threads": args.threads, "model": args.model, "template": args.template,
+    out = {"bench": "notes", "threads": args.threads, "model": args.model, "note_model": args.note_model,
+           "template": args.template,
            "encounter": enc_id, "words": len(dialogue.split()), "repeats": args.repeats,
            "load_avg_start": round(load0, 2), "load_avg_end": round(os.getloadavg()[0], 2),
            "rows": {k: {c: round(v, 3) for c, v in r.items()} for k, r in med.items()}}
