@@ -121,6 +121,10 @@ def train(cfg: TrainConfig, log_fn=print) -> TrainResult:
         torch.set_num_threads(cfg.threads)
     out = Path(cfg.out_dir)
     out.mkdir(parents=True, exist_ok=True)
+    ck = latest_checkpoint(out)
+    if ck is not None and json.loads((ck / "state.json").read_text()).get("config_key") != _config_key(cfg):
+        # checked before anything heavy loads: resuming with other options would silently mix two runs
+        raise InputError(f"{ck}: checkpoint was made with different training options; use a new --out")
     import torch.cuda
     mp = cfg.mixed_precision if cfg.mixed_precision != "auto" else ("bf16" if torch.cuda.is_available() else "no")
     acc = Accelerator(gradient_accumulation_steps=cfg.grad_accum, mixed_precision=mp)
@@ -151,11 +155,8 @@ def train(cfg: TrainConfig, log_fn=print) -> TrainResult:
     log_fn(f"[train] config {json.dumps(run_cfg)}")
 
     step, micro, history, t_spent = 0, 0, [], 0.0
-    ck = latest_checkpoint(out)
     if ck is not None:
         state = json.loads((ck / "state.json").read_text())
-        if state.get("config_key") != _config_key(cfg):
-            raise InputError(f"{ck}: checkpoint was made with different training options; use a new --out")
         set_peft_model_state_dict(acc.unwrap_model(model), load_file(str(ck / "adapter_model.safetensors")))
         opt.load_state_dict(torch.load(ck / "optimizer.pt", weights_only=True))
         sched.load_state_dict(torch.load(ck / "scheduler.pt", weights_only=True))
