@@ -26,11 +26,11 @@ export function frameLevels(x, o = VAD) {
 }
 
 class EnergyVad {
-  constructor(o = VAD) {
+  constructor(o = VAD, noiseDb = null) {
     this.o = o;
     this.hop = Math.trunc(o.rate * o.hop_s);
     this.win = Math.trunc(o.rate * o.frame_s);
-    this.noise = null;
+    this.noise = noiseDb; // tracked noise floor (dB); null: guessed from the first frame
     this.peak = o.floor_dbfs;
     this.raw = [];
     this.last = false;
@@ -85,7 +85,9 @@ class EnergyVad {
 }
 
 export function speechRegions(x, o = VAD) {
-  const vad = new EnergyVad(o);
+  // A whole file is looked at twice: its quietest frames (5th percentile) seed the noise floor.
+  const levels = x.length ? frameLevels(x, o) : new Float32Array(1);
+  const vad = new EnergyVad(o, percentile(Float32Array.from(levels).sort(), 5));
   const { out, rest } = vad.push(x);
   let mask = out;
   if (rest.length) {
