@@ -19,7 +19,7 @@ from pathlib import Path
 
 from scribe.errors import ModelError
 
-__all__ = ["QuantSpec", "QUANTS", "build_onnx", "write_model_manifest", "model_files", "merge_adapter_to_hf"]
+__all__ = ["QuantSpec", "QUANTS", "build_onnx", "normalize_onnx", "write_model_manifest", "model_files", "merge_adapter_to_hf"]
 
 log = logging.getLogger("finetune.export")
 TOKENIZER_FILES = ("tokenizer.json", "tokenizer_config.json")
@@ -76,6 +76,7 @@ def build_onnx(hf_dir: Path, out_dir: Path, quant: QuantSpec, cache_dir: Path, l
     for junk in ("tokenizer.model", "special_tokens_map.json", "chat_template.jinja"):
         (tmp / junk).unlink(missing_ok=True)
     _pin_genai_config(tmp / "genai_config.json", hf_dir)
+    normalize_onnx(tmp / "model.onnx")
     # keep files the app does not need out of the model folder (and out of the manifest)
     if out_dir.exists():
         keep = {"manifest.json", "eval_card.md", "eval_card.json"}
@@ -87,6 +88,17 @@ def build_onnx(hf_dir: Path, out_dir: Path, quant: QuantSpec, cache_dir: Path, l
     else:
         tmp.rename(out_dir)
     return time.time() - t0
+
+
+def normalize_onnx(path: Path) -> None:
+    """Make rebuilds byte-identical: the builder stamps producer_version with a per-build suffix ("0.18.0+662f0b3");
+    the weights themselves are deterministic (same sha256 across builds), so only this stamp is reset."""
+    import onnx
+    m = onnx.load(str(path), load_external_data=False)
+    m.producer_version = m.producer_version.split("+")[0]
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_bytes(m.SerializeToString())
+    os.replace(tmp, path)
 
 
 def _pin_genai_config(path: Path, hf_dir: Path) -> None:
