@@ -179,6 +179,7 @@ def main() -> int:
     ap.add_argument("--note-tokens", type=int, default=600, help="max new tokens for the note rows (~ACI note length)")
     ap.add_argument("--repeats", type=int, default=1, help="runs per row; medians are reported")
     ap.add_argument("--rows", default=",".join(WORKERS), help="comma-separated rows to run")
+    ap.add_argument("--out", default=str(ROOT / "bench" / "results" / "notes.json"), help="results JSON path")
     ap.add_argument("--worker", help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args.model is None:
@@ -225,9 +226,8 @@ def main() -> int:
         out["note_after_encounter_end_s"] = round(med["og-session"]["total_s"], 2)
         print(f"finished note after the end of the encounter (live session): {out['note_after_encounter_end_s']:.1f}s "
               f"(goal <= 15s)")
-    res_dir = ROOT / "bench" / "results"
-    res_dir.mkdir(parents=True, exist_ok=True)
-    (res_dir / "notes.json").write_text(json.dumps(out, indent=2) + "\n")
+    Path(args.out).parent.mkdir(parents=True, exist_ok=True)
+    Path(args.out).write_text(json.dumps(out, indent=2) + "\n")
     print(json.dumps(out))
     return 0
 
