@@ -142,7 +142,7 @@ def card_for_shipped(models_dir: Path, name: str, domain: str, limits: dict, thr
     tr.pop("history", None)
     tr.update({k: rc.get(k) for k in ("lora_r", "lora_alpha", "targets", "max_len", "epochs", "lr", "batch_size")})
     tr["data"] = (f"{rc.get('pairs')} synthetic pairs (seed {rc.get('seed')}, domain {domain}), {rc.get('epochs')} "
-                  f"epochs; trained on one GPU ({tr.get('device')}) with finetune/scripts/train_shipped.sh")
+                  f"epochs; trained on one NVIDIA H200 ({tr.get('device')}) with finetune/scripts/train_shipped.sh")
     card = {"model": name, "domain": domain, "base": "SmolLM2-135M-Instruct (Q4_1 GGUF → fp32), LoRA merged in fp32",
             "quantization": recipe.quant, "results": results, "copy_baseline": copy, "training": tr,
             "shared_data_in_training": bool(rc.get("with_shared_data")), "quick": False, "eval_limits": limits}

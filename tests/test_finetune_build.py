@@ -1,0 +1,46 @@
+"""Set-up path: the default note models are built from committed fp16 adapters, verify against their manifests,
+and a second `build-default` only checks hashes (idempotent, fast)."""
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+from finetune.build import ADAPTERS_DIR, DEFAULT_RECIPES
+
+
+@pytest.mark.parametrize("domain", ["clinical", "legal"])
+def test_committed_adapter_is_small_fp16_lora(domain):
+    from safetensors import safe_open
+    d = ADAPTERS_DIR / domain
+    cfg = json.loads((d / "adapter_config.json").read_text())
+    assert cfg["peft_type"] == "LORA" and cfg["r"] >= 1
+    f = d / "adapter_model.safetensors"
+    assert f.stat().st_size < 8 * 1024 * 1024
+    with safe_open(str(f), "pt") as st:
+        keys = list(st.keys())
+        assert keys and all("lora_" in k for k in keys)
+        assert {str(st.get_tensor(k).dtype) for k in keys[:8]} == {"torch.float16"}
+
+
+def test_default_models_verify_with_provenance(models_dir):
+    from scribe.modelstore import sha256_file, verify_model
+    for r in DEFAULT_RECIPES:
+        m = verify_model(models_dir, r.name)
+        assert m.kind == "llm" and m.get("runtime") == "onnxruntime-genai"
+        prov = m.get("built_from")
+        assert prov["base_sha256"] == "b179c9523d0e6a0f98a330c7562b682750a6f8c8c15e5bc70ea373728110db53"
+        if r.adapter:
+            assert prov["adapter_sha256"]["adapter_model.safetensors"] == sha256_file(
+                ADAPTERS_DIR / r.adapter / "adapter_model.safetensors")
+            assert (m.root / "eval_card.md").exists() and (m.root / "eval_card.json").exists()
+
+
+def test_build_default_is_idempotent(root):
+    r = subprocess.run([sys.executable, "-m", "finetune", "build-default"], cwd=root, capture_output=True,
+                       text=True, timeout=600)
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.count("verified, skipping") == len(DEFAULT_RECIPES)
+    assert "0 model(s) built" in r.stdout
