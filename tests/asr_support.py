@@ -19,14 +19,22 @@ def asr_threads() -> int:
     return int(os.environ.get("SCRIBE_THREADS") or 2)
 
 
+_SHARED: dict = {}   # fixtures imported into several test modules still share one engine per process
+
+
 @pytest.fixture(scope="session")
 def asr_settings(tmp_path_factory):
-    from scribe.config import Settings
-    home = tmp_path_factory.mktemp("asr-home")
-    return Settings(home=home, models_dir=ROOT / "models", threads=asr_threads(), provider="cpu")
+    if "settings" not in _SHARED:
+        from scribe.config import Settings
+        home = tmp_path_factory.mktemp("asr-home")
+        _SHARED["settings"] = Settings(home=home, models_dir=ROOT / "models", threads=asr_threads(),
+                                       provider="cpu")
+    return _SHARED["settings"]
 
 
 @pytest.fixture(scope="session")
 def engine(asr_settings):
-    from scribe.asr import AsrEngine
-    return AsrEngine(asr_settings)
+    if "engine" not in _SHARED:
+        from scribe.asr import AsrEngine
+        _SHARED["engine"] = AsrEngine(asr_settings)
+    return _SHARED["engine"]

@@ -7,7 +7,6 @@ import subprocess
 import sys
 
 import numpy as np
-import pytest
 import soundfile as sf
 
 from asr_support import ROOT, beckett_path

@@ -3,21 +3,23 @@ from __future__ import annotations
 
 import shutil
 
-import numpy as np
 import pytest
 import soundfile as sf
 
-from asr_support import ROOT, beckett_path, asr_threads
+from asr_support import ROOT, asr_settings, beckett_path, engine  # noqa: F401  (fixtures)
 from scribe.asr.tokenizer import BOS_ID, EOS_ID, Tokenizer
 from scribe.errors import ModelError
 
 MODEL_DIR = ROOT / "models" / "moonshine-base-en"
 
 
-@pytest.fixture(scope="module")
-def model():
-    from scribe.asr.moonshine import MoonshineModel
-    return MoonshineModel(ROOT / "models", "moonshine-base-en", threads=asr_threads(), provider="cpu")
+@pytest.fixture()
+def model(engine):
+    """The session's model, in C-library mode (no first-token rule) for the duration of a test."""
+    m = engine.model
+    saved, m.suppress_initial_eos = m.suppress_initial_eos, False
+    yield m
+    m.suppress_initial_eos = saved
 
 
 def test_tokenizer_layout():

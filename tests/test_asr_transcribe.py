@@ -8,11 +8,10 @@ from __future__ import annotations
 import subprocess
 import threading
 
-import numpy as np
 import pytest
 import soundfile as sf
 
-from asr_support import ROOT, asr_settings, beckett_path, engine  # noqa: F401  (fixtures)
+from asr_support import asr_settings, engine  # noqa: F401  (fixtures)
 from speech import MTS_CSV, concat_wavs, dialogue, mts_dialogues, speak
 
 jiwer = pytest.importorskip("jiwer")

@@ -51,6 +51,7 @@ class AsrEngine:
         self.settings = settings
         self.options = segment_options or SegmentOptions()
         self.batch_size = max(1, int(batch_size))
+        self.batch_audio_s = 120.0
         self.model = model or MoonshineModel(settings.models_dir, settings.asr_model, threads=settings.threads,
                                              provider=settings.provider, home=settings.home)
         self.model.suppress_initial_eos = True
@@ -68,6 +69,19 @@ class AsrEngine:
         ids = self.model.decode(clips, stats if stats is not None else self.stats)
         return [_clean(self.model.tokenizer.decode(t)) for t in ids]
 
+    def _batches(self, windows: list[Window]):
+        """Consecutive windows, at most batch_size and at most batch_audio_s of padded audio per batch (the
+        encoder's attention memory grows with batch × length²)."""
+        batch: list[Window] = []
+        for w in windows:
+            longest = max([x.seconds for x in batch] + [w.seconds]) + 2 * self.options.pad_s
+            if batch and (len(batch) >= self.batch_size or longest * (len(batch) + 1) > self.batch_audio_s):
+                yield batch
+                batch = []
+            batch.append(w)
+        if batch:
+            yield batch
+
     def transcribe(self, x: np.ndarray, on_segment: Callable[[Segment], None] | None = None,
                    cancel: Any = None, windows: list[Window] | None = None) -> Transcript:
         """Transcribe 16 kHz mono float32 audio. Segments come back (and to `on_segment`) in time order."""
@@ -77,10 +91,9 @@ class AsrEngine:
             windows = plan_windows(x, self.rate, self.options) if windows is None else windows
             segments: list[Segment] = []
             stats = DecodeStats()
-            for i in range(0, len(windows), self.batch_size):
+            for batch in self._batches(windows):
                 if is_cancelled(cancel):
                     raise CancelledError("transcription cancelled")
-                batch = windows[i:i + self.batch_size]
                 for w, text in zip(batch, self.decode_windows(x, batch, stats)):
                     seg = Segment(round(w.start, 3), round(w.end, 3), text, None, True)
                     if text:

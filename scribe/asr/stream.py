@@ -33,9 +33,9 @@ _STOP = object()
 
 @dataclass
 class StreamOptions:
-    target_s: float = 3.0          # final at the first pause after this much audio (see decisions: lag vs WER)
+    target_s: float = 1.0          # final at the first pause after this much audio (see decisions: lag vs WER)
     max_s: float = 14.0            # final (cut at the quietest point) when a window reaches this
-    idle_final_s: float = 0.6      # final after this much silence, however short the window
+    idle_final_s: float = 0.35     # final after this much silence, however short the window
     partial_every_s: float = 1.0   # partial cadence while a window is open
     partials: bool = True
 
@@ -173,6 +173,8 @@ class StreamingTranscriber:
     def _maybe_partial(self) -> None:
         if self._speculate() or not self.opts.partials or self._open is None or not self._q.empty():
             return
+        if self.vad.pending_silence():
+            return   # a pause may be starting: keep the worker free for the final
         now = self._now()
         if now - self._last_partial < self.opts.partial_every_s:
             return
