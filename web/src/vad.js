@@ -4,7 +4,7 @@
 const f32 = Math.fround;
 
 export const VAD = { rate: 16000, frame_s: 0.03, hop_s: 0.01, margin_db: 12, below_peak_db: 40, floor_dbfs: -62, bridge_s: 0.12, min_speech_s: 0.08 };
-export const SEG = { target_s: 8, max_s: 14, min_s: 2, pad_s: 0.5, context_s: 0.15, peak: 0.9, max_gain: 20 };
+export const SEG = { target_s: 24, max_s: 30, min_s: 2, pad_s: 0.5, context_s: 0.15, peak: 0.9, max_gain: 20 };
 
 export function frameLevels(x, o = VAD) {
   const hop = Math.trunc(o.rate * o.hop_s);
@@ -197,6 +197,23 @@ export function prepare(x, rate, w, opts = SEG) {
   const pad = Math.trunc(opts.pad_s * rate);
   const out = new Float32Array(pad * 2 + seg.length);
   out.set(seg, pad);
+  return out;
+}
+
+// Consecutive windows, at most `size` per batch and at most `audioS` seconds of padded audio per batch (the
+// encoder's attention memory grows with batch x length^2), as AsrEngine._batches.
+export function batches(windows, size = 8, audioS = 120, opts = SEG) {
+  const out = [];
+  let batch = [];
+  for (const w of windows) {
+    const longest = Math.max(...batch.map((x) => x.end - x.start), w.end - w.start) + 2 * opts.pad_s;
+    if (batch.length && (batch.length >= size || longest * (batch.length + 1) > audioS)) {
+      out.push(batch);
+      batch = [];
+    }
+    batch.push(w);
+  }
+  if (batch.length) out.push(batch);
   return out;
 }
 

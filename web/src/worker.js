@@ -4,7 +4,7 @@ import * as ort from '../vendor/ort/ort.webgpu.min.mjs';
 import { MoonshineASR } from './asr.js';
 import { loadManifest, fetchModelFiles, firstAvailable } from './models.js';
 import { NoteModel } from './notes.js';
-import { planWindows, prepare, clean } from './vad.js';
+import { planWindows, prepare, clean, batches } from './vad.js';
 
 const BATCH = 8; // windows per decoder batch, as scribe.asr.engine
 
@@ -109,10 +109,11 @@ const handlers = {
     const t0 = performance.now();
     const windows = planWindows(samples, 16000);
     const segments = [];
-    for (let i = 0; i < windows.length; i += BATCH) {
+    let done = 0;
+    for (const batch of batches(windows, BATCH)) {
       if (state.cancel.has(jobId)) break;
-      const batch = windows.slice(i, i + BATCH);
-      progress({ kind: 'windows', done: i, total: windows.length });
+      progress({ kind: 'windows', done, total: windows.length });
+      done += batch.length;
       const r = await state.asr.decodeBatch(batch.map((w) => prepare(samples, 16000, w)), {
         suppressInitialEos: true,
         onToken: (text) => progress({ kind: 'partial', text }),

@@ -35,9 +35,10 @@ test('microphone (fake device): live dictation transcribes the spoken words', as
   await unlock(page);
   await page.click('#rec');
   await page.waitForSelector('#stop:not([disabled])', { timeout: 120000 });
-  // the file is 14 s long; give the segmenter time to close the utterance, then stop
-  await page.waitForFunction(() => document.querySelector('#transcript').value.length > 20, null, { timeout: 180000 });
-  await page.waitForTimeout(3000);
+  const started = Date.now();
+  // live text appears while the file is still playing; stop once all 14 s of it have played
+  await page.waitForFunction(() => document.querySelector('#transcript').value.length > 10, null, { timeout: 180000 });
+  await page.waitForTimeout(Math.max(0, 15000 - (Date.now() - started)));
   await page.click('#stop');
   await page.waitForSelector('body[data-transcribed="1"]', { timeout: 180000 });
   const got = words(await page.inputValue('#transcript'));
