@@ -20,7 +20,7 @@ __all__ = ["ModelRecipe", "DEFAULT_RECIPES", "build_model", "build_default", "AD
 
 ROOT = Path(__file__).resolve().parent.parent
 ADAPTERS_DIR = Path(__file__).resolve().parent / "adapters"
-SHIPPED_QUANT = "int4-b32"   # chosen by the number-fidelity measurement in docs/decisions.md (Fine-tuning)
+SHIPPED_QUANT = "int8"   # the smallest export that copied every number (bench/finetune_quant.py; docs/decisions.md)
 
 
 @dataclass
@@ -34,11 +34,11 @@ class ModelRecipe:
 
 DEFAULT_RECIPES = [
     ModelRecipe("scribe-note-smollm2", "clinical", "clinical",
-                "SmolLM2-135M-Instruct + clinical note LoRA (merged), int4 onnxruntime-genai; default clinical note model"),
+                "SmolLM2-135M-Instruct + clinical note LoRA (merged), int8 onnxruntime-genai; default clinical note model"),
     ModelRecipe("scribe-note-smollm2-legal", "legal", "legal",
-                "SmolLM2-135M-Instruct + legal note LoRA (merged), int4 onnxruntime-genai; default legal note model"),
+                "SmolLM2-135M-Instruct + legal note LoRA (merged), int8 onnxruntime-genai; default legal note model"),
     ModelRecipe("scribe-note-smollm2-base", "any", None,
-                "SmolLM2-135M-Instruct un-tuned, int4 onnxruntime-genai (baseline for evals)"),
+                "SmolLM2-135M-Instruct un-tuned, int4 onnxruntime-genai (baseline for evals)", "int4-b32"),
 ]
 
 

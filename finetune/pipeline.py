@@ -129,10 +129,17 @@ def card_for_shipped(models_dir: Path, name: str, domain: str, limits: dict, thr
     recipe = next(r for r in DEFAULT_RECIPES if r.name == name)
     templates = builtin_templates()
     results, copy = [], None
+    # the un-tuned base does not change when the adapter or export does: reuse its rows for the same items
+    old_path = models_dir / name / "eval_card.json"
+    old = json.loads(old_path.read_text()) if old_path.exists() else {}
+    old_base = {(r["set"], r["n"]): r for r in old.get("results", []) if r["model"] == "scribe-note-smollm2-base"}
     for set_name, items in eval_sets(list(limits), domain, 0, templates).items():
         key = set_name.split("-")[0]
         items = items[:limits.get(key, limits.get(set_name, 10))]
         for model in ("scribe-note-smollm2-base", name):
+            if model != name and (set_name, len(items)) in old_base:
+                results.append(old_base[(set_name, len(items))])
+                continue
             results.append(asdict(evaluate_model(models_dir, model, items, set_name, templates, _max_new(set_name),
                                                  threads, log_fn=log_fn)))
         if set_name.startswith("aci"):
