@@ -3,9 +3,9 @@
     .venv/bin/python web/tests/ref.py asr FILE.wav            -> {"text": ...}
     .venv/bin/python web/tests/ref.py note FILE.txt TEMPLATE MAX_NEW [MODEL]  -> Note JSON + "tokens" (prompt ids)
     .venv/bin/python web/tests/ref.py note-fp32 FILE.txt TEMPLATE MAX_NEW MODEL
-        the same Python note engine on a copy of MODEL whose MatMulNBits use accuracy_level 0 (float32
-        accumulation, the arithmetic onnxruntime-web's WASM kernels use; the shipped level 4 quantises
-        activations to int8 on x86, which the browser cannot reproduce bit for bit)
+        the same Python note engine on the arithmetic the browser reproduces: the shipped model when its
+        MatMulNBits are 8-bit (onnxruntime-web's WASM runs the same int8-activation kernel as x86), else a copy
+        whose MatMulNBits use accuracy_level 0 (4-bit: the browser computes in float32)
     .venv/bin/python web/tests/ref.py tokenize TEXTFILE MODEL   -> {"ids": [...]} (onnxruntime-genai tokenizer)
     .venv/bin/python web/tests/ref.py prompts TRANSCRIPT.txt    -> {template_id: prompt text} for every template
 Tiny CPU configuration: 2 threads, CPU provider; SCRIBE_HOME is a throw-away folder given by the caller.
@@ -65,6 +65,19 @@ def fp32_copy(name):
     return out
 
 
+def browser_arith_models_dir(name):
+    """The models folder whose arithmetic onnxruntime-web reproduces for this model (measured, see
+    docs/decisions.md): 8-bit MatMulNBits run the same int8-activation kernel in WASM as on x86, so the shipped
+    model is the reference; 4-bit ones are computed in float32 in the browser, so the accuracy_level 0 copy is."""
+    import onnx
+    from scribe.modelstore import verify_model
+    src = verify_model(ROOT / "models", name)
+    graph = json.loads((src.root / "genai_config.json").read_text())["model"]["decoder"]["filename"]
+    m = onnx.load(str(src.path(graph)), load_external_data=False)
+    bits = {a.i for n in m.graph.node if n.op_type == "MatMulNBits" for a in n.attribute if a.name == "bits"}
+    return ROOT / "models" if bits == {8} else fp32_copy(name)
+
+
 def main(argv):
     cmd = argv[0]
     if cmd == "asr":
@@ -86,7 +99,7 @@ def main(argv):
     elif cmd == "note-fp32":
         from scribe.notes.generate import generate
         s = settings()
-        s.models_dir = fp32_copy(argv[4])
+        s.models_dir = browser_arith_models_dir(argv[4])
         note = generate(Path(argv[1]).read_text(), argv[2], s, model=argv[4], max_new_tokens=int(argv[3]))
         print(json.dumps(note.to_json()))
     elif cmd == "prompts":
@@ -129,7 +142,7 @@ def main(argv):
         import numpy as np
         import onnxruntime as ort
         name, n, ids = argv[1], int(argv[2]), [int(i) for i in argv[3].split(",")]
-        root = fp32_copy(name) / name
+        root = browser_arith_models_dir(name) / name
         cfg = json.loads((root / "genai_config.json").read_text())["model"]
         d = cfg["decoder"]
         so = ort.SessionOptions()
@@ -154,6 +167,21 @@ def main(argv):
                 past[d["inputs"]["past_key_names"] % l] = res[d["outputs"]["present_key_names"] % l]
                 past[d["inputs"]["past_value_names"] % l] = res[d["outputs"]["present_value_names"] % l]
         print(json.dumps({"ids": out, "first_logits": first}))
+    elif cmd == "compare-graphs":
+        # the shipped graph and the browser's rewritten copy (same folder, same weights) on the same input
+        import numpy as np
+        import onnxruntime as ort
+        folder, a, b = Path(argv[1]), argv[2], argv[3]
+        d = json.loads((folder / "genai_config.json").read_text())["model"]["decoder"]
+        ids = np.array([[1, 9690, 198, 2683, 314, 253, 5356, 30]], np.int64)
+        feeds = {"input_ids": ids, "attention_mask": np.ones_like(ids)}
+        for l in range(d["num_hidden_layers"]):
+            for k in ("past_key_names", "past_value_names"):
+                feeds[d["inputs"][k] % l] = np.zeros((1, d["num_key_value_heads"], 0, d["head_size"]), np.float32)
+        outs = [ort.InferenceSession(str(folder / f), providers=["CPUExecutionProvider"]).run(["logits"], feeds)[0]
+                for f in (a, b)]
+        print(json.dumps({"max_abs_diff": float(np.abs(outs[0] - outs[1]).max()),
+                          "argmax_equal": bool((outs[0].argmax(-1) == outs[1].argmax(-1)).all())}))
     elif cmd == "tokenize":
         import onnxruntime_genai as og
         og.disable_telemetry_events()
