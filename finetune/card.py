@@ -41,7 +41,7 @@ def render_markdown(card: dict) -> str:
               "not here), so they compare in kind, not exactly.", ""]
     if card.get("quant"):
         L += ["## Precision and number fidelity", "",
-              "| export | size MB | numbers copied | unsupported facts/note | ROUGE-L | decode tok/s |", "|---|---|---|---|---|---|"]
+              "| export | size MB | numbers copied | unsupported facts/note | ROUGE-L | new tok/s (shared CPU, prefill incl.) |", "|---|---|---|---|---|---|"]
         for q in card["quant"]:
             L.append(f"| {q['name']} | {q['size_mb']:.0f} | {100 * (q['number_recall'] or 0):.1f}% | "
                      f"{q['unsupported_per_note']:.2f} | {q['rougeL']:.1f} | {q.get('decode_tok_s', 0):.0f} |")
