@@ -22,6 +22,9 @@ NORM = EnglishTextNormalizer()
 # Bound = measured + 4 points of headroom for CPU-kernel differences in argmax near-ties across machines; the
 # regressions it must catch cost far more (empty windows: 0.77 measured; one window per 17 s+ turn: lost text).
 DICTATION_WER_BOUND = 0.13
+# Streaming finalises per utterance (latency first): measured 0.169 on the 372 s benchmark recording vs 0.071
+# offline (bench/results/asr.json). Bound = measured + ~8 points (one dialogue is a small sample).
+STREAM_WER_BOUND = 0.25
 N_CLIPS = 20
 
 
@@ -143,9 +146,11 @@ def test_streaming_partials_then_finals_before_the_end(engine, dictations):
     assert partials and finals
     assert finals[0][1] < total / 2                        # the first final did not wait for the end
     assert sum(pos < total - 5 for _, pos, _ in finals) >= 3
-    first_final_at = events.index(finals[0])
-    assert any(not e[0] for e in events[:first_final_at])   # a partial preceded the first final
+    # partial → final: windows long enough for a partial showed one before their final (same start)
+    with_partial = [f for f in finals if any(not e[0] and e[2].start == f[2].start
+                                             for e in events[:events.index(f)])]
+    assert len(with_partial) >= 2
     assert [s.text for _, _, s in finals] == [s.text for s in t.segments]
     assert all(a.end <= b.start + 1e-6 for a, b in zip(t.segments, t.segments[1:]))
     ref = " ".join(x for _, x in turns)
-    assert _wer([ref], [t.text]) < DICTATION_WER_BOUND + 0.1
+    assert _wer([ref], [t.text]) < STREAM_WER_BOUND
