@@ -151,7 +151,9 @@ def save_hf(model, tok, out: Path) -> Path:
     (out / "tokenizer.model").unlink(missing_ok=True)
     cfg_path = out / "tokenizer_config.json"
     cfg = json.loads(cfg_path.read_text()) if cfg_path.exists() else {}
-    for k in ("gguf_file", "vocab_file", "auto_map"):
+    # gguf_file/vocab_file point at files we do not ship; is_local/local_files_only record how this process was
+    # run (HF_HUB_OFFLINE), which would make two builds of the same model differ byte for byte
+    for k in ("gguf_file", "vocab_file", "auto_map", "is_local", "local_files_only"):
         cfg.pop(k, None)
     cfg.update({"tokenizer_class": "GPT2Tokenizer", "eos_token": EOS, "pad_token": PAD, "bos_token": None,
                 "add_bos_token": False, "add_prefix_space": False, "clean_up_tokenization_spaces": False,
