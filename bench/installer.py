@@ -1,6 +1,6 @@
 """What verification costs: the signed offline installer against a plain unverified offline pip install.
 
-    .venv/bin/python bench/packaging.py [--models moonshine-base-en] [--keep DIR]
+    .venv/bin/python bench/installer.py [--models moonshine-base-en] [--keep DIR]
 
 Tiny configuration: `--models none` (wheels only). Builds a Linux bundle with a throwaway key (wheelhouse cached),
 then times, each in a network namespace with no network (`unshare -n`, root):
@@ -8,7 +8,7 @@ then times, each in a network namespace with no network (`unshare -n`, root):
   signature pure-Python Ed25519 verify of bundle.json                               vs  OpenSSL (cryptography)
   install   install.py (verify, copy with re-hash, venv, pip, pip check; no selfcheck)
             vs  `python -m venv` + `pip install --no-index --find-links wheels scribe` (no verification at all)
-Prints a table and a final JSON line; writes bench/results/packaging.json.
+Prints a table and a final JSON line; writes bench/results/installer.json.
 """
 from __future__ import annotations
 
@@ -98,7 +98,7 @@ def main() -> int:
         print(f"{name:38} {ours:>7} {unit:2}  {peer:24} {pv:>7} {unit:2}  {ours / pv if pv else float('nan'):.2f}x")
     res["ratio_install"] = round(res["install_s"] / res["peer_install_s"], 2)
     res["ratio_verify"] = round(res["verify_s"] / res["sha256sum_s"], 2)
-    out = ROOT / "bench" / "results" / "packaging.json"
+    out = ROOT / "bench" / "results" / "installer.json"
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(res, indent=2) + "\n")
     print(json.dumps(res))
