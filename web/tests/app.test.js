@@ -149,10 +149,10 @@ test('WebGPU: transcript equals the Python engine (short clip); the note graph c
   assert.equal(got.info.ep, 'webgpu');
   assert.equal(got.info.patchedNodes, 0); // WebGPU runs the graph exactly as shipped
   assert.deepEqual(got.ids, ref.ids);
-  // WebGPU's MatMulNBits honours accuracy_level 4 with its own int8-activation kernel, so logits differ from the
-  // float32 reference by up to ~0.5 on a ~30 range (measured); the greedy tokens above are the real check.
-  const scale = Math.max(...ref.first_logits.map(Math.abs));
-  got.firstLogits.forEach((v, i) => assert.ok(Math.abs(v - ref.first_logits[i]) < 0.05 * scale, `logit ${i}: ${v} vs ${ref.first_logits[i]}`));
+  // WebGPU's MatMulNBits has its own kernels (int8 activations for accuracy_level 4), so logits differ from the
+  // CPU reference: up to 0.5 (int4 model) and 0.3 (int8) measured on logits spanning ~30. The greedy tokens
+  // above are the real check; this bound only catches a broken graph (wrong weights give differences of 10+).
+  got.firstLogits.forEach((v, i) => assert.ok(Math.abs(v - ref.first_logits[i]) < 1.0, `logit ${i}: ${v} vs ${ref.first_logits[i]}`));
   assert.deepEqual(log.foreign, []);
   await context.close();
 });
