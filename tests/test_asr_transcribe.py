@@ -46,6 +46,7 @@ def dictations():
     return [(i, turns, dialogue(turns)) for i, turns in dictation_set()]
 
 
+@pytest.mark.slow
 def test_dictation_set_wer(engine, dictations):
     durations = [sf.info(p).duration for _, _, p in dictations]
     assert len(dictations) >= 20 and sum(30 <= d <= 60 for d in durations) >= 5
@@ -60,6 +61,7 @@ def test_dictation_set_wer(engine, dictations):
     assert max(per_clip) < 0.5          # no clip lost wholesale (empty or truncated windows)
 
 
+@pytest.mark.slow
 def test_long_audio_segmentation(engine, dictations, tmp_path):
     """≥ 3 minutes in one file: timed, ordered windows within the limits, nothing lost at either end."""
     parts, refs = [], []
@@ -130,10 +132,11 @@ def test_short_utterance_is_not_empty(engine, tmp_path):
         assert t.text.strip(), text
 
 
+@pytest.mark.slow
 def test_streaming_partials_then_finals_before_the_end(engine, dictations):
     """Fed in 100 ms chunks (worker kept up, as with a live microphone): partials appear, then finals, and
     finals arrive long before the recording ends."""
-    _, turns, p = max(dictations, key=lambda d: sf.info(d[2]).duration)
+    _, turns, p = min(dictations, key=lambda d: abs(sf.info(d[2]).duration - 40.0))   # ~40 s, several turns
     x, sr = sf.read(p, dtype="float32")
     events = []
     st = engine.stream(on_segment=lambda s: events.append((s.final, st.position_s, s)))
