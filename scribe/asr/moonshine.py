@@ -46,8 +46,13 @@ class DecodeStats:
 
 
 def _cache_root(source_root: Path, home: Path | None) -> Path:
-    """Derived graphs live next to the model when that folder is writable, else in the user's cache."""
+    """Derived graphs live next to the model when that folder is writable, else in the user's cache.
+
+    A read-only install (Program Files, a system prefix, the frozen app) ships them prepared: use those when
+    present, since derive() verifies them anyway and rebuilding would need the `onnx` package."""
     local = source_root / ".cache"
+    if (local / f"{source_root.name}-fast" / "manifest.json").exists():
+        return local
     try:
         local.mkdir(exist_ok=True)
         probe = local / ".probe"
