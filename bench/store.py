@@ -19,10 +19,7 @@ import argparse
 import json
 import os
 import random
-import select
-import signal
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -37,7 +34,8 @@ from scribe.store.migrations import migrate  # noqa: E402
 from scribe.types import Note  # noqa: E402
 
 PASS = "bench passphrase for the store"
-RAW = bytes(range(32))
+sys.path.insert(0, str(ROOT / "tools"))
+from crash_writer import RAW_KEY as RAW, kill_during_writes  # noqa: E402  (the crash test's writer too)
 WORDS = ["fever", "cough", "38.1", "mg", "plan", "review", "amoxicillin", "daily", "pain", "throat"]
 
 
@@ -95,46 +93,17 @@ def bench_argon2() -> dict[str, float]:
     return out
 
 
-CHILD = r"""
-import random, sys
-from scribe.store import Store, StoreOptions, records
-from scribe.types import Note
-st = Store.open(sys.argv[1], "", raw_key=bytes(range(32)), actor="crash", options=StoreOptions(check_integrity=False))
-rnd = random.Random(int(sys.argv[2]))
-print("ready", flush=True)
-while True:
-    enc = records.create_encounter(st.db, None, "crash", "soap", actor="crash")
-    body = " ".join(rnd.choice(["fever", "cough", "38.1", "mg"]) for _ in range(rnd.randint(5, 1500)))
-    rec = records.create_note(st.db, enc.id, Note("soap", {"plan": body}, markdown="# N\n" + body), actor="crash")
-    print(f"{rec.id} {rec.current_version} {rec.current.sha256}", flush=True)
-"""
-
-
 def bench_crash(folder: Path, runs: int) -> dict:
     db = folder / "crash.db"
     Store.create(db, "", raw_key=RAW, actor="crash").db.close()
-    env = dict(os.environ, PYTHONPATH=str(ROOT))
     rnd = random.Random(99)
     committed: dict[int, str] = {}
     losses = integrity_failures = 0
     t0 = time.perf_counter()
     for run in range(runs):
-        p = subprocess.Popen([sys.executable, "-c", CHILD, str(db), str(run)], stdout=subprocess.PIPE,
-                             stderr=subprocess.DEVNULL, env=env)
-        assert p.stdout.readline().strip() == b"ready"
-        time.sleep(rnd.uniform(0.0, 0.25))
-        p.send_signal(signal.SIGKILL)
-        p.wait()
-        buf = b""
-        while select.select([p.stdout], [], [], 0.2)[0]:
-            chunk = os.read(p.stdout.fileno(), 65536)
-            if not chunk:
-                break
-            buf += chunk
-        p.stdout.close()
-        for ln in buf.decode().splitlines():
-            nid, _v, sha = ln.split()
-            committed[int(nid)] = sha
+        for nid, ver, sha in kill_during_writes(db, run, rnd.uniform(0.0, 0.25)):
+            if ver == 1:
+                committed[nid] = sha
         try:
             st = Store.open(db, "", raw_key=RAW, actor="verifier")
         except Exception:
