@@ -25,7 +25,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-ACI_DIR = Path(os.environ.get("SCRIBE_ACI_DIR", "/work/shared/data/aci-bench"))
+from finetune.data import SHARED_DIR  # noqa: E402  (the one place that finds the shared data)
+ACI_DIR = (Path(os.environ["SCRIBE_ACI_DIR"]) if os.environ.get("SCRIBE_ACI_DIR") else SHARED_DIR / "aci-bench")
 PUBLISHED = {"bart_finetuned_test1": 53.5, "gpt4_zero_shot_test1": 51.8, "copy_transcript_test1": 32.8}
 ATTRIBUTION = ("ACI-BENCH (Yim, Fu, Ben Abacha, Snider, Lin, Yetisgen; Nature Scientific Data 2023), "
                "github.com/wyim/aci-bench, CC BY 4.0")

@@ -29,8 +29,9 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+from finetune.data import SHARED_DIR  # noqa: E402  (the one place that finds the shared data)
 GGUF = ROOT / "models" / "smollm2-135m-instruct-gguf" / "SmolLM2-135M-Instruct.Q4_1.gguf"
-ACI_VALID = Path(os.environ.get("SCRIBE_ACI_DIR", "/work/shared/data/aci-bench")) / "valid.csv"
+ACI_VALID = (Path(os.environ["SCRIBE_ACI_DIR"]) if os.environ.get("SCRIBE_ACI_DIR") else SHARED_DIR / "aci-bench") / "valid.csv"
 
 
 def encounter(target_words: int = 1200) -> tuple[str, str]:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import csv
 import random
+import os
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,7 +19,15 @@ from pathlib import Path
 __all__ = ["Example", "encode_pair", "encode_all", "bucket_batches", "collate", "SHARED_DIR", "aci_rows",
            "mts_rows", "aci_to_sections", "MTS_TO_HP", "shared_train_pairs", "ATTRIBUTION"]
 
-SHARED_DIR = Path(__file__).resolve().parent.parent.parent / "shared" / "data"
+def _shared_dir() -> Path:
+    """ACI-Bench/MTS-Dialog: SCRIBE_SHARED_DATA, else ../shared/data beside the checkout, else the workplace copy."""
+    if os.environ.get("SCRIBE_SHARED_DATA"):
+        return Path(os.environ["SCRIBE_SHARED_DATA"])
+    beside = Path(__file__).resolve().parent.parent.parent / "shared" / "data"
+    return beside if beside.is_dir() else Path("/work/shared/data")
+
+
+SHARED_DIR = _shared_dir()
 ATTRIBUTION = ("ACI-BENCH (Yim et al., Nature Scientific Data 2023, github.com/wyim/aci-bench) and MTS-Dialog "
                "(Ben Abacha et al., EACL 2023, github.com/abachaa/MTS-Dialog), both CC BY 4.0")
 IGNORE = -100

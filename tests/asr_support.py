@@ -11,8 +11,20 @@ BECKETT_TEXT_SOURCE = "moonshine_cpp"   # the C reference's package
 
 
 def beckett_path() -> Path:
-    import moonshine_cpp
-    return Path(moonshine_cpp.__file__).resolve().parent / "test-data" / "beckett.wav"
+    # find_spec, not import: importing moonshine_cpp dlopens its own libonnxruntime 1.22, which fails once the
+    # onnxruntime wheel's 1.31 is loaded in the process (same soname, older symbol version)
+    import importlib.util
+    spec = importlib.util.find_spec("moonshine_cpp")
+    return Path(list(spec.submodule_search_locations)[0]) / "test-data" / "beckett.wav"
+
+
+def c_reference_text(wav: Path) -> str:
+    """The moonshine C library's transcript, in a fresh interpreter (see beckett_path for why)."""
+    import subprocess
+    import sys
+    code = "import sys; from moonshine_cpp.moonshine_cpp import MoonshineModel; print(MoonshineModel().transcribe_wav(sys.argv[1]))"
+    r = subprocess.run([sys.executable, "-c", code, str(wav)], capture_output=True, text=True, check=True)
+    return r.stdout.strip()
 
 
 def asr_threads() -> int:

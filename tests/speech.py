@@ -30,7 +30,8 @@ CACHE = Path(os.environ.get("SCRIBE_AUDIO_CACHE") or ROOT / "tests" / ".audio-ca
 RATE = 16000
 # clinician and patient get clearly different voices (male US, female British)
 VOICES = {"doctor": "en-us", "patient": "en-gb+f3", "guest_family": "en-us+f2", "guest_clinician": "en-gb"}
-MTS_CSV = ROOT.parent / "shared" / "data" / "mts-dialog" / "valid.csv"
+from finetune.data import SHARED_DIR  # noqa: E402  (the one place that finds the shared data)
+MTS_CSV = SHARED_DIR / "mts-dialog" / "valid.csv"
 
 
 @lru_cache(maxsize=1)

@@ -6,7 +6,7 @@ import shutil
 import pytest
 import soundfile as sf
 
-from asr_support import ROOT, asr_settings, beckett_path, engine  # noqa: F401  (fixtures)
+from asr_support import ROOT, asr_settings, beckett_path, c_reference_text, engine  # noqa: F401  (fixtures)
 from scribe.asr.tokenizer import BOS_ID, EOS_ID, Tokenizer
 from scribe.errors import ModelError
 
@@ -44,8 +44,7 @@ def test_tokenizer_rejects_truncated(tmp_path):
 
 def test_beckett_equals_c_reference(model):
     """Our greedy decode on the shipped sample gives exactly the moonshine C library's text."""
-    from moonshine_cpp.moonshine_cpp import MoonshineModel as CModel
-    ref = CModel().transcribe_wav(str(beckett_path()))
+    ref = c_reference_text(beckett_path())
     audio, sr = sf.read(beckett_path(), dtype="float32")
     assert sr == 16000
     ours = model.transcribe(audio)
