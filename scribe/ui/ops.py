@@ -194,8 +194,15 @@ class Record(Op):
                 close = getattr(self.source, "close", None)
                 if close:
                     close()
-            tr = stream.finish()
+            live = stream.finish()
             wav = journal.to_wav(Path(tmp) / "recording.wav")
+            # The stored transcript is the offline pass over the whole recording: streaming finals are cut per
+            # utterance for low lag and measured WER 17 % against 3.7 % offline (bench/asr.py). ~0.03 × duration.
+            ctx.progress(("stage", "finalising the transcript"))
+            try:
+                tr = self.app.transcribe(wav) if live.segments else live
+            except Exception:
+                tr = live   # never lose a dictation over the second pass; the live text is still a transcript
             self.app.attach_transcript(self.encounter_id, tr, audio_path=wav)
         journal.remove()   # the audio now lives in the encrypted store
         log.info("recording done encounter=%s seconds=%.1f segments=%d", self.encounter_id,
