@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import argparse
 import base64
-import hashlib
 import importlib.util
 import json
 import os
@@ -181,11 +180,8 @@ def manifest_files(bundle: Path) -> list[dict]:
     entries = []
     for p in sorted(bundle.rglob("*")):
         if p.is_file() and p.name not in (installer.MANIFEST, installer.SIGNATURE):
-            h = hashlib.sha256()
-            with open(p, "rb") as f:
-                while chunk := f.read(1 << 20):
-                    h.update(chunk)
-            entries.append({"path": p.relative_to(bundle).as_posix(), "sha256": h.hexdigest(),
+            # the installer's own routine: the hash written here is the hash it will check
+            entries.append({"path": p.relative_to(bundle).as_posix(), "sha256": installer._hash_file(p),
                             "size": p.stat().st_size})
     return entries
 
