@@ -3,12 +3,11 @@ detected by `python -m scribe audit verify` (exit 2, one line naming the event).
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
+from functools import partial
 from pathlib import Path
 
 import pytest
+from cli_support import run_scribe
 import sqlcipher3
 
 from scribe.errors import IntegrityError
@@ -18,10 +17,7 @@ from scribe.types import Note, Transcript
 PASS = "audit test passphrase"
 
 
-def cli(*args, home: Path) -> subprocess.CompletedProcess:
-    env = dict(os.environ, SCRIBE_HOME=str(home), SCRIBE_PASSPHRASE=PASS)
-    return subprocess.run([sys.executable, "-m", "scribe", *args], capture_output=True, text=True, env=env,
-                          stdin=subprocess.DEVNULL, timeout=120)
+cli = partial(run_scribe, passphrase=PASS)
 
 
 @pytest.fixture()

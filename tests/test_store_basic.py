@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import hashlib
 import os
-import subprocess
-import sys
 import threading
+from functools import partial
 from pathlib import Path
 
 import pytest
+from cli_support import run_scribe
 
 from scribe.errors import IntegrityError, PassphraseError, StoreError
 from scribe.store import Store, StoreOptions, backup, records, rekey, restore
@@ -27,13 +27,7 @@ def sha(p: Path) -> str:
     return hashlib.sha256(p.read_bytes()).hexdigest()
 
 
-def cli(*args: str, home: Path, passphrase: str | None = PASS, **env_extra: str) -> subprocess.CompletedProcess:
-    env = {k: v for k, v in os.environ.items() if k not in ("SCRIBE_PASSPHRASE", "SCRIBE_DB")}
-    env.update(SCRIBE_HOME=str(home), **env_extra)
-    if passphrase is not None:
-        env["SCRIBE_PASSPHRASE"] = passphrase
-    return subprocess.run([sys.executable, "-m", "scribe", *args], capture_output=True, text=True, env=env,
-                          stdin=subprocess.DEVNULL, timeout=120)
+cli = partial(run_scribe, passphrase=PASS)
 
 
 @pytest.fixture()

@@ -6,9 +6,11 @@ import json
 import os
 import subprocess
 import sys
+from functools import partial
 from pathlib import Path
 
 import pytest
+from cli_support import run_scribe
 
 from scribe.store import Store, records
 from scribe.types import Note, Transcript
@@ -16,11 +18,7 @@ from scribe.types import Note, Transcript
 PASS = "cli test passphrase"
 
 
-def cli(*args, home: Path, input: str | None = None, **env_extra) -> subprocess.CompletedProcess:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("SCRIBE_")}
-    env.update({"SCRIBE_HOME": str(home), "SCRIBE_PASSPHRASE": PASS, **env_extra})
-    return subprocess.run([sys.executable, "-m", "scribe", *args], env=env, capture_output=True, text=True,
-                          input=input, stdin=None if input is not None else subprocess.DEVNULL, timeout=120)
+cli = partial(run_scribe, passphrase=PASS)
 
 
 @pytest.fixture()
