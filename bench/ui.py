@@ -92,44 +92,38 @@ def main(argv=None) -> int:
     tick = Ticker(qt)
     rows = []
 
-    tick.start()
-    win.record.import_file(args.audio)
-    pump(lambda: not win.record.recording and win.runner.active == 0)
-    t_asr_first = tick.stop()
-    rows.append(("transcribe (worker pool, cold)", t_asr_first))
-    tick.start()
-    win.record.import_file(args.audio)
-    pump(lambda: not win.record.recording and win.runner.active == 0)
-    rows.append(("transcribe (worker pool, warm)", tick.stop()))
+    def measure(label: str, action, idle) -> dict:
+        """Ticks of the GUI timer while one UI action runs to completion in the background."""
+        tick.start()
+        action()
+        pump(idle)
+        stall = tick.stop()
+        rows.append((label, stall))
+        return stall
 
+    def transcribe_idle():
+        return not win.record.recording and win.runner.active == 0
+
+    def generate_idle():
+        return win.generate.task is None and win.runner.active == 0
+
+    def transcribe():
+        win.record.import_file(args.audio)
+
+    measure("transcribe (worker pool, cold)", transcribe, transcribe_idle)
+    measure("transcribe (worker pool, warm)", transcribe, transcribe_idle)
     win.generate.max_new_tokens = args.max_new_tokens
-    tick.start()
-    win.generate.generate()
-    pump(lambda: win.generate.task is None and win.runner.active == 0)
-    rows.append(("generate (child process, cold)", tick.stop()))
-    tick.start()
-    win.generate.generate()
-    pump(lambda: win.generate.task is None and win.runner.active == 0)
-    gen_pool = tick.stop()
-    rows.append(("generate (child process, warm)", gen_pool))
+    measure("generate (child process, cold)", win.generate.generate, generate_idle)
+    gen_pool = measure("generate (child process, warm)", win.generate.generate, generate_idle)
     # the same op in a worker thread of this process: onnxruntime-genai holds the GIL in load/prefill/decode
     win.generate.isolate = False
-    tick.start()
-    win.generate.generate()
-    pump(lambda: win.generate.task is None and win.runner.active == 0)
-    gen_thread_cold = tick.stop()
-    rows.append(("generate (worker thread, cold load)", gen_thread_cold))
-    tick.start()
-    win.generate.generate()
-    pump(lambda: win.generate.task is None and win.runner.active == 0)
-    gen_thread = tick.stop()
-    rows.append(("generate (worker thread, warm)", gen_thread))
+    gen_thread_cold = measure("generate (worker thread, cold load)", win.generate.generate, generate_idle)
+    gen_thread = measure("generate (worker thread, warm)", win.generate.generate, generate_idle)
     win.generate.isolate = True
 
     # the peer: the same use cases called on the GUI thread (timer events cannot run until they return)
     tick.start()
     qapp.processEvents()
-    t0 = time.perf_counter()
     tr = app.transcribe(args.audio, cancel=threading.Event())
     app.attach_transcript(enc.id, tr)
     qapp.processEvents()
@@ -151,7 +145,7 @@ def main(argv=None) -> int:
     res = {"bench": "ui", "threads": settings.threads, "max_new_tokens": args.max_new_tokens,
            "transcribe_longest_stall_ms": asr_pool["longest_stall_ms"],
            "generate_longest_stall_ms": gen_pool["longest_stall_ms"],
-           "transcribe_cold_longest_stall_ms": t_asr_first["longest_stall_ms"],
+           "transcribe_cold_longest_stall_ms": rows[0][1]["longest_stall_ms"],
            "generate_cold_longest_stall_ms": rows[2][1]["longest_stall_ms"],
            "generate_in_thread_longest_stall_ms": gen_thread["longest_stall_ms"],
            "generate_in_thread_cold_longest_stall_ms": gen_thread_cold["longest_stall_ms"],
