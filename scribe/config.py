@@ -15,7 +15,7 @@ from pathlib import Path
 __all__ = ["Settings", "repo_root", "physical_cores", "load_settings", "save_settings"]
 
 DEFAULT_ASR_MODEL = "moonshine-base-en"
-DEFAULT_NOTE_MODEL = "scribe-note-smollm2"
+DEFAULT_NOTE_MODEL = "scribe-note-qwen05"
 
 
 def repo_root() -> Path:

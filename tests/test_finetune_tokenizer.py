@@ -23,12 +23,31 @@ def tokenizers(models_dir):
     return load_tokenizer(resolve_base(None)), og.Tokenizer(model)
 
 
+@pytest.fixture(scope="module")
+def qwen_tokenizers(models_dir):
+    """The shipped note model's tokenizer (Qwen2.5 BPE from the GGUF) against the HF one that trained it."""
+    from finetune.base import QWEN_BASE, load_tokenizer, resolve_base
+    from scribe.config import Settings
+    from scribe.modelstore import verify_model
+    m = verify_model(models_dir, Settings().note_model)
+    return load_tokenizer(resolve_base(models_dir / QWEN_BASE.parent.name / QWEN_BASE.name)), og.Tokenizer(og.Model(str(m.root)))
+
+
 @pytest.mark.parametrize("text", TEXTS)
 def test_ids_match(tokenizers, text):
     hf, ogt = tokenizers
     ids = hf(text, add_special_tokens=False)["input_ids"]
     assert list(ogt.encode(text)) == ids
     assert -1 not in ids
+
+
+@pytest.mark.parametrize("text", TEXTS)
+def test_note_model_ids_match(qwen_tokenizers, text):
+    hf, ogt = qwen_tokenizers
+    ids = hf(text, add_special_tokens=False)["input_ids"]
+    assert list(ogt.encode(text)) == ids
+    assert -1 not in ids
+    assert ogt.decode(ogt.encode(text)) == text
 
 
 def test_chatml_ids_and_no_start_token(tokenizers):

@@ -1,7 +1,9 @@
-"""Note generation on the real int4 note model through onnxruntime-genai (one model load for the whole module).
+"""Note generation on the real shipped note model (Qwen2.5-0.5B + LoRA, int8) through onnxruntime-genai, one section
+at a time (one model load for the whole module).
 
-New tokens are capped (max_new_tokens) to keep the module within ~3 minutes on 2 cores: validity must hold at any
-cap, because the grammar, the per-section budget and the deterministic close guarantee it, not the model.
+New tokens are capped (max_new_tokens, for the whole note) to keep the module within a few minutes on 2 cores:
+validity must hold at any cap, because each section is plain text parsed into the template's shape, not because of
+the model.
 """
 from __future__ import annotations
 
@@ -17,10 +19,11 @@ import pytest
 from scribe.config import Settings
 from scribe.errors import CancelledError, InputError
 from scribe.modelstore import load_manifest
-from scribe.notes import generate, get_template, load_templates
+from scribe.notes import generate, generate_many, get_template, load_templates
 from scribe.notes.generate import fit_transcript
-from scribe.notes.jsonstate import close_partial
-from scribe.notes.prompt import format_target, normalize_sections
+from scribe.errors import ModelError
+from scribe.notes.engine import first_repeat
+from scribe.notes.prompt import parse_section
 from scribe.notes.runtime import load_model, resolve_model_name
 from scribe.types import Segment, Transcript
 
@@ -28,11 +31,11 @@ CAP = 40
 
 
 def _pick_model(models_dir) -> str:
-    """The fine-tuned clinical model when built, else the un-tuned base export (both real int4 genai folders)."""
-    for name in ("scribe-note-smollm2", "scribe-note-smollm2-base"):
-        if (models_dir / name / "manifest.json").exists():
-            return name
-    pytest.fail("no note model in models/: run ./setup.sh (builds scribe-note-smollm2)")
+    """The default note model (sections-v1), built by ./setup.sh from the committed adapter."""
+    name = Settings().note_model
+    if not (models_dir / name / "manifest.json").exists():
+        pytest.fail(f"no note model {name} in models/: run ./setup.sh")
+    return name
 
 
 @pytest.fixture(scope="module")
@@ -67,12 +70,15 @@ TRANSCRIPTS = {
 def _check(note, tpl):
     jsonschema.validate(note.sections, tpl.schema())
     assert list(note.sections) == [s.key for s in tpl.generated_sections]
-    assert json.loads(format_target(tpl, note.sections)) == note.sections
     assert note.markdown.startswith(f"# {tpl.title}")
     assert note.template_id == tpl.id
-    for k in ("prompt_tokens", "new_tokens", "prefill_s", "ttft_s", "decode_tok_s", "total_s"):
+    for k in ("prompt_tokens", "new_tokens", "prefill_s", "decode_tok_s", "total_s", "sections"):
         assert k in note.timings
-    assert 0 < note.timings["new_tokens"] <= CAP
+    assert 0 <= note.timings["new_tokens"] <= CAP
+    assert set(note.timings["sections"]) == set(note.sections)
+    for s in tpl.generated_sections:     # a required section left empty is said, never silent
+        if s.required and not note.sections[s.key]:
+            assert any(f.kind in ("empty", "truncated") and f.section == s.key for f in note.flags)
     for e in note.evidence:
         assert e.section in note.sections and e.sentence
         for sp in e.spans:
@@ -94,16 +100,43 @@ def test_every_template_valid_on_varied_transcripts(settings, template_id, kind)
     tpl = get_template(template_id, settings)
     note = generate(TRANSCRIPTS[kind], tpl, settings, max_new_tokens=CAP)
     _check(note, tpl)
-    assert "hacked" not in json.dumps(note.sections).lower() or kind == "injection"
     assert "hacked" not in note.sections            # injection never adds keys
 
 
-def test_streaming_pieces_are_the_note(settings):
+def test_streaming_is_markdown_sections_that_are_the_note(settings):
     tpl = get_template("soap", settings)
     pieces: list[str] = []
     note = generate(CLINICAL, tpl, settings, on_token=pieces.append, max_new_tokens=CAP)
-    assert len(pieces) >= 5
-    assert normalize_sections(tpl, close_partial("".join(pieces))) == note.sections
+    text = "".join(pieces)
+    assert "{" not in text[:3]                     # no raw JSON on screen: a heading per section, then its text
+    parts = text.split("## ")[1:]
+    assert [p.split("\n", 1)[0] for p in parts] == [s.title for s in tpl.generated_sections]
+    for s, p in zip(tpl.generated_sections, parts):
+        assert parse_section(s, p.split("\n", 1)[1]) == note.sections[s.key]
+
+
+def test_several_documents_share_one_prefill_and_equal_separate_runs(settings):
+    """Rewinding to the end of the transcript between sections and documents gives exactly what a fresh
+    generator gives: one prefill serves the note and the patient's instructions."""
+    both = generate_many(CLINICAL, ["soap", "patient_instructions"], settings, max_new_tokens=CAP)
+    alone = [generate(CLINICAL, t, settings, max_new_tokens=CAP) for t in ("soap", "patient_instructions")]
+    assert [n.sections for n in both] == [n.sections for n in alone]
+    assert both[0].timings["prefill_s"] == both[1].timings["prefill_s"]     # paid once
+
+
+def test_repeat_rule_cuts_at_the_first_repeated_run():
+    toks = list(range(20)) + list(range(20))
+    assert first_repeat(toks, 16) == 20
+    assert first_repeat(list(range(40)), 16) is None
+    assert first_repeat([7] * 40, 16) == 17        # a run of one token repeats once it is 17 long
+
+
+def test_whole_note_json_models_are_refused_in_one_line(settings, models_dir):
+    old = "scribe-note-smollm2"
+    if not (models_dir / old / "manifest.json").exists():
+        pytest.skip("the web companion's json-v1 model is not built here")
+    with pytest.raises(ModelError, match="json-v1"):
+        generate(CLINICAL, "soap", settings, model=old, max_new_tokens=CAP)
 
 
 def test_cancel_stops_and_model_stays_usable(settings):
@@ -126,6 +159,8 @@ def test_length_limit_is_flagged_not_broken(settings):
     note = generate(CLINICAL, tpl, settings, max_new_tokens=12)
     jsonschema.validate(note.sections, tpl.schema())
     assert any(f.kind == "truncated" for f in note.flags)
+    assert note.timings["new_tokens"] <= 12
+    assert not note.sections["assessment_and_plan"]         # nothing left for the last section: empty, flagged
 
 
 def test_long_encounter_is_fitted_to_the_window(settings):
@@ -135,10 +170,11 @@ def test_long_encounter_is_fitted_to_the_window(settings):
         lines.append("[patient] okay")
         lines.append(f"[patient] it aches after walking {i % 7 + 2} blocks and ibuprofen helps a little")
     tpl = get_template("soap", settings)
-    note = generate("\n".join(lines), tpl, settings, max_new_tokens=CAP, context_tokens=1024)
+    note = generate("\n".join(lines), tpl, settings, max_new_tokens=CAP, context_tokens=2048)
     _check(note, tpl)
     assert note.timings["segments_dropped"] > 400
-    assert note.timings["prompt_tokens"] <= 1024 - CAP - 16
+    assert note.timings["prompt_tokens"] <= 2048 - 160
+    assert any(f.kind == "shortened" for f in note.flags)
 
 
 def test_fit_transcript_drops_filler_then_middle(settings):

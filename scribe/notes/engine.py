@@ -94,28 +94,35 @@ class SectionWriter:
         del self.fed[n:]
 
     def write(self, template: Template, on_token: Callable[[str], None] | None = None, cancel=None,
-              on_section: Callable[[str], None] | None = None) -> list[SectionResult]:
-        """Every model-written section of `template`, in order. The transcript must already be fed."""
+              on_section: Callable[[str], None] | None = None, max_new: int | None = None) -> list[SectionResult]:
+        """Every model-written section of `template`, in order. The transcript must already be fed. `max_new`
+        caps the new tokens of the whole note (a section that finds nothing left is empty and marked "budget")."""
         if not self.fed:
             raise InputError("nothing prefilled: the transcript is empty")
         base = len(self.fed)
-        out = []
+        out: list[SectionResult] = []
+        left = max_new if max_new is not None else 1 << 30
         for s in template.generated_sections:
             if on_section is not None:
                 on_section(s.key)
             if on_token is not None:
                 on_token(("\n\n" if out else "") + f"## {s.title}\n")
-            out.append(self._one(template, s, base, on_token, cancel))
+            if left <= 0:
+                out.append(SectionResult(s.key, parse_section(s, ""), 0, "budget", 0.0))
+                continue
+            r = self._one(template, s, base, on_token, cancel, left)
+            left -= r.tokens
+            out.append(r)
         self._gen.rewind_to(base)
         return out
 
-    def _one(self, template: Template, s, base: int, on_token, cancel) -> SectionResult:
+    def _one(self, template: Template, s, base: int, on_token, cancel, cap: int) -> SectionResult:
         tok = self.lm.tokenizer
         t0 = time.perf_counter()
         self._gen.rewind_to(base)
         req = [int(x) for x in tok.encode(section_request(template, s))]
         self._gen.append_tokens(req)
-        budget = min(section_budget(self.lm, template, s), self.context - base - len(req) - 1)
+        budget = min(section_budget(self.lm, template, s), self.context - base - len(req) - 1, cap)
         stream = tok.create_stream()
         toks: list[int] = []
         seen: set[tuple[int, ...]] = set()

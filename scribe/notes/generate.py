@@ -32,7 +32,7 @@ __all__ = ["generate", "generate_many", "guidance_schema", "fit_transcript", "DE
            "NOTE_CONTEXT", "as_transcript", "finish_note", "prefill_ids", "language_flag", "write_sections"]
 
 log = logging.getLogger("scribe.notes")
-DEFAULT_MAX_NEW_TOKENS = 1024    # legacy json-v1 cap (web parity); per-section budgets govern sections-v1
+DEFAULT_MAX_NEW_TOKENS = 1024    # json-v1's whole-note cap (web parity); sections-v1 notes have per-section budgets
 NOTE_CONTEXT = 8192
 PROSE_MAX_CHARS = 2400
 ITEM_MAX_CHARS = 300
@@ -133,11 +133,12 @@ def _max_budget(lm: LoadedModel, templates: list[Template]) -> int:
     return max(section_budget(lm, t, s) for t in templates for s in t.generated_sections)
 
 
-def write_sections(writer: SectionWriter, tpl: Template, on_token, cancel, timings: dict) -> tuple[dict, list]:
+def write_sections(writer: SectionWriter, tpl: Template, on_token, cancel, timings: dict,
+                   max_new: int | None = None) -> tuple[dict, list]:
     t0 = time.perf_counter()
-    results = writer.write(tpl, on_token, cancel)
+    results = writer.write(tpl, on_token, cancel, max_new=max_new)
     t1 = time.perf_counter()
-    new = sum(r.tokens + 1 for r in results)
+    new = sum(r.tokens for r in results)
     timings.update({"decode_s": t1 - t0, "new_tokens": new, "decode_tok_s": new / max(1e-9, t1 - t0),
                     "sections": {r.key: {"tokens": r.tokens, "stop": r.stop, "s": round(r.seconds, 3)}
                                  for r in results}})
@@ -226,7 +227,7 @@ def generate_many(transcript: Transcript | str, templates: list[Template | str],
         pre.update({"prefill_s": writer.prefill_s, "prefill_tok_s": len(ids) / max(1e-9, writer.prefill_s)})
         for tpl in tpls:
             timings = dict(pre)
-            data, results = write_sections(writer, tpl, on_token, cancel, timings)
+            data, results = write_sections(writer, tpl, on_token, cancel, timings, max_new_tokens)
             notes.append((tpl, data, results, timings))
     return [finish_note(tpl, tr, name, data, results, timings, t_all) for tpl, data, results, timings in notes]
 
@@ -235,7 +236,9 @@ def generate(transcript: Transcript | str, template: Template | str, settings=No
              model: str | None = None, *, context_tokens: int | None = None,
              max_new_tokens: int | None = None) -> Note:
     """Write `template` from `transcript`, one section at a time (see generate_many). `context_tokens` caps the
-    window (less KV memory; the transcript is fitted to it). `max_new_tokens` is accepted for the older API and
-    ignored: each section has its own budget."""
+    window (less KV memory; the transcript is fitted to it). Each section has its learned budget; `max_new_tokens`
+    additionally caps the whole note (later sections then come out empty, flagged as cut)."""
+    if max_new_tokens is not None and int(max_new_tokens) < 1:
+        raise InputError("max new tokens must be at least 1")
     return generate_many(transcript, [template], settings, on_token, cancel, model,
-                         context_tokens=context_tokens)[0]
+                         context_tokens=context_tokens, max_new_tokens=max_new_tokens)[0]

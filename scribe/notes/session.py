@@ -36,6 +36,7 @@ class NoteSession:
         self.settings = settings
         self.template = get_template(template, settings) if isinstance(template, str) else template
         self.model_name = resolve_model_name(self.template.domain, settings, model)
+        self.max_new = int(max_new_tokens) if max_new_tokens else None
         self.lm = load_model(self.model_name, settings)
         self._segments: list[Segment] = []
         self._overflow = False
@@ -77,7 +78,8 @@ class NoteSession:
             self._finished = True
         tr = as_transcript(Transcript(list(self._segments)))
         if self._overflow:
-            return generate(tr, self.template, self.settings, on_token, cancel, self.model_name)
+            return generate(tr, self.template, self.settings, on_token, cancel, self.model_name,
+                            max_new_tokens=self.max_new)
         tok = self.lm.tokenizer
         w = self._writer
         timings: dict = {"load_s": 0.0, "prefill_during_encounter_s": w.prefill_s}
@@ -98,5 +100,5 @@ class NoteSession:
             timings.update({"prefill_s": time.perf_counter() - t0, "prompt_tokens": len(full),
                             "prefilled_early_tokens": k,
                             "prefill_tok_s": len(full) / max(1e-9, early + time.perf_counter() - t0)})
-            data, results = write_sections(w, self.template, on_token, cancel, timings)
+            data, results = write_sections(w, self.template, on_token, cancel, timings, self.max_new)
         return finish_note(self.template, tr, self.model_name, data, results, timings, t_all)
