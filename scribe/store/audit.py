@@ -21,7 +21,7 @@ __all__ = ["ACTIONS", "AuditEvent", "VerifyResult", "append", "verify", "events"
 
 GENESIS = "0" * 64
 ACTIONS = {"create", "read", "export", "edit", "approve", "addendum", "delete", "unlock", "failed-unlock", "lock",
-           "rekey", "backup", "restore", "migrate", "network-blocked", "settings"}
+           "rekey", "backup", "restore", "recover", "migrate", "network-blocked", "settings"}
 
 
 def now_iso() -> str:

@@ -13,7 +13,7 @@ from typing import Any
 
 from ..errors import InputError, StoreError
 from ..types import Note, Segment, Transcript
-from . import audit
+from . import audit, seals
 from .audit import now_iso
 
 __all__ = ["Subject", "Encounter", "NoteVersion", "NoteRecord", "EncounterSummary", "create_subject",
@@ -293,6 +293,7 @@ def _note_row(cur, note_id: int) -> NoteRecord:
                     "WHERE note_id=? AND version=?", (note_id, rec.current_version)).fetchone()
     if v:
         rec.current = NoteVersion(v[0], v[1], v[2], v[3], json.loads(v[4]), v[5], v[6], v[7])
+    seals.check_note(cur, rec.id, rec.status, rec.approved_version)   # never show a changed note as signed
     return rec
 
 
