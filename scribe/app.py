@@ -98,11 +98,13 @@ class ScribeApp:
             self._attach(Store.create(self.db_path, passphrase, options=self.store_options, actor=self.actor))
         log.info("store created")
 
-    def unlock(self, passphrase: str) -> None:
-        """Open the store. Wrong passphrase: PassphraseError (and a failed-unlock audit event at the next unlock)."""
+    def unlock(self, passphrase: str, recover: bool = False) -> None:
+        """Open the store. Wrong passphrase: PassphraseError (and a failed-unlock audit event at the next unlock).
+        Lost commits: IntegrityError, file untouched; `recover=True` is the user's explicit decision to go on."""
         with self._lock:
             self._drop_store("replaced")
-            self._attach(Store.open(self.db_path, passphrase, options=self.store_options, actor=self.actor))
+            self._attach(Store.open(self.db_path, passphrase, options=self.store_options, actor=self.actor,
+                                    recover=recover))
 
     def lock(self, reason: str = "user") -> None:
         """Close the store and drop the key. Idempotent."""

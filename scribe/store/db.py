@@ -244,6 +244,8 @@ def open_database(path: Path, passphrase: str | None = None, *, create: bool = F
     t_key = time.perf_counter() - t0
     db = Database(path, None, opts)
     if exists:
+        wal = Path(str(path) + "-wal")
+        wal_existed = wal.exists()
         conn = _connect(path, read_only=True)
         try:
             ks = _unlock(conn, key_sqls, path)
@@ -261,6 +263,9 @@ def open_database(path: Path, passphrase: str | None = None, *, create: bool = F
                 db.open_check = check(conn.cursor(), db)
         finally:
             _close_quietly(conn)
+            # reading a WAL-mode file makes an empty WAL where a deleted one was: leave the folder as found
+            if not wal_existed and wal.exists() and wal.stat().st_size == 0:
+                wal.unlink()
     else:
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
