@@ -105,6 +105,20 @@ class ScribeApp:
             self._drop_store("replaced")
             self._attach(Store.open(self.db_path, passphrase, options=self.store_options, actor=self.actor,
                                     recover=recover))
+            from .recovery import sweep
+            self._recovered = sweep(self, self._store)   # crash leftovers: into the store, or securely deleted
+
+    def interrupted_recordings(self) -> list:
+        """Recordings a crash interrupted, found at unlock and already moved into the encrypted store."""
+        return list(getattr(self, "_recovered", []))
+
+    def recover_recording(self, r, on_segment=None, cancel=None) -> int:
+        from .recovery import transcribe_recovered
+        return transcribe_recovered(self, r, on_segment, cancel)
+
+    def discard_recording(self, r) -> None:
+        from .recovery import discard_recovered
+        discard_recovered(self, r)
 
     def lock(self, reason: str = "user") -> None:
         """Close the store and drop the key. Idempotent."""

@@ -41,7 +41,9 @@ def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     from ..logs import setup_logging
+    from ..safefiles import lockdown
     settings = load_settings()
+    lockdown(settings.home)     # before anything is written: owner-only files, temporary files inside SCRIBE_HOME
     if args.provider:
         settings.provider = args.provider
     if args.threads:

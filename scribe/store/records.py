@@ -18,7 +18,7 @@ from .audit import now_iso
 
 __all__ = ["Subject", "Encounter", "NoteVersion", "NoteRecord", "EncounterSummary", "create_subject",
            "get_subject", "create_encounter", "get_encounter", "delete_encounter", "add_recording",
-           "get_recording_audio", "purge_recordings", "save_transcript", "get_transcript", "create_note",
+           "get_recording_audio", "purge_recordings", "purge_encounter_audio", "save_transcript", "get_transcript", "create_note",
            "get_note", "save_edit", "approve", "add_addendum", "note_versions", "list_encounters",
            "notes_for_encounter", "get_setting", "set_setting", "content_sha256"]
 
@@ -217,6 +217,11 @@ def purge_recordings(cur, encounter_id: int, reason: str, actor: str | None = No
                     (now_iso(), reason, rid))
         audit.append(cur, "delete", "recording", rid, {"encounter": encounter_id, "reason": reason}, actor)
     return len(ids)
+
+
+def purge_encounter_audio(db, encounter_id: int, reason: str, actor: str | None = None) -> int:
+    with db.write() as cur:
+        return purge_recordings(cur, encounter_id, reason, actor)
 
 
 # ---- transcripts ----------------------------------------------------------------------------------------------

@@ -1,0 +1,118 @@
+"""Audio is PHI: no plaintext recording may outlive a crash outside the encrypted store, nothing goes to /tmp,
+and everything Scribe writes is owner-only."""
+from __future__ import annotations
+
+import os
+import signal
+import stat
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from cli_support import run_scribe
+from scribe.app import ScribeApp
+from scribe.config import load_settings
+
+ROOT = Path(__file__).resolve().parents[2]
+PASS = "recording leftovers passphrase"
+
+RECORDER = r"""
+import os, signal, sys, numpy as np
+sys.path.insert(0, sys.argv[2])
+from pathlib import Path
+from scribe.ui.recording import Journal
+j = Journal(Path(sys.argv[1]), int(sys.argv[3]))
+for _ in range(20):
+    j.write(np.sin(np.arange(1600, dtype=np.float32) / 10) * 0.3)
+j.sync()
+print(j.pcm, flush=True)
+os.kill(os.getpid(), signal.SIGKILL)
+"""
+
+
+def _age(p: Path, seconds: float = 600) -> None:
+    t = time.time() - seconds
+    for q in [p, *p.rglob("*")] if p.is_dir() else [p]:
+        os.utime(q, (t, t))
+
+
+def _mode(p: Path) -> int:
+    return stat.S_IMODE(p.stat().st_mode)
+
+
+def test_killed_recording_and_finalising_wav_are_recovered_or_wiped(tmp_path, monkeypatch):
+    home = tmp_path / "home"
+    home.mkdir(mode=0o755)
+    r = run_scribe("store", "init", home=home, passphrase=PASS)
+    assert r.returncode == 0, r.stderr
+    # owner-only: the home, the store, its anchor, the logs
+    assert _mode(home) == 0o700
+    for f in home.rglob("*"):
+        if f.is_file():
+            assert _mode(f) & 0o077 == 0, (f, oct(_mode(f)))
+    monkeypatch.setenv("SCRIBE_HOME", str(home))
+    settings = load_settings()
+    settings.autolock_minutes = 0
+    app = ScribeApp(settings)
+    app.unlock(PASS)
+    enc = app.new_encounter("Jane Roe", "soap")
+    app.lock()
+    # a recorder SIGKILLed mid-dictation leaves its journal
+    p = subprocess.run([sys.executable, "-c", RECORDER, str(settings.recordings_dir), str(ROOT), str(enc.id)],
+                       capture_output=True, text=True, timeout=60)
+    assert p.returncode == -signal.SIGKILL, p.stderr
+    pcm = Path(p.stdout.strip())
+    assert pcm.stat().st_size > 0 and _mode(pcm) == 0o600
+    # and one killed while finalising leaves its scratch WAV (in SCRIBE_HOME/tmp now, and an old /tmp one)
+    scratch = home / "tmp" / "scribe-rec-abc"
+    scratch.mkdir(parents=True)
+    (scratch / "recording.wav").write_bytes(b"RIFF" + b"\1" * 4000)
+    legacy = Path(os.environ.get("TMPDIR") or "/tmp") / f"scribe-rec-test-{os.getpid()}"
+    legacy.mkdir()
+    (legacy / "recording.wav").write_bytes(b"RIFF" + b"\2" * 4000)
+    for q in (pcm, pcm.with_suffix(".json"), scratch, legacy):
+        _age(q)
+    app.unlock(PASS)
+    try:
+        assert not pcm.exists() and not pcm.with_suffix(".json").exists()
+        assert not scratch.exists() and not legacy.exists()
+        audio = app.recording_audio(enc.id)
+        assert audio is not None and audio[:4] == b"RIFF" and len(audio) > 20 * 1600 * 2
+        found = app.interrupted_recordings()
+        assert [x.encounter_id for x in found] == [enc.id] and found[0].subject == "Jane Roe"
+        app.discard_recording(found[0])
+        assert app.recording_audio(enc.id) is None
+    finally:
+        app.lock()
+
+
+def test_temporary_files_go_to_scribe_home(tmp_path):
+    home = tmp_path / "home"
+    code = "import tempfile, sys; from scribe.cli import main; main(['templates']); print(tempfile.gettempdir())"
+    env = {k: v for k, v in os.environ.items() if not k.startswith("SCRIBE_")}
+    env["SCRIBE_HOME"] = str(home)
+    r = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=120,
+                       cwd=str(ROOT))
+    assert r.returncode == 0, r.stderr
+    tmp = Path(r.stdout.strip().splitlines()[-1])
+    assert tmp == home / "tmp" and _mode(tmp) == 0o700
+
+
+def test_live_recording_of_another_window_is_left_alone(tmp_path, monkeypatch):
+    monkeypatch.setenv("SCRIBE_HOME", str(tmp_path))
+    settings = load_settings()
+    settings.autolock_minutes = 0
+    app = ScribeApp(settings)
+    app.create_store(PASS)
+    enc = app.new_encounter(None, "soap")
+    app.lock()
+    settings.recordings_dir.mkdir()
+    live = settings.recordings_dir / "live.pcm"
+    live.write_bytes(b"\0\1" * 100)
+    (settings.recordings_dir / "live.json").write_text('{"encounter_id": %d, "sample_rate": 16000}' % enc.id)
+    app.unlock(PASS)
+    try:
+        assert live.exists() and app.interrupted_recordings() == []
+    finally:
+        app.lock()
