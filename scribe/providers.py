@@ -66,23 +66,26 @@ def session_options(threads: int):
     return so
 
 
-def make_session(path: Path, threads: int, requested: str = "auto", _ort: Any = None):
-    """Create an InferenceSession on the best provider; on failure retry on CPU. Returns (session, choice)."""
+def make_session(path: Path | bytes, threads: int, requested: str = "auto", _ort: Any = None):
+    """Create an InferenceSession on the best provider; on failure retry on CPU. Returns (session, choice).
+    `path` may be the model's bytes (already verified in memory by modelstore)."""
+    model = path if isinstance(path, (bytes, bytearray)) else str(path)
     ort = _ort
     if ort is None:
         import onnxruntime as ort
     choice = preferred_providers(requested, list(ort.get_available_providers()))
     try:
-        sess = ort.InferenceSession(str(path), sess_options=session_options(threads), providers=choice.providers)
+        sess = ort.InferenceSession(model, sess_options=session_options(threads), providers=choice.providers)
     except Exception as e:  # a GPU provider that cannot initialise must not stop the scribe
         if choice.providers == ["CPUExecutionProvider"]:
             raise
         log.warning("provider %s failed to initialise (%s); falling back to CPU", choice.providers[0],
                     e.__class__.__name__)
         choice = ProviderChoice(choice.requested, ["CPUExecutionProvider"])
-        sess = ort.InferenceSession(str(path), sess_options=session_options(threads), providers=choice.providers)
+        sess = ort.InferenceSession(model, sess_options=session_options(threads), providers=choice.providers)
     choice.in_use = sess.get_providers()[0]
-    log.info("session %s on %s (%d threads)", Path(path).name, choice.in_use, threads)
+    log.info("session %s on %s (%d threads)", "<verified bytes>" if isinstance(model, bytes) else Path(model).name,
+             choice.in_use, threads)
     return sess, choice
 
 
