@@ -87,6 +87,20 @@ def _wipe_tree(root: Path) -> int:
     return n
 
 
+def _drop_dead_model_copy(d: Path) -> None:
+    """Verified model copies (scribe-model-<pid>-…: weights, not PHI) of processes that are gone."""
+    try:
+        pid = int(d.name.split("-")[2])
+        os.kill(pid, 0)
+        return                      # still running
+    except ProcessLookupError:
+        pass
+    except (ValueError, IndexError, PermissionError, OSError):
+        return
+    if d.is_dir() and not d.is_symlink() and d.lstat().st_uid == os.getuid():
+        shutil.rmtree(d, ignore_errors=True)
+
+
 def sweep_temp(home: Path) -> int:
     """Securely delete crash leftovers of Scribe's scratch folders: in `<home>/tmp`, and (from versions that
     used it) in the system temporary folder, there only folders this user owns. Returns files wiped."""
@@ -101,6 +115,9 @@ def sweep_temp(home: Path) -> int:
         except OSError:
             continue
         for d in entries:
+            if d.name.startswith("scribe-model-"):
+                _drop_dead_model_copy(d)
+                continue
             try:
                 st = d.lstat()
             except OSError:

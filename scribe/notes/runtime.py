@@ -1,6 +1,7 @@
 """Loading the note model: pick the name, verify it, open it once per process on the chosen provider."""
 from __future__ import annotations
 
+import atexit
 import json
 import logging
 import os
@@ -87,7 +88,10 @@ def load_model(name: str, settings) -> LoadedModel:
             raise ModelError(f"model {name!r}: {cfg_path}: no model.context_length") from None
         t0 = time.perf_counter()
         # load a private copy hashed while it was made: swapping a file after the check cannot reach the runtime
-        snap = Path(tempfile.mkdtemp(prefix="scribe-model-"))
+        # (the runtime reads the folder again later, so the copy lives as long as this process; pid in the name
+        # lets a later start remove the copies of processes that died)
+        snap = Path(tempfile.mkdtemp(prefix=f"scribe-model-{os.getpid()}-"))
+        loaded = False
         try:
             verified_snapshot(manifest, snap)
             import onnxruntime_genai as og
@@ -104,8 +108,12 @@ def load_model(name: str, settings) -> LoadedModel:
             raise
         except Exception as e:
             raise ModelError(f"model {name!r}: cannot load {manifest.root} ({e.__class__.__name__})") from None
+        else:
+            loaded = True
+            atexit.register(shutil.rmtree, snap, True)
         finally:
-            shutil.rmtree(snap, ignore_errors=True)   # the runtime holds what it needs (POSIX keeps open files)
+            if not loaded:
+                shutil.rmtree(snap, ignore_errors=True)
         lm = LoadedModel(name, manifest.root, model, tok, ctx, provider, int(settings.threads),
                          time.perf_counter() - t0, threading.Lock())
         log.info("note model %s loaded on %s, %d threads, %.2fs", name, provider, settings.threads, lm.load_s)

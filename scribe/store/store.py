@@ -6,6 +6,7 @@ and moved into the hash chain at the next successful unlock.
 """
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import os
@@ -61,6 +62,36 @@ def _take_failures(path: Path) -> dict | None:
             "truncated": len(data) > _MAX_FAILURE_BYTES}
 
 
+def _family(path: Path) -> list[Path]:
+    return [Path(str(path) + s) for s in ("", "-wal", "-shm", "-journal", ".anchor")]
+
+
+@contextlib.contextmanager
+def _creating(path: Path):
+    """One `store init` at a time per file: a second racer gets one line instead of a half-shared new file."""
+    lock = Path(str(path) + ".init-lock")
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(str(lock), os.O_WRONLY | os.O_CREAT | getattr(os, "O_NOFOLLOW", 0), 0o600)
+    except OSError as e:
+        raise StoreError(f"{path}: cannot create the store here ({e.strerror or e})") from None
+    try:
+        try:
+            import fcntl
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except ImportError:
+            pass
+        except OSError:
+            raise StoreError(f"{path}: another process is creating this store right now") from None
+        yield
+    finally:
+        try:
+            lock.unlink()
+        except OSError:
+            pass
+        os.close(fd)
+
+
 class Store:
     """An open, unlocked store. Create with `Store.create` or `Store.open`; `close()` drops the key."""
 
@@ -76,8 +107,14 @@ class Store:
     def create(cls, path: Path, passphrase: str, options: StoreOptions | None = None,
                raw_key: bytes | None = None, actor: str | None = None) -> "Store":
         path = Path(path)
+        with _creating(path):
+            return cls._create(path, passphrase, options, raw_key, actor)
+
+    @classmethod
+    def _create(cls, path, passphrase, options, raw_key, actor) -> "Store":
         if path.exists() and path.stat().st_size > 0:
             raise StoreError(f"{path} already exists; open it, or choose another path")
+        made = [p for p in _family(path) if not p.exists() and not p.is_symlink()]
         db = open_database(path, passphrase, create=True, options=options, raw_key=raw_key)
         try:
             migrate(db)
@@ -91,6 +128,11 @@ class Store:
             return st
         except BaseException:
             db.close()
+            for p in made:       # a half-made store (disk full, killed) must not block the next `store init`
+                try:
+                    p.unlink()
+                except OSError:
+                    pass
             raise
 
     @classmethod
@@ -163,12 +205,15 @@ class Store:
         sid = found.anchored.store if found.anchored and not found.problem else anchor.new_store_id()
         with db.read() as cur:
             count, head = anchor.state(cur)
-        anchor.write(self._anchor_path, db.anchor_key, anchor.Anchor(sid, count, head))
+        try:
+            anchor.write(self._anchor_path, db.anchor_key, anchor.Anchor(sid, count, head))
+        except OSError as e:
+            raise StoreError(f"{self._anchor_path}: cannot write the commit anchor ({e.strerror or e})") from None
         self._anchored = (count, head)
         with db.write() as cur:
             cur.execute("INSERT OR REPLACE INTO meta (key, value) VALUES ('anchor_store', ?)", (sid,))
-        with db._lock:
-            db.raw.execute("PRAGMA wal_checkpoint(FULL)")
+        with db.read() as cur:   # into the main file, so a deleted WAL cannot take the "anchored" mark with it
+            cur.execute("PRAGMA wal_checkpoint(FULL)")
         self._store_id = sid
 
     def _on_commit(self, cur) -> None:
