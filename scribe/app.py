@@ -305,17 +305,23 @@ class ScribeApp:
     def dictate(self, audio: Path, template_id: str, subject: str | None = None,
                 on_segment: Callable[[Segment], None] | None = None, on_token: Callable[[str], None] | None = None,
                 cancel: threading.Event | None = None, keep_audio: bool = True, **gen_options: Any) -> NoteRecord:
-        """The whole path: transcribe → new encounter → transcript (+audio) → draft note. Extra keyword options
-        (e.g. max_new_tokens) go to the note generator."""
-        from .notes import get_template
-        get_template(template_id, self.settings)   # a bad template id fails before minutes of transcription
+        """The whole path: transcribe → draft note → new encounter with transcript (+audio) and the note, stored in
+        one transaction: interrupted or killed at any point, nothing of it is saved. Extra keyword options (e.g.
+        max_new_tokens) go to the note generator."""
+        from .notes import generate, get_template
+        template = get_template(template_id, self.settings)   # a bad id fails before minutes of transcription
         self._require()
         tr = self.transcribe(Path(audio), on_segment=on_segment, cancel=cancel)
         if cancel is not None and cancel.is_set():
             raise CancelledError("dictation cancelled; nothing was saved")
-        enc = self.new_encounter(subject, template_id, title=Path(audio).stem)
-        self.attach_transcript(enc.id, tr, audio_path=Path(audio), keep_audio=keep_audio)
-        return self.generate_note(enc.id, template_id, on_token=on_token, cancel=cancel, **gen_options)
+        note = generate(tr, template, self.settings, on_token=self._touching(on_token), cancel=cancel, **gen_options)
+        if cancel is not None and cancel.is_set():
+            raise CancelledError("dictation cancelled; nothing was saved")
+        st = self._require()
+        with st.db.write():
+            enc = self.new_encounter(subject, template_id, title=Path(audio).stem)
+            self.attach_transcript(enc.id, tr, audio_path=Path(audio), keep_audio=keep_audio)
+            return records.create_note(st.db, enc.id, note, actor=st.actor)
 
     # ---- notes ----------------------------------------------------------------------------------------------
     def get_note(self, note_id: int, audit_read: bool = True) -> NoteRecord:

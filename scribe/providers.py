@@ -12,12 +12,17 @@ from pathlib import Path
 from typing import Any
 
 __all__ = ["ProviderChoice", "available_providers", "preferred_providers", "session_options", "make_session",
-           "genai_provider", "ALIASES"]
+           "genai_provider", "check_local", "ALIASES", "LOCAL_PROVIDERS"]
 
 log = logging.getLogger("scribe.providers")
 
 ALIASES = {"cpu": "CPUExecutionProvider", "dml": "DmlExecutionProvider", "directml": "DmlExecutionProvider",
            "coreml": "CoreMLExecutionProvider", "cuda": "CUDAExecutionProvider"}
+# Providers that run on this machine. Anything else (AzureExecutionProvider sends inputs to a remote endpoint)
+# is refused even when installed: a transcript must never leave the machine for inference.
+LOCAL_PROVIDERS = {"CPUExecutionProvider", "DmlExecutionProvider", "CoreMLExecutionProvider", "CUDAExecutionProvider",
+                   "ROCMExecutionProvider", "MIGraphXExecutionProvider", "OpenVINOExecutionProvider",
+                   "TensorrtExecutionProvider", "QNNExecutionProvider", "WebGpuExecutionProvider"}
 # onnxruntime-genai names the same devices differently
 _GENAI = {"DmlExecutionProvider": "dml", "CoreMLExecutionProvider": "coreml", "CUDAExecutionProvider": "cuda",
           "CPUExecutionProvider": "cpu"}
@@ -28,6 +33,18 @@ class ProviderChoice:
     requested: str
     providers: list[str]     # what we ask ORT for, best first; always ends with CPU
     in_use: str = ""         # what the session actually runs on, filled after creation
+
+
+def check_local(requested: str) -> str:
+    """The ORT provider name for a setting; ConfigError (one line) for anything that is not local."""
+    if (requested or "auto").lower() == "auto":
+        return "auto"
+    name = ALIASES.get(requested.lower(), requested)
+    if name not in LOCAL_PROVIDERS:
+        from .errors import ConfigError
+        raise ConfigError(f"provider {str(requested)[:40]!r} is not a local execution provider; Scribe runs "
+                          "models on this machine only (auto, cpu, dml, coreml, cuda)")
+    return name
 
 
 def available_providers() -> list[str]:
@@ -41,7 +58,7 @@ def preferred_providers(requested: str = "auto", available: list[str] | None = N
     platform = platform or sys.platform
     req = (requested or "auto").lower()
     if req != "auto":
-        name = ALIASES.get(req, requested)
+        name = check_local(requested)
         if name not in avail:
             log.warning("provider %s requested but not available (have %s); using CPU", name, ",".join(avail))
             return ProviderChoice(requested, ["CPUExecutionProvider"])
