@@ -106,7 +106,8 @@ class ScribeApp:
             self._attach(Store.open(self.db_path, passphrase, options=self.store_options, actor=self.actor,
                                     recover=recover))
             from .recovery import sweep
-            self._recovered = sweep(self, self._store)   # crash leftovers: into the store, or securely deleted
+            if not self._store.db.read_only:   # crash leftovers: into the store, or securely deleted
+                self._recovered = sweep(self, self._store)
 
     def interrupted_recordings(self) -> list:
         """Recordings a crash interrupted, found at unlock and already moved into the encrypted store."""

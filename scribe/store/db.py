@@ -56,6 +56,7 @@ class Database:
         self.anchor_key = keys.subkey(key, "anchor/v1") if key else None
         self.open_check = None          # what the pre-open check (anchor comparison) found
         self.on_commit: Callable | None = None   # called with a cursor after every outermost COMMIT
+        self.read_only = False                   # opened on media that cannot be written
 
     # ---- transactions -------------------------------------------------------------------------------------
     @contextlib.contextmanager
@@ -75,6 +76,8 @@ class Database:
         """BEGIN IMMEDIATE … COMMIT; rolls back on any exception. Nested use joins the outer transaction."""
         with self._lock:
             conn = self._require()
+            if self.read_only:
+                raise StoreError(f"{self.path.name} is on read-only media: it can be read, not changed")
             if conn.in_transaction:
                 cur = conn.cursor()
                 try:
@@ -165,13 +168,15 @@ def _integrity(cur) -> list[str]:
     return problems
 
 
-def _connect(path: Path, read_only: bool = False):
+def _connect(path: Path, read_only: bool = False, immutable: bool = False):
     import sqlcipher3
     if read_only:
         # mode=ro: such a connection can never checkpoint or truncate the WAL, even when it closes, so checks
-        # run on it leave a damaged store (and its WAL, the evidence) exactly as found
-        conn = sqlcipher3.connect(Path(path).resolve().as_uri() + "?mode=ro", uri=True, isolation_level=None,
-                                  check_same_thread=False, timeout=10.0)
+        # run on it leave a damaged store (and its WAL, the evidence) exactly as found. immutable (read-only
+        # media only): no lock or shm file can be made there; a WAL left on such media is not read, and the
+        # commit anchor then reports the missing commits rather than hiding them
+        conn = sqlcipher3.connect(Path(path).resolve().as_uri() + "?mode=ro" + ("&immutable=1" if immutable else ""),
+                                  uri=True, isolation_level=None, check_same_thread=False, timeout=10.0)
     else:
         conn = sqlcipher3.connect(str(path), isolation_level=None, check_same_thread=False, timeout=10.0)
     # SQLCipher logs "hmac check failed" lines to stderr on a wrong key; the error we raise says it once.
@@ -243,10 +248,13 @@ def open_database(path: Path, passphrase: str | None = None, *, create: bool = F
         key_sqls = [keys.key_sql(key_list[0], salt)]
     t_key = time.perf_counter() - t0
     db = Database(path, None, opts)
+    # read-only media (a write-protected stick, an archive mount): unlock for reading on the checked read-only
+    # connection; the audit events of the session are buffered in memory by the Store (see store.py)
+    read_only = exists and not (os.access(path, os.W_OK) and os.access(path.parent, os.W_OK))
     if exists:
         wal = Path(str(path) + "-wal")
         wal_existed = wal.exists()
-        conn = _connect(path, read_only=True)
+        conn = _connect(path, read_only=True, immutable=read_only)
         try:
             ks = _unlock(conn, key_sqls, path)
             key_list, key_sqls = [key_list[key_sqls.index(ks)]], [ks]
@@ -261,11 +269,23 @@ def open_database(path: Path, passphrase: str | None = None, *, create: bool = F
                                          f"{problems[0][:100]}); nothing was written, restore from a backup")
             if check is not None:
                 db.open_check = check(conn.cursor(), db)
-        finally:
+            if read_only:
+                conn.execute("PRAGMA query_only = ON")
+                db._conn, db.read_only = conn, True
+                log.info("store opened read-only (media not writable)")
+                return db
+        except BaseException:
             _close_quietly(conn)
+            raise
+        finally:
+            if not read_only:
+                _close_quietly(conn)
             # reading a WAL-mode file makes an empty WAL where a deleted one was: leave the folder as found
-            if not wal_existed and wal.exists() and wal.stat().st_size == 0:
-                wal.unlink()
+            try:
+                if not wal_existed and wal.exists() and wal.stat().st_size == 0:
+                    wal.unlink()
+            except OSError:
+                pass
     else:
         try:
             path.parent.mkdir(parents=True, exist_ok=True)

@@ -101,6 +101,7 @@ class Store:
         self.open_verify: audit.VerifyResult | None = None   # the chain as found, before this session appended
         self._anchor_path = anchor.anchor_path(db.path)
         self._anchored: tuple[int, str] | None = None
+        self.unwritten_events: list[tuple] = []   # read-only media: audit events that could not be stored
 
     # ---- lifecycle ----------------------------------------------------------------------------------------
     @classmethod
@@ -168,21 +169,23 @@ class Store:
                 st.open_verify = audit.verify(cur)   # before this session appends anything
             before = db.user_version()
             applied = migrate(db) if migrate_schema else []
-            failures = _take_failures(Path(path))
+            failures = _take_failures(Path(path)) if not db.read_only else None
             found: anchor.Finding = db.open_check
+            events = [("failed-unlock", failures)] if failures else []
+            events += [("migrate", {"from": before, "to": v}) for v in applied]
+            if recover:
+                events.append(("recover", {
+                    "problem": found.problem, "found_events": found.found_count,
+                    "anchored_events": found.anchored.count if found.anchored else None,
+                    "kept": found.kept.name if found.kept else None}))
+            events.append(("unlock", {"seconds": round(time.perf_counter() - t0, 3)}))
+            if db.read_only:   # nothing can be written: the session's events are kept in memory instead
+                st.unwritten_events = [(a, "store", None, d) for a, d in events]
+                return st
             st._start_anchoring(found)
             with db.write() as cur:
-                if failures:
-                    audit.append(cur, "failed-unlock", "store", None, failures, st.actor)
-                for v in applied:
-                    audit.append(cur, "migrate", "store", None, {"from": before, "to": v}, st.actor)
-                if recover:
-                    audit.append(cur, "recover", "store", None, {
-                        "problem": found.problem, "found_events": found.found_count,
-                        "anchored_events": found.anchored.count if found.anchored else None,
-                        "kept": found.kept.name if found.kept else None}, st.actor)
-                audit.append(cur, "unlock", "store", None, {"seconds": round(time.perf_counter() - t0, 3)},
-                             st.actor)
+                for action, detail in events:
+                    audit.append(cur, action, "store", None, detail, st.actor)
             if failures:
                 try:
                     os.remove(_failures_path(Path(path)))
@@ -240,6 +243,11 @@ class Store:
     def close(self, reason: str = "lock") -> None:
         if self.db.closed:
             return
+        if self.db.read_only:
+            log.warning("read-only store closed; %d audit event(s) of this session could not be written",
+                        len(self.unwritten_events) + 1)
+            self.db.close()
+            return
         try:
             with self.db.write() as cur:
                 audit.append(cur, "lock", "store", None, {"reason": reason}, self.actor)
@@ -257,6 +265,9 @@ class Store:
 
     # ---- audit --------------------------------------------------------------------------------------------
     def audit(self, action: str, entity: str, entity_id: Any = None, detail: dict | None = None) -> None:
+        if self.db.read_only:     # a read on read-only media is still allowed; its event is buffered
+            self.unwritten_events.append((action, entity, entity_id, detail))
+            return
         with self.db.write() as cur:
             audit.append(cur, action, entity, entity_id, detail, self.actor)
 

@@ -148,3 +148,26 @@ def test_store_files_are_owner_only(tmp_path):
     assert stat.S_IMODE(home.stat().st_mode) == 0o700
     for f in home.rglob("*"):
         assert stat.S_IMODE(f.stat().st_mode) & 0o077 == 0, f
+
+
+def test_unlock_and_read_on_read_only_media(tmp_path, tmpfs):
+    from scribe.store import records
+    from scribe.types import Note
+    media = tmpfs("media", "4m")
+    db = media / "s.db"
+    st = Store.create(db, PASS, options=WEAK)
+    enc = records.create_encounter(st.db, None, "t", "soap")
+    nid = records.create_note(st.db, enc.id, Note("soap", {}, markdown="# kept")).id
+    st.close()
+    before = {p.name: p.read_bytes() for p in media.iterdir()}
+    subprocess.run(["mount", "-o", "remount,ro", str(media)], check=True)
+    st = Store.open(db, PASS, options=WEAK)
+    try:
+        assert st.db.read_only and records.get_note(st.db, nid).markdown == "# kept"
+        st.audit("read", "note", nid, {})
+        assert [e[0] for e in st.unwritten_events] == ["unlock", "read"]
+        with pytest.raises(StoreError, match="read-only media"):
+            records.create_encounter(st.db, None, "t", "soap")
+    finally:
+        st.close()
+    assert {p.name: p.read_bytes() for p in media.iterdir()} == before
