@@ -80,9 +80,15 @@ class MoonshineModel:
         self.threads = threads
         self.suppress_initial_eos = False   # the engine turns this on for VAD windows; off = C-library behaviour
         # sessions are built from the bytes that were hashed, not from a path that could be swapped meanwhile
-        self.encoder, self.provider = make_session(read_verified(derived, "encoder.onnx"), threads, provider)
-        self.cross_kv, _ = make_session(read_verified(derived, "cross_kv.onnx"), threads, provider)
-        self.step, _ = make_session(read_verified(derived, "decoder_step.onnx"), threads, provider)
+        try:
+            self.encoder, self.provider = make_session(read_verified(derived, "encoder.onnx"), threads, provider)
+            self.cross_kv, _ = make_session(read_verified(derived, "cross_kv.onnx"), threads, provider)
+            self.step, _ = make_session(read_verified(derived, "decoder_step.onnx"), threads, provider)
+        except ModelError:
+            raise
+        except Exception as e:   # hashes match but the graph does not parse: one line, and how to recover
+            raise ModelError(f"model {name!r}: a derived graph cannot be loaded ({e.__class__.__name__}); delete "
+                             f"{derived.root} to rebuild it from the verified source") from None
         self._self_inputs = [i.name for i in self.step.get_inputs() if ".decoder." in i.name]
         self._step_outputs = [o.name for o in self.step.get_outputs()]
         self._cross_outputs = [o.name for o in self.cross_kv.get_outputs()]

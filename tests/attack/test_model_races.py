@@ -106,3 +106,29 @@ def test_derive_never_returns_rehashed_graphs(tmp_path, monkeypatch):
     with pytest.raises(ModelError, match="cannot write derived"):
         convert.derive(source, cache, home)
     assert rebuilt                                                            # it went to rebuild from the source
+
+
+def test_unparseable_derived_graph_is_one_line(tmp_path):
+    """A derived graph that matches its (sealed) manifest but does not parse: ModelError, not a traceback."""
+    import shutil
+    from scribe.asr.moonshine import MoonshineModel
+    src = Path(__file__).resolve().parents[2] / "models" / "moonshine-base-en"
+    if not (src / "encoder_model.ort").exists():
+        pytest.skip("moonshine weights not assembled")
+    dst = tmp_path / "models" / "moonshine-base-en"
+    dst.mkdir(parents=True)
+    for f in ("manifest.json", "encoder_model.ort", "decoder_model_merged.ort", "tokenizer.bin"):
+        shutil.copyfile(src / f, dst / f)
+    home = tmp_path / "home"
+    cache = dst / ".cache" / "moonshine-base-en-fast"
+    cache.mkdir(parents=True)
+    for f in ("encoder.onnx", "cross_kv.onnx", "decoder_step.onnx"):
+        (cache / f).write_bytes(b"not an onnx graph " * 10)
+    m = modelstore.load_manifest(tmp_path / "models", "moonshine-base-en")
+    from scribe.asr import convert
+    modelstore.write_manifest(cache, "moonshine-base-en-fast", "asr-derived", list(convert.DERIVED_FILES),
+                              format=convert.FORMAT_VERSION, source_sha256={f.path: f.sha256 for f in m.files})
+    modelstore.seal_derived(modelstore.load_manifest(dst / ".cache", "moonshine-base-en-fast"), home)
+    with pytest.raises(ModelError, match="derived graph cannot be loaded") as ei:
+        MoonshineModel(tmp_path / "models", "moonshine-base-en", threads=1, provider="cpu", home=home)
+    assert "\n" not in ei.value.one_line()
