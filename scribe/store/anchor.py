@@ -5,8 +5,9 @@ their meta keys; an older copy of the file put back) is detected when the store 
 Why a separate file: the audit head recorded inside the database lives in the same WAL as the data and rolls back
 with it, so every in-database check agrees with whatever survived. The anchor cannot roll back with the WAL.
 
-Format (`<db>.anchor`, 0600, one line of JSON, replaced atomically):
+Format (`<db>.anchor`, 0600): two 512-byte slots, each one space-padded line of JSON
     {"v": 1, "store": "<32 hex>", "count": N, "head": "<sha256 of audit event N>", "mac": "<hex>"}
+rewritten alternately in place (see Writer); the valid slot with the higher count is the anchor.
 `mac` = HMAC-SHA256(subkey(store key, "anchor/v1"), "v1|store|count|head"); without the passphrase the anchor can
 be deleted but not forged, and `meta.anchor_store` (checkpointed into the main file when anchoring starts) makes a
 deleted anchor visible. The database may run *ahead* of the anchor (a kill between COMMIT and the anchor write);
@@ -31,13 +32,14 @@ from pathlib import Path
 from ..errors import IntegrityError
 from .db import fsync_dir
 
-__all__ = ["Anchor", "Finding", "anchor_path", "read", "write", "state", "compare", "preserve", "RECOVER_HINT"]
+__all__ = ["Anchor", "Finding", "Writer", "anchor_path", "read", "state", "compare", "preserve", "RECOVER_HINT"]
 
 log = logging.getLogger("scribe.store")
 
 RECOVER_HINT = ("nothing was changed; copy the folder somewhere safe, then run `python -m scribe store recover` "
                 "to open what is left (the damaged files are kept)")
-_MAX_BYTES = 4096
+_SLOT = 512              # two fixed slots of one sector each
+_MAX_BYTES = 2 * _SLOT
 
 
 @dataclass
@@ -68,8 +70,18 @@ def _mac(key: bytes, a: Anchor) -> str:
     return hmac.new(key, f"v1|{a.store}|{a.count}|{a.head}".encode(), hashlib.sha256).hexdigest()
 
 
+def _slot(data: bytes, key: bytes) -> Anchor | None:
+    try:
+        d = json.loads(data.decode("utf-8"))
+        a = Anchor(str(d["store"]), int(d["count"]), str(d["head"]))
+        return a if d.get("v") == 1 and hmac.compare_digest(str(d["mac"]), _mac(key, a)) else None
+    except (ValueError, KeyError, TypeError, AttributeError, UnicodeDecodeError):
+        return None
+
+
 def read(path: Path, key: bytes) -> Anchor | None:
-    """The authenticated anchor, or None if there is none. A forged, foreign or unreadable one: IntegrityError."""
+    """The authenticated anchor (the newer of the two slots), or None if there is none. A forged, foreign or
+    unreadable one: IntegrityError."""
     try:
         fd = os.open(str(path), os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0))
     except FileNotFoundError:
@@ -79,30 +91,55 @@ def read(path: Path, key: bytes) -> Anchor | None:
                              + RECOVER_HINT) from None
     with os.fdopen(fd, "rb") as f:
         data = f.read(_MAX_BYTES + 1)
-    try:
-        d = json.loads(data.decode("utf-8")) if len(data) <= _MAX_BYTES else None
-        a = Anchor(str(d["store"]), int(d["count"]), str(d["head"]))
-        ok = d.get("v") == 1 and hmac.compare_digest(str(d["mac"]), _mac(key, a))
-    except (ValueError, KeyError, TypeError, AttributeError, UnicodeDecodeError):
-        ok = False
-    if not ok:
+    slots = [_slot(data[i:i + _SLOT], key) for i in (0, _SLOT)] if len(data) == 2 * _SLOT else []
+    valid = [x for x in slots if x is not None]
+    if not valid:
         raise IntegrityError(f"{path.name}: the commit anchor is not authentic for this store (changed, or from "
                              "another store); " + RECOVER_HINT)
-    return a
+    return max(valid, key=lambda x: x.count)
 
 
-def write(path: Path, key: bytes, a: Anchor) -> None:
-    """Replace the anchor atomically and durably (tmp file 0600, fsync, rename, fsync of the folder)."""
-    tmp = path.with_name("." + path.name + ".tmp")
-    body = json.dumps({"v": 1, "store": a.store, "count": a.count, "head": a.head, "mac": _mac(key, a)})
-    fd = os.open(str(tmp), os.O_WRONLY | os.O_CREAT | os.O_TRUNC | getattr(os, "O_NOFOLLOW", 0), 0o600)
-    try:
-        os.write(fd, body.encode())
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-    os.replace(tmp, path)
-    fsync_dir(path.parent)
+class Writer:
+    """Keeps the anchor file open and rewrites one of its two fixed slots in place per commit, then fdatasync:
+    one flush per commit instead of tmp file + rename + folder sync (an 8x cost on saves when measured). A torn
+    slot write leaves the other slot, one commit older, valid: the database is then ahead of the anchor, which
+    is allowed; it can never be behind it."""
+
+    def __init__(self, path: Path, key: bytes):
+        self.path, self.key, self._next = path, key, 0
+        self._fd: int | None = None
+
+    def _record(self, a: Anchor) -> bytes:
+        body = json.dumps({"v": 1, "store": a.store, "count": a.count, "head": a.head, "mac": _mac(self.key, a)})
+        return body.encode().ljust(_SLOT - 1) + b"\n"
+
+    def create(self, a: Anchor) -> None:
+        """A fresh anchor (both slots), replacing any old file atomically and durably."""
+        self.close()
+        tmp = self.path.with_name("." + self.path.name + ".tmp")
+        fd = os.open(str(tmp), os.O_WRONLY | os.O_CREAT | os.O_TRUNC | getattr(os, "O_NOFOLLOW", 0), 0o600)
+        try:
+            os.write(fd, self._record(a) * 2)
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+        os.replace(tmp, self.path)
+        fsync_dir(self.path.parent)
+
+    def update(self, a: Anchor) -> None:
+        if self._fd is None:
+            self._fd = os.open(str(self.path), os.O_WRONLY | getattr(os, "O_NOFOLLOW", 0))
+        os.lseek(self._fd, self._next * _SLOT, os.SEEK_SET)
+        os.write(self._fd, self._record(a))
+        (getattr(os, "fdatasync", None) or os.fsync)(self._fd)
+        self._next ^= 1
+
+    def close(self) -> None:
+        if self._fd is not None:
+            try:
+                os.close(self._fd)
+            finally:
+                self._fd = None
 
 
 def state(cur) -> tuple[int, str]:

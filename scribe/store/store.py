@@ -100,6 +100,7 @@ class Store:
         self.actor = actor or audit.default_actor()
         self.open_verify: audit.VerifyResult | None = None   # the chain as found, before this session appended
         self._anchor_path = anchor.anchor_path(db.path)
+        self._anchor = anchor.Writer(self._anchor_path, db.anchor_key) if db.anchor_key else None
         self._anchored: tuple[int, str] | None = None
         self.unwritten_events: list[tuple] = []   # read-only media: audit events that could not be stored
 
@@ -209,7 +210,7 @@ class Store:
         with db.read() as cur:
             count, head = anchor.state(cur)
         try:
-            anchor.write(self._anchor_path, db.anchor_key, anchor.Anchor(sid, count, head))
+            self._anchor.create(anchor.Anchor(sid, count, head))
         except OSError as e:
             raise StoreError(f"{self._anchor_path}: cannot write the commit anchor ({e.strerror or e})") from None
         self._anchored = (count, head)
@@ -228,17 +229,21 @@ class Store:
             return   # anchoring not started yet (inside _start_anchoring's own write)
         self._store_id = sid
         try:
-            anchor.write(self._anchor_path, self.db.anchor_key, anchor.Anchor(sid, count, head))
+            self._anchor.update(anchor.Anchor(sid, count, head))
             self._anchored = (count, head)
         except OSError as e:
             # the commit itself is durable; only its protection is late. Say so once per failure, no traceback.
             log.warning("commit anchor not updated (%s)", e.strerror or type(e).__name__)
 
     def rewrite_anchor(self) -> None:
-        """After a rekey or restore the anchor key or the file changed: anchor the current state afresh."""
-        self._anchored = None
+        """After a rekey the anchor key changed: anchor the current state afresh, under the new key."""
+        self._anchor = anchor.Writer(self._anchor_path, self.db.anchor_key)
         with self.db.read() as cur:
-            self._on_commit(cur)
+            count, head = anchor.state(cur)
+            sid = anchor.store_id(cur)
+        if sid is not None:
+            self._anchor.create(anchor.Anchor(sid, count, head))
+            self._anchored = (count, head)
 
     def close(self, reason: str = "lock") -> None:
         if self.db.closed:
@@ -253,6 +258,8 @@ class Store:
                 audit.append(cur, "lock", "store", None, {"reason": reason}, self.actor)
         except Exception:
             pass  # closing must always drop the key, even if the final event cannot be written
+        if self._anchor is not None:
+            self._anchor.close()
         self.db.close()
 
     @property
