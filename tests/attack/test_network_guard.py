@@ -28,15 +28,6 @@ GAPS = {
 }
 
 
-@pytest.fixture()
-def guard():
-    was = privacy.guard_installed()
-    privacy.install_guard()
-    yield
-    if not was:
-        privacy.uninstall_guard()
-
-
 @pytest.mark.parametrize("path", sorted(GAPS))
 def test_gap_is_closed(guard, path):
     n = len(privacy.attempts())
