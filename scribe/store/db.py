@@ -1,9 +1,10 @@
 """The encrypted database file: key, pragmas, integrity on open, transactions. The only place a connection is made.
 
-SQLCipher 4 with its own KDF (PBKDF2-HMAC-SHA512, 256,000 iterations by default; the salt lives in the file's first
-16 bytes, so the file is self-describing) and a per-page HMAC-SHA512, checked for every page on open by
-`PRAGMA cipher_integrity_check`. A wrong passphrase or a damaged page raises one clear error and writes nothing:
-the checks run before anything that could write (journal mode, migrations, WAL checkpoint).
+SQLCipher 4, keyed with a raw key that keys.py derives exactly as SQLCipher's own KDF would (PBKDF2-HMAC-SHA512,
+256,000 iterations by default; the salt lives in the file's first 16 bytes, so the file is self-describing), and a
+per-page HMAC-SHA512, checked for every page on open by `PRAGMA cipher_integrity_check`. A wrong passphrase, a
+damaged page or lost commits (the `check` callback: the commit anchor) raise one clear error and write nothing: the
+checks run on a read-only connection, before a writable one exists.
 
 Writes run in `BEGIN IMMEDIATE` transactions under a process-wide lock (a connection is shared by the UI's worker
 threads); WAL with synchronous=FULL makes every returned commit durable, and `secure_delete` overwrites freed pages
