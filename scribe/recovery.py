@@ -104,9 +104,18 @@ def transcribe_recovered(app, r: Interrupted, on_segment=None, cancel=None) -> i
         finally:
             secure_delete(wav)
     app.attach_transcript(r.encounter_id, tr, keep_audio=False)
+    _settled(app, r)
     return r.encounter_id
+
+
+def _settled(app, r: Interrupted) -> None:
+    """Offered once: recovered or discarded, it leaves the list the recovery dialog asks for."""
+    pending = getattr(app, "_recovered", [])
+    if r in pending:
+        pending.remove(r)
 
 
 def discard_recovered(app, r: Interrupted) -> None:
     st = app.store
     records.purge_encounter_audio(st.db, r.encounter_id, "recovered recording discarded", actor=st.actor)
+    _settled(app, r)

@@ -82,7 +82,7 @@ def test_killed_recording_and_finalising_wav_are_recovered_or_wiped(tmp_path, mo
         found = app.interrupted_recordings()
         assert [x.encounter_id for x in found] == [enc.id] and found[0].subject == "Jane Roe"
         app.discard_recording(found[0])
-        assert app.recording_audio(enc.id) is None
+        assert app.recording_audio(enc.id) is None and app.interrupted_recordings() == []
     finally:
         app.lock()
 
