@@ -116,3 +116,39 @@ def test_live_recording_of_another_window_is_left_alone(tmp_path, monkeypatch):
         assert live.exists() and app.interrupted_recordings() == []
     finally:
         app.lock()
+
+
+def test_recovered_recording_is_transcribed_from_the_store_without_leftovers(tmp_path, monkeypatch):
+    from scribe.safefiles import lockdown
+    home = tmp_path / "home"
+    monkeypatch.setenv("SCRIBE_HOME", str(home))
+    monkeypatch.setenv("SCRIBE_MODELS", str(ROOT / "models"))
+    settings = load_settings()
+    settings.autolock_minutes = 0
+    import tempfile
+    saved, old_mask = tempfile.tempdir, os.umask(0o022)
+    os.umask(old_mask)
+    lockdown(home)
+    try:
+        app = ScribeApp(settings)
+        app.create_store(PASS)
+        enc = app.new_encounter(None, "soap")
+        app.lock()
+        settings.recordings_dir.mkdir()
+        j = settings.recordings_dir / "j.pcm"
+        import numpy as np
+        j.write_bytes((np.sin(np.arange(32000) / 8) * 3000).astype("<i2").tobytes())
+        (settings.recordings_dir / "j.json").write_text('{"encounter_id": %d, "sample_rate": 16000}' % enc.id)
+        _age(j)
+        _age(settings.recordings_dir / "j.json")
+        app.unlock(PASS)
+        try:
+            [r] = app.interrupted_recordings()
+            assert app.recover_recording(r) == enc.id
+            assert app.recording_audio(enc.id) is not None and app.interrupted_recordings() == []
+            assert list((home / "tmp").iterdir()) == []        # the scratch WAV is gone
+        finally:
+            app.lock()
+    finally:
+        tempfile.tempdir = saved
+        os.umask(old_mask)
