@@ -282,9 +282,10 @@ def _probe_paths() -> dict[str, Callable[[], object]]:
 _DNS_PATHS = {"getaddrinfo", "_socket.getaddrinfo", "getnameinfo", "gethostbyname", "gethostbyaddr"}
 
 
-def probe_network() -> dict:
+def probe_network(timeout: float | None = None) -> dict:
     """Try every path the guard claims to block, each built to stay inside this process even if the guard let
-    it through; report whether the guard refused each. Without the guard nothing is tried: it reports false."""
+    it through; report whether the guard refused each. Without the guard nothing is tried: it reports false.
+    (`timeout` is accepted for existing callers; no probe waits on anything.)"""
     if not guard_installed():
         why = "guard not installed; nothing was tried"
         return {"network_blocked": False, "network_detail": why, "dns_blocked": False, "dns_detail": why,
