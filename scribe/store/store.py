@@ -166,8 +166,11 @@ class Store:
             raise
         try:
             st = cls(db, actor)
+            # before this session appends anything: the events since the last anchored one (the anchor vouches for
+            # that one; the whole chain is walked by `audit verify`), so an unlock event cannot paper over a break
+            anchored = db.open_check.anchored if db.open_check and not db.open_check.problem else None
             with db.read() as cur:
-                st.open_verify = audit.verify(cur)   # before this session appends anything
+                st.open_verify = audit.verify(cur, start=anchored.count if anchored and anchored.count else 1)
             before = db.user_version()
             applied = migrate(db) if migrate_schema else []
             failures = _take_failures(Path(path)) if not db.read_only else None

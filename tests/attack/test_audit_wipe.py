@@ -55,10 +55,9 @@ def test_wiped_tail_with_meta_keys_is_detected_by_audit_verify(store):
 
 def test_chain_break_found_before_this_sessions_unlock_event(store):
     db, _ = store
-    st = Store.open(db, PASS)
-    st.db.close()
+    # the newest event rewritten in place (its stored hash kept, so the anchor's hash still matches)
     _sql(db, "DROP TRIGGER audit_no_update",
-         "UPDATE audit_events SET actor='nobody' WHERE id = 2")
+         "UPDATE audit_events SET actor='nobody' WHERE id = (SELECT max(id) FROM audit_events)")
     st = Store.open(db, PASS)
     try:
         assert st.open_verify is not None and not st.open_verify.ok      # verified before appending
@@ -66,6 +65,10 @@ def test_chain_break_found_before_this_sessions_unlock_event(store):
         assert not res.ok and any(p.startswith("at unlock:") for p in res.problems)
     finally:
         st.close()
+    # an older event changed: the whole-chain walk of `audit verify` finds it (the unlock event masks nothing)
+    _sql(db, "UPDATE audit_events SET actor='nobody' WHERE id = 2")
+    r = cli("audit", "verify", "--db", str(db), home=db.parent)
+    assert r.returncode == 2 and "event 2: contents do not match" in r.stderr, r.stderr
 
 
 @pytest.mark.parametrize("rehash", [False, True])
