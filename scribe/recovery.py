@@ -3,7 +3,10 @@
 A recording journal (`<recordings>/<uid>.pcm` + `.json`, written by the recorder as it records) that a crash left
 behind is moved into the encrypted store as that encounter's audio (WAV) and its files securely deleted; the user
 is then offered to transcribe it (`recover`) or drop it (`discard`), which now works from the stored copy.
-Scratch folders (the recorder's WAV while finalising, recovery and demo scratch) are securely deleted.
+Scratch folders (the recorder's WAV while finalising, recovery and demo scratch) are securely deleted. Nothing here
+can lose audio even if another window were still recording: a scratch WAV is only ever a copy of its journal, and a
+journal imported while still being written keeps being written (to the unlinked file) and is stored whole when
+that recording ends; the store then holds the early part twice, never less.
 """
 from __future__ import annotations
 
@@ -14,7 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .errors import InputError
-from .safefiles import in_use, secure_delete, sweep_temp
+from .safefiles import secure_delete, sweep_temp
 from .store import records
 
 __all__ = ["Interrupted", "sweep", "transcribe_recovered", "discard_recovered"]
@@ -57,11 +60,6 @@ def sweep(app, st) -> list[Interrupted]:
     metas = sorted(folder.glob("*.json")) if folder.is_dir() else []
     for meta in metas:
         pcm = meta.with_suffix(".pcm")
-        try:
-            if in_use(max(meta.stat().st_mtime, pcm.stat().st_mtime if pcm.exists() else 0)):
-                continue     # a recording in progress in another window
-        except OSError:
-            pass
         try:
             m = json.loads(meta.read_text()[:4096])
             eid, sr = int(m["encounter_id"]), int(m.get("sample_rate", 16_000))

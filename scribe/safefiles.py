@@ -16,16 +16,14 @@ import os
 import shutil
 import stat
 import tempfile
-import time
 from pathlib import Path
 
-__all__ = ["lockdown", "private_tmp", "secure_delete", "sweep_temp", "in_use", "TEMP_PREFIXES"]
+__all__ = ["lockdown", "private_tmp", "secure_delete", "sweep_temp", "TEMP_PREFIXES"]
 
 log = logging.getLogger("scribe")
 
 # scratch folders the app and UI make through tempfile; anything left of them after a crash is PHI
 TEMP_PREFIXES = ("scribe-rec-", "scribe-recover-", "scribe-demo-", "scribe-audio-")
-IN_USE_SECONDS = 120.0
 
 
 def private_tmp(home: Path) -> Path:
@@ -73,11 +71,6 @@ def secure_delete(path: Path) -> bool:
         return False
 
 
-def in_use(mtime: float) -> bool:
-    """Touched in the last two minutes: perhaps another Scribe window's live recording; left for the next unlock."""
-    return time.time() - mtime < IN_USE_SECONDS
-
-
 def _wipe_tree(root: Path) -> int:
     n = 0
     for dirpath, _dirs, files in os.walk(root, topdown=False, followlinks=False):
@@ -122,7 +115,6 @@ def sweep_temp(home: Path) -> int:
                 st = d.lstat()
             except OSError:
                 continue
-            if (d.name.startswith(TEMP_PREFIXES) and stat.S_ISDIR(st.st_mode) and st.st_uid == os.getuid()
-                    and not in_use(st.st_mtime)):
+            if d.name.startswith(TEMP_PREFIXES) and stat.S_ISDIR(st.st_mode) and st.st_uid == os.getuid():
                 n += _wipe_tree(d)
     return n

@@ -99,25 +99,6 @@ def test_temporary_files_go_to_scribe_home(tmp_path):
     assert tmp == home / "tmp" and _mode(tmp) == 0o700
 
 
-def test_live_recording_of_another_window_is_left_alone(tmp_path, monkeypatch):
-    monkeypatch.setenv("SCRIBE_HOME", str(tmp_path))
-    settings = load_settings()
-    settings.autolock_minutes = 0
-    app = ScribeApp(settings)
-    app.create_store(PASS)
-    enc = app.new_encounter(None, "soap")
-    app.lock()
-    settings.recordings_dir.mkdir()
-    live = settings.recordings_dir / "live.pcm"
-    live.write_bytes(b"\0\1" * 100)
-    (settings.recordings_dir / "live.json").write_text('{"encounter_id": %d, "sample_rate": 16000}' % enc.id)
-    app.unlock(PASS)
-    try:
-        assert live.exists() and app.interrupted_recordings() == []
-    finally:
-        app.lock()
-
-
 def test_recovered_recording_is_transcribed_from_the_store_without_leftovers(tmp_path, monkeypatch):
     from scribe.safefiles import lockdown
     home = tmp_path / "home"
