@@ -142,9 +142,19 @@ def test_forged_unlock_failure_sidecar_is_bounded_and_symlinks_not_followed(tmp_
     assert target.read_text() == "do not touch\n"
 
 
-def test_store_files_are_owner_only(tmp_path):
+def test_store_logs_and_exports_are_owner_only(tmp_path):
+    from scribe.store import records
+    from scribe.types import Note
     home = tmp_path / "h"
-    _ = run_scribe("store", "init", home=home, passphrase=PASS)
+    assert run_scribe("store", "init", home=home, passphrase=PASS).returncode == 0
+    st = Store.open(home / "scribe.db", PASS)
+    nid = records.create_note(st.db, records.create_encounter(st.db, None, "t", "soap").id,
+                              Note("soap", {}, markdown="# n")).id
+    st.close()
+    out = tmp_path / "exports" / "n.md"
+    r = run_scribe("export", str(nid), "--format", "md", "-o", str(out), home=home, passphrase=PASS)
+    assert r.returncode == 0, r.stderr
+    assert stat.S_IMODE(out.stat().st_mode) == 0o600
     assert stat.S_IMODE(home.stat().st_mode) == 0o700
     for f in home.rglob("*"):
         assert stat.S_IMODE(f.stat().st_mode) & 0o077 == 0, f
