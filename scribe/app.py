@@ -109,6 +109,12 @@ class ScribeApp:
             if not self._store.db.read_only:   # crash leftovers: into the store, or securely deleted
                 self._recovered = sweep(self, self._store)
 
+    def open_journal(self, encounter_id: int):
+        """An encrypted crash journal for a recording of this encounter (the recorder writes audio to it as it
+        arrives; store/journal.py). Needs the unlocked store: its key encrypts the journal."""
+        from .store.journal import Journal
+        return Journal(self.settings.recordings_dir, int(encounter_id), self._require().db.journal_key)
+
     def interrupted_recordings(self) -> list:
         """Recordings a crash interrupted, found at unlock and already moved into the encrypted store."""
         return list(getattr(self, "_recovered", []))
@@ -386,7 +392,8 @@ class ScribeApp:
                                             "to_file": path is not None})
         if path is None:
             return data
-        return _write_atomic(Path(path), data if isinstance(data, bytes) else data.encode("utf-8"))
+        from .safefiles import write_atomic
+        return write_atomic(Path(path), data if isinstance(data, bytes) else data.encode("utf-8"))
 
     # ---- audit and settings ---------------------------------------------------------------------------------
     def verify_audit(self):
@@ -413,15 +420,3 @@ class ScribeApp:
         if self._store is not None and not self._store.closed:
             self._store.audit("settings", "settings", None, {"changed": sorted(changes)})
         return self.settings
-
-
-def _write_atomic(path: Path, data: bytes) -> Path:
-    import os
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.partial")
-    with open(tmp, "wb") as f:
-        f.write(data)
-        f.flush()
-        os.fsync(f.fileno())
-    os.replace(tmp, path)
-    return path

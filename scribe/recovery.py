@@ -20,7 +20,7 @@ from .errors import InputError
 from .safefiles import secure_delete, sweep_temp
 from .store import records
 
-__all__ = ["Interrupted", "sweep", "transcribe_recovered", "discard_recovered"]
+__all__ = ["Interrupted", "sweep", "transcribe_recovered", "discard_recovered", "wav_bytes"]
 
 log = logging.getLogger("scribe.app")
 
@@ -40,7 +40,7 @@ class Interrupted:
     subject: str = ""
 
 
-def _wav_bytes(pcm: bytes, sample_rate: int) -> bytes:
+def wav_bytes(pcm: bytes, sample_rate: int) -> bytes:
     import wave
     buf = io.BytesIO()
     with wave.open(buf, "wb") as w:
@@ -71,12 +71,13 @@ def sweep(app, st) -> list[Interrupted]:
             records.get_encounter(st.db, eid)        # the encounter must exist (InputError otherwise)
             secs = len(data) / 2 / sr
             if data:
-                records.add_recording(st.db, eid, _wav_bytes(data, sr), sr, secs, "wav", actor=st.actor)
+                records.add_recording(st.db, eid, wav_bytes(data, sr), sr, secs, "wav", actor=st.actor)
                 out.append(Interrupted(meta.stem, eid, str(m.get("started", ""))[:32], secs, pcm, meta))
         except (OSError, ValueError, KeyError, TypeError, InputError) as e:
             log.warning("discarding an unusable recording journal (%s)", type(e).__name__)
         secure_delete(pcm)
         secure_delete(meta)
+    out += _sweep_encrypted(folder, st)
     for r in out:
         try:
             enc = records.get_encounter(st.db, r.encounter_id)
@@ -85,6 +86,29 @@ def sweep(app, st) -> list[Interrupted]:
             r.subject = f"Encounter {r.encounter_id}"
     if out or wiped:
         log.info("crash leftovers: journals_stored=%d scratch_files_wiped=%d", len(out), wiped)
+    return out
+
+
+def _sweep_encrypted(folder: Path, st) -> list[Interrupted]:
+    """Encrypted journals (store/journal.py): readable only with this store's key. One that is not (another store's
+    recording in the same SCRIBE_HOME) stays, encrypted, for that store's next unlock."""
+    from .errors import StoreError
+    from .store.journal import SUFFIX, read_journal
+    out: list[Interrupted] = []
+    for path in sorted(folder.glob("*" + SUFFIX)) if folder.is_dir() else []:
+        try:
+            j = read_journal(path, st.db.journal_key)
+            records.get_encounter(st.db, j.encounter_id)
+        except (StoreError, InputError):
+            log.warning("an encrypted recording journal belongs to another store or is damaged; kept")
+            continue
+        if j.pcm:
+            secs = len(j.pcm) / 2 / j.sample_rate
+            records.add_recording(st.db, j.encounter_id, wav_bytes(j.pcm, j.sample_rate), j.sample_rate, secs, "wav",
+                                  actor=st.actor)
+            out.append(Interrupted(path.stem, j.encounter_id, j.started[:32], secs, path, path))
+        for suffix in ("", "-wal", "-shm"):
+            secure_delete(Path(str(path) + suffix))
     return out
 
 

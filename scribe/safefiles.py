@@ -18,7 +18,7 @@ import stat
 import tempfile
 from pathlib import Path
 
-__all__ = ["lockdown", "private_tmp", "secure_delete", "sweep_temp", "TEMP_PREFIXES"]
+__all__ = ["lockdown", "private_tmp", "secure_delete", "sweep_temp", "write_atomic", "TEMP_PREFIXES"]
 
 log = logging.getLogger("scribe")
 
@@ -118,3 +118,16 @@ def sweep_temp(home: Path) -> int:
             if d.name.startswith(TEMP_PREFIXES) and stat.S_ISDIR(st.st_mode) and st.st_uid == os.getuid():
                 n += _wipe_tree(d)
     return n
+
+
+def write_atomic(path: Path, data: bytes) -> Path:
+    """Write via a temporary name, fsync, rename: a reader never sees half a file. 0600 (it may be PHI)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.partial")
+    fd = os.open(str(tmp), os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "wb") as f:
+        f.write(data)
+        f.flush()
+        os.fsync(f.fileno())
+    os.replace(tmp, path)
+    return path

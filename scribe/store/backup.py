@@ -39,6 +39,7 @@ def rekey(store, new_passphrase: str) -> None:
         conn.execute(f"PRAGMA rekey = {keys.key_sql(new_key)}")
         conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
         db.anchor_key = keys.subkey(new_key, "anchor/v1")
+        db.journal_key = keys.subkey(new_key, "journal/v1")
     store.rewrite_anchor()
     log.info("store rekeyed seconds=%.3f", time.perf_counter() - t0)
 

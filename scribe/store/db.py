@@ -55,6 +55,7 @@ class Database:
         self.opened_at = time.time()
         # a purpose-bound subkey, not the store key: it authenticates the commit anchor next to the file
         self.anchor_key = keys.subkey(key, "anchor/v1") if key else None
+        self.journal_key = keys.subkey(key, "journal/v1") if key else None   # encrypted recording journals
         self.open_check = None          # what the pre-open check (anchor comparison) found
         self.on_commit: Callable | None = None   # called with a cursor after every outermost COMMIT
         self.read_only = False                   # opened on media that cannot be written

@@ -133,3 +133,76 @@ def test_recovered_recording_is_transcribed_from_the_store_without_leftovers(tmp
     finally:
         tempfile.tempdir = saved
         os.umask(old_mask)
+
+
+ENC_RECORDER = r"""
+import os, signal, sys, numpy as np
+sys.path.insert(0, sys.argv[2])
+from scribe.app import ScribeApp
+from scribe.config import load_settings
+s = load_settings(); s.autolock_minutes = 0
+app = ScribeApp(s); app.unlock(sys.argv[3])
+j = app.open_journal(int(sys.argv[1]))
+tone = (np.full(1600, 0.123456, dtype=np.float32))
+for _ in range(30):
+    j.write(tone)
+j.sync()
+print(j.path, flush=True)
+os.kill(os.getpid(), signal.SIGKILL)
+"""
+
+
+def test_encrypted_journal_leaves_no_plaintext_and_is_recovered(tmp_path, monkeypatch):
+    import numpy as np
+    monkeypatch.setenv("SCRIBE_HOME", str(tmp_path / "home"))
+    settings = load_settings()
+    settings.autolock_minutes = 0
+    app = ScribeApp(settings)
+    app.create_store(PASS)
+    enc = app.new_encounter(None, "soap")
+    app.lock()
+    p = subprocess.run([sys.executable, "-c", ENC_RECORDER, str(enc.id), str(ROOT), PASS], capture_output=True,
+                       text=True, timeout=60, env={**os.environ, "SCRIBE_HOME": str(tmp_path / "home")})
+    assert p.returncode == -signal.SIGKILL, p.stderr
+    journal = Path(p.stdout.strip())
+    sample = (np.float32(0.123456) * 32767.0).astype("<i2").tobytes() * 8     # 8 samples of the tone, as PCM
+    on_disk = b"".join(q.read_bytes() for q in journal.parent.iterdir())
+    assert on_disk and sample not in on_disk and _mode(journal) == 0o600     # encrypted at rest
+    # another store unlocking the same SCRIBE_HOME cannot read it and leaves it alone
+    other = ScribeApp(settings, db_path=tmp_path / "other.db")
+    other.create_store("another passphrase")
+    other.lock()
+    other.unlock("another passphrase")
+    assert journal.exists() and other.interrupted_recordings() == []
+    other.lock()
+    app.unlock(PASS)
+    try:
+        [r] = app.interrupted_recordings()
+        audio = app.recording_audio(enc.id)
+        assert r.encounter_id == enc.id and sample in audio and abs(r.seconds - 3.0) < 0.01
+        assert not list(journal.parent.glob(journal.name + "*"))                # securely deleted
+    finally:
+        app.lock()
+
+
+def test_encrypted_journal_finishes_like_the_plain_one(tmp_path, monkeypatch):
+    import numpy as np
+    import soundfile as sf
+    monkeypatch.setenv("SCRIBE_HOME", str(tmp_path / "home"))
+    settings = load_settings()
+    settings.autolock_minutes = 0
+    app = ScribeApp(settings)
+    app.create_store(PASS)
+    try:
+        j = app.open_journal(app.new_encounter(None, "soap").id)
+        x = np.sin(np.arange(48_000, dtype=np.float32) / 7) * 0.5
+        for i in range(0, len(x), 1600):
+            j.write(x[i:i + 1600])
+        wav = j.to_wav(tmp_path / "out.wav")
+        y, sr = sf.read(str(wav), dtype="float32")
+        assert sr == 16_000 and len(y) == len(x) == j.samples and np.max(np.abs(y - x)) < 1e-4
+        assert _mode(wav) == 0o600
+        j.remove()
+        assert list(settings.recordings_dir.iterdir()) == []
+    finally:
+        app.lock()
