@@ -152,13 +152,19 @@ os.kill(os.getpid(), signal.SIGKILL)
 """
 
 
-def test_encrypted_journal_leaves_no_plaintext_and_is_recovered(tmp_path, monkeypatch):
-    import numpy as np
+def _new_app(tmp_path, monkeypatch):
+    """A ScribeApp on a new, unlocked store in a private SCRIBE_HOME (no idle timer)."""
     monkeypatch.setenv("SCRIBE_HOME", str(tmp_path / "home"))
     settings = load_settings()
     settings.autolock_minutes = 0
     app = ScribeApp(settings)
     app.create_store(PASS)
+    return settings, app
+
+
+def test_encrypted_journal_leaves_no_plaintext_and_is_recovered(tmp_path, monkeypatch):
+    import numpy as np
+    settings, app = _new_app(tmp_path, monkeypatch)
     enc = app.new_encounter(None, "soap")
     app.lock()
     p = subprocess.run([sys.executable, "-c", ENC_RECORDER, str(enc.id), str(ROOT), PASS], capture_output=True,
@@ -188,11 +194,7 @@ def test_encrypted_journal_leaves_no_plaintext_and_is_recovered(tmp_path, monkey
 def test_encrypted_journal_finishes_like_the_plain_one(tmp_path, monkeypatch):
     import numpy as np
     import soundfile as sf
-    monkeypatch.setenv("SCRIBE_HOME", str(tmp_path / "home"))
-    settings = load_settings()
-    settings.autolock_minutes = 0
-    app = ScribeApp(settings)
-    app.create_store(PASS)
+    settings, app = _new_app(tmp_path, monkeypatch)
     try:
         j = app.open_journal(app.new_encounter(None, "soap").id)
         x = np.sin(np.arange(48_000, dtype=np.float32) / 7) * 0.5
