@@ -6,6 +6,7 @@ its anchor byte-identical), and `store recover` must be the only way past it.
 """
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
@@ -155,3 +156,21 @@ def test_cli_refuses_in_one_line_and_recover_is_explicit(tmp_path):
     assert r.returncode == 0 and "lost" in r.stdout, r.stdout + r.stderr
     r = run_scribe("audit", "verify", home=home, passphrase=PASS)
     assert r.returncode == 0, r.stderr
+
+
+def test_torn_anchor_slot_falls_back_to_the_other(tmp_path):
+    """A kill in the middle of an anchor update tears one 512-byte slot; the other, one commit older, still holds
+    (the database may be ahead of the anchor, never behind)."""
+    db = _saved_store(tmp_path)
+    a = Path(str(db) + ".anchor")
+    data = bytearray(a.read_bytes())
+    assert len(data) == 1024
+    counts = [json.loads(bytes(data[i:i + 512]))["count"] for i in (0, 512)]
+    newer = 0 if counts[0] >= counts[1] else 512
+    data[newer + 40:newer + 200] = b"\0" * 160
+    a.write_bytes(bytes(data))
+    assert _notes(db) == N
+    data[(512 - newer) + 40:(512 - newer) + 200] = b"\0" * 160     # both torn: no authentic anchor left
+    a.write_bytes(bytes(data))
+    with pytest.raises(IntegrityError, match="not authentic"):
+        Store.open(db, PASS, options=OPTS)
