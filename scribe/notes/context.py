@@ -18,14 +18,16 @@ from __future__ import annotations
 
 import re
 
-__all__ = ["tagged_words", "is_instruction", "sentences", "context_flags", "CONTEXTS"]
+__all__ = ["tagged_words", "answered_no", "is_instruction", "sentences", "context_flags", "CONTEXTS"]
 
 CONTEXTS = ("neg", "hyp", "ins")
 _NEG_PRE = ["no", "not", "denies", "denied", "deny", "denying", "without", "never", "negative for", "free of",
             "absence of", "no sign of", "no signs of", "no evidence of", "no history of", "don't have", "doesn't have",
             "didn't have", "haven't had", "hasn't had", "haven't", "hasn't", "didn't", "don't", "doesn't", "isn't",
-            "wasn't", "aren't", "weren't", "none", "nor", "neither", "cannot", "can't", "won't", "unremarkable for"]
-_NEG_POST = ["negative", "ruled out", "is absent", "was absent", "absent", "resolved", "denied"]
+            "wasn't", "aren't", "weren't", "none", "nor", "neither", "cannot", "can't", "won't", "unremarkable for",
+            "n't"]     # ASR/ACI text splits "do n't"
+_NEG_POST = ["negative", "ruled out", "is absent", "was absent", "absent"]
+_POST_WINDOW = 4
 _PSEUDO = ["no change", "not only", "no further", "not necessarily", "no increase", "not certain", "not sure",
            "gram negative", "without difficulty", "no longer"]
 _HYP_PRE = ["if", "in case", "should you", "should it", "should he", "should she", "whenever", "in the event",
@@ -33,7 +35,12 @@ _HYP_PRE = ["if", "in case", "should you", "should it", "should he", "should she
             "may have", "possible", "rule out", "to rule out", "concern for"]
 _TERMINATORS = {"but", "however", "although", "though", "except", "whereas", "yet", "apart", "aside", "which",
                 "because", "since", "so"}
+# words that start a new clause: unpunctuated speech has no commas to end a negation's scope ("i don't hear any
+# wheezes your lungs are clear"); a condition runs on through them ("if you get chest pain")
+_NEG_STOPS = _TERMINATORS | {"your", "you", "i", "we", "he", "she", "they", "it", "there", "this", "that",
+                             "everything", "okay"}
 _NEG_WINDOW = 6
+_HYP_WINDOW = 10      # transcripts often have no punctuation: a scope must not run to the end of the turn
 _IMPERATIVE_VERBS = {"write", "put", "add", "record", "document", "type", "say", "state", "include", "change",
                      "mark", "list", "enter", "ignore", "disregard", "forget", "pretend", "output", "print",
                      "replace", "delete", "remove", "start", "stop", "give", "prescribe", "increase", "decrease",
@@ -41,9 +48,17 @@ _IMPERATIVE_VERBS = {"write", "put", "add", "record", "document", "type", "say",
                      "declare", "sign", "approve", "diagnose", "discontinue", "double", "triple"}
 _LEAD_FILLERS = {"ok", "okay", "so", "now", "and", "please", "also", "then", "just", "hey", "scribe", "ai", "um",
                  "uh", "alright", "right"}
-_ADDRESSED = re.compile(r"\b(scribe|assistant|a\.?i\.?|the model|system prompt|(in|into|to|on) (the|your|this|my) "
-                        r"(note|chart|record|records|summary|report|file)|ignore (all|any|the|previous|prior|above)|"
-                        r"previous instructions|new instructions)\b", re.I)
+# addressed to the scribe or the note itself (kept narrow: "medical assistant", "your record" in passing are not)
+_ADDRESSED = re.compile(r"\bscribe\b|\bignore (all |any |the )?(previous|prior|above|earlier)\b|"
+                        r"\b(previous|new) instructions\b|\bsystem prompt\b|"
+                        r"\b(write|put|add|record|document|type|enter|insert|mark|change|say)\b[^.?!]{0,40}"
+                        r"\b(in|into|to|on) (the|your|this|my) (note|chart|record|summary|report)\b", re.I)
+# a turn that asks, and the next turn that answers no: the asked-about words are negated ("any chest pain?" "no")
+_ASKS = re.compile(r"\?\s*$|^\W*(any|do you|did you|have you|are you|is there|are there|does it|did it|has it|"
+                   r"any other|how about|what about)\b", re.I)
+_NO = re.compile(r"^\W*((um|uh|oh|well|hmm|so|and)\W+)*(no|nope|nah|never|none|not really|not that i|"
+                 r"i('m| am| do| did| have| had| was)? ?n'?t|i (do|did|have|had) not)\b", re.I)
+_ASKED_WORDS = 8
 _SENT_SPLIT = re.compile(r"(?<=[.!?])\s+|\n+")
 _CLAUSE_SPLIT = re.compile(r"[,;:()\[\]]|\s-\s|\s—\s")
 _WORD = re.compile(r"[a-z0-9][a-z0-9'/.]*[a-z0-9]|[a-z0-9]")
@@ -91,7 +106,7 @@ def _clause_contexts(words: list[str]) -> list[str]:
             continue
         n = _match(words, i, _HYP_PRE)
         if n:
-            for j in range(i + n, len(words)):
+            for j in range(i + n, min(len(words), i + n + _HYP_WINDOW)):
                 if words[j] in _TERMINATORS:
                     break
                 ctx[j] = "hyp"
@@ -100,7 +115,7 @@ def _clause_contexts(words: list[str]) -> list[str]:
         n = _match(words, i, _NEG_PRE)
         if n:
             for j in range(i + n, min(len(words), i + n + _NEG_WINDOW)):
-                if words[j] in _TERMINATORS:
+                if words[j] in _NEG_STOPS:
                     break
                 if ctx[j] == "pos":
                     ctx[j] = "neg"
@@ -108,7 +123,7 @@ def _clause_contexts(words: list[str]) -> list[str]:
             continue
         n = _match(words, i, _NEG_POST)
         if n and i > 0:
-            for j in range(i - 1, -1, -1):
+            for j in range(i - 1, max(-1, i - 1 - _POST_WINDOW), -1):
                 if ctx[j] == "pos":
                     ctx[j] = "neg"
             i += n
@@ -122,11 +137,22 @@ def _clause_contexts(words: list[str]) -> list[str]:
     return ctx
 
 
+def answered_no(question: str, answer: str, content_words) -> list[str]:
+    """`neg:` tags for the last words asked about when `answer` opens with a no ("any fever?" / "no")."""
+    if not (_ASKS.search(question.strip()) and _NO.match(answer)):
+        return []
+    tail = " ".join(_WORD.findall(question.lower())[-_ASKED_WORDS:])
+    return ["neg:" + w for w in content_words(tail)]
+
+
 def tagged_words(text: str, content_words, instructions: bool = True) -> list[str]:
     """Content words of `text` (via `content_words`, so numbers and stems match the evidence index), each prefixed
     with its context when it is not affirmed. `instructions=False` for note text, whose plan is rightly imperative."""
     out: list[str] = []
-    for sent in sentences(text):
+    sents = sentences(text)
+    for k, sent in enumerate(sents):
+        if k:
+            out += answered_no(sents[k - 1], sent, content_words)
         if instructions and is_instruction(sent):
             out += ["ins:" + w for w in content_words(sent)]
             continue

@@ -17,7 +17,7 @@ import re
 from typing import Any, Iterable
 
 from ..types import Evidence, Segment, Transcript
-from .context import tagged_words
+from .context import answered_no, tagged_words
 from .facts import normalize_numbers
 
 __all__ = ["split_sentences", "content_words", "link_evidence", "SUPPORT_THRESHOLD"]
@@ -77,6 +77,8 @@ class _Index:
         self.segments = segments
         # words carry their context (neg:/hyp:/ins:), so only same-sense mentions support each other
         self.words = [set(tagged_words(s.text, content_words)) for s in segments]
+        for i in range(1, len(segments)):      # "any chest pain?" / "no": the answer turn negates what was asked
+            self.words[i].update(answered_no(segments[i - 1].text, segments[i].text, content_words))
         n = max(1, len(segments))
         df: dict[str, int] = {}
         for ws in self.words:
