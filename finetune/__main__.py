@@ -6,6 +6,7 @@
     python -m finetune train --out runs/x --pairs 64 --max-steps 4      # training only (resumable)
     python -m finetune eval --model scribe-note-smollm2 --limit 5        # eval of an installed model
     python -m finetune export --adapter finetune/adapters/clinical --name my-note-model [--quant int8]
+    python -m finetune generate --base B.gguf --adapter A --sets aci,mts --out p.json   # torch notes (GPU eval)
     python -m finetune build-default         # set-up: build the app's default models from committed adapters
     python -m finetune synth --n 9 --seed 1  # print synthetic pairs as JSON lines
 
@@ -46,7 +47,8 @@ def _positive(kind):
 def _train_flags(p: argparse.ArgumentParser) -> None:
     p.add_argument("--base", help="HF model folder or GGUF file (default: SmolLM2-135M-Instruct GGUF in models/)")
     p.add_argument("--domain", choices=["clinical", "legal", "all"], default="clinical", help="templates to train on")
-    p.add_argument("--pairs", type=_positive(int), default=1500, help="synthetic pairs to generate (default 1500)")
+    p.add_argument("--pairs", type=_positive(int), default=40,
+                   help="synthetic pairs per template that has no real data (default 40; see finetune/corpus.py)")
     p.add_argument("--seed", type=int, default=0, help="seed for data, batch order and LoRA init")
     p.add_argument("--epochs", type=_positive(float), default=1.0, help="passes over the data (default 1)")
     p.add_argument("--max-steps", type=int, default=0, help="optimizer steps (overrides --epochs when > 0)")
@@ -57,8 +59,12 @@ def _train_flags(p: argparse.ArgumentParser) -> None:
     p.add_argument("--lora-alpha", type=_positive(int), default=16, help="LoRA alpha")
     p.add_argument("--max-len", type=_positive(int), default=1024, help="drop examples longer than this (tokens)")
     p.add_argument("--save-every", type=_positive(int), default=25, help="checkpoint every N optimizer steps")
-    p.add_argument("--with-shared-data", action="store_true",
-                   help="add ACI-Bench + MTS-Dialog TRAIN splits (CC BY 4.0; recorded in the eval card)")
+    p.add_argument("--synthetic-only", action="store_true",
+                   help="leave out the ACI-Bench + MTS-Dialog TRAIN splits (CC BY 4.0), which are in by default")
+    p.add_argument("--limit", type=int, default=0, help="keep at most N training examples (seeded sample)")
+    p.add_argument("--max-batch-tokens", type=int, default=0,
+                   help="pack micro-batches to N padded tokens per device (0: --batch-size examples)")
+    p.add_argument("--lora-dropout", type=float, default=0.05, help="LoRA dropout")
     p.add_argument("--threads", type=int, default=0, help="torch CPU threads (0 = default)")
     p.add_argument("--no-grad-checkpointing", action="store_true", help="faster, much more memory")
     p.add_argument("--stop-after", type=int, default=0, help=argparse.SUPPRESS)
@@ -96,6 +102,14 @@ def build_parser() -> argparse.ArgumentParser:
     x.add_argument("--base", help="HF folder or GGUF (default SmolLM2-135M-Instruct)")
     x.add_argument("--domain", choices=["clinical", "legal", "any"], default="clinical", help="manifest domain")
     x.add_argument("--quant", default="int8", help="int8|int4-b32|int4-b16|int4-mixed|fp32")
+    g = sub.add_parser("generate", help="write notes for the valid sets with a torch model (GPU bf16 or CPU); JSON")
+    g.add_argument("--base", help="HF folder or GGUF (default SmolLM2-135M-Instruct)")
+    g.add_argument("--adapter", help="peft adapter folder (omit for the un-tuned base)")
+    g.add_argument("--sets", default="aci,aci-asr,mts", help="comma list of aci, aci-asr, mts")
+    g.add_argument("--limit", type=int, default=0, help="items per set (0 = all)")
+    g.add_argument("--device", default="cuda", help="torch device (cuda, cuda:1, cpu)")
+    g.add_argument("--dtype", choices=["bf16", "fp32", "fp16"], default="bf16", help="weights dtype for generation")
+    g.add_argument("--out", required=True, help="write the notes JSON here")
     b = sub.add_parser("build-default", help="build the app's default note models from committed adapters (set-up)")
     b.add_argument("--models", default=str(ROOT / "models"), help="models folder")
     b.add_argument("--force", action="store_true", help="rebuild even when the models verify")
@@ -111,7 +125,8 @@ def _train_config(a, out: Path):
     return TrainConfig(out_dir=str(out), base=a.base, domain=a.domain, pairs=a.pairs, seed=a.seed, epochs=a.epochs,
                        max_steps=a.max_steps, batch_size=a.batch_size, grad_accum=a.grad_accum, lr=a.lr,
                        lora_r=a.lora_r, lora_alpha=a.lora_alpha, max_len=a.max_len, save_every=a.save_every,
-                       with_shared_data=a.with_shared_data, threads=a.threads,
+                       real_data=not a.synthetic_only, limit=a.limit, max_batch_tokens=a.max_batch_tokens,
+                       lora_dropout=a.lora_dropout, threads=a.threads,
                        grad_checkpointing=not a.no_grad_checkpointing, stop_after=a.stop_after)
 
 
@@ -143,6 +158,10 @@ def _run(a) -> int:
             raise InputError(f"--adapter {a.adapter}: no adapter_config.json there")
         build_model(Path(a.models), a.name, a.domain, Path(a.adapter) if a.adapter else None,
                     f"{a.name}: exported by python -m finetune export", QUANTS[a.quant], a.base)
+        return 0
+    if a.cmd == "generate":
+        from .torch_eval import run
+        run(a.base, a.adapter, [x for x in a.sets.split(",") if x], Path(a.out), a.device, a.dtype, a.limit)
         return 0
     if a.cmd == "build-default":
         from .build import build_default

@@ -48,7 +48,8 @@ def _adapter_digest(adir: Path) -> dict:
 
 
 def build_model(models_dir: Path, name: str, domain: str, adapter_dir: Path | None, description: str,
-                quant: QuantSpec, base: str | Path | None = None, log=print, extra: dict | None = None) -> Path:
+                quant: QuantSpec, base: str | Path | None = None, log=print, extra: dict | None = None,
+                prompt_format: str | None = None) -> Path:
     """Build models/<name>/ from base (+ adapter merged in fp32) and write its manifest. Returns the model dir."""
     t0 = time.time()
     spec = resolve_base(base)
@@ -67,13 +68,19 @@ def build_model(models_dir: Path, name: str, domain: str, adapter_dir: Path | No
     gc.collect()
     out = Path(models_dir) / name
     secs = build_onnx(work, out, quant, Path(models_dir) / ".build" / "cache", log_fn=log)
+    budgets = Path(adapter_dir) / "section_budgets.json" if adapter_dir else None
+    if budgets is not None and budgets.exists():
+        # the per-section token budgets learned from this adapter's training targets travel with the model
+        shutil.copy2(budgets, out / "section_budgets.json")
+    if prompt_format is None:
+        prompt_format = "sections-v1" if (out / "section_budgets.json").exists() else "json-v1"
     from scribe.modelstore import sha256_file
     prov = {"base_file": spec.gguf or str(spec.folder.name),
             "base_sha256": sha256_file(spec.folder / spec.gguf) if spec.gguf else None,
             "adapter": Path(adapter_dir).name if adapter_dir else None,
             "adapter_sha256": _adapter_digest(Path(adapter_dir)) if adapter_dir else None}
     write_model_manifest(out, name, description, spec.label, quant, domain,
-                         {"built_from": prov, **(extra or {})})
+                         {"built_from": prov, "prompt_format": prompt_format, **(extra or {})})
     shutil.rmtree(work, ignore_errors=True)
     log(f"[build] {name}: done in {time.time() - t0:.0f} s (builder {secs:.0f} s) → {out}")
     return out

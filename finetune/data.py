@@ -1,11 +1,9 @@
 """Training examples: pairs → token ids with the prompt masked, length buckets, and the shared CC BY 4.0 data.
 
-Prompt and target are tokenized separately and concatenated, exactly as at inference time (the app encodes
-`build_prompt(...)` and the model continues after the assistant header), so the model never learns a token
-boundary it will not see in use. Labels are -100 on the prompt: loss only on `target + <|im_end|>`.
-
-Shared data (ACI-Bench, MTS-Dialog; CC BY 4.0, see ../shared/data/README.md) map to the `history_physical`
-template: ACI-Bench notes are split on their upper-case headings, MTS-Dialog rows give one section each.
+Prompt pieces and target are tokenized separately and concatenated, exactly as at inference time (the app encodes
+the prefix, the transcript body and each section request separately and the model continues after the assistant
+header), so the model never learns a token boundary it will not see in use. Labels are -100 on the prompt: loss
+only on `target + <|im_end|>`. Which pairs exist is corpus.py's job; this module reads the shared CSVs.
 """
 from __future__ import annotations
 
@@ -17,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 __all__ = ["Example", "encode_pair", "encode_all", "bucket_batches", "collate", "SHARED_DIR", "aci_rows",
-           "mts_rows", "aci_to_sections", "MTS_TO_HP", "shared_train_pairs", "ATTRIBUTION"]
+           "mts_rows", "aci_to_sections", "MTS_TO_HP", "ATTRIBUTION", "token_batches", "mts_dialogue"]
 
 def _shared_dir() -> Path:
     """ACI-Bench/MTS-Dialog: SCRIBE_SHARED_DATA, else ../shared/data beside the checkout, else the workplace copy."""
@@ -43,19 +41,23 @@ class Example:
         return len(self.input_ids)
 
 
-def encode_pair(tok, template, transcript: str, target: str, pid: str, max_len: int) -> Example | None:
-    from scribe.notes.prompt import END_OF_TURN, build_prompt
-    p = tok(build_prompt(template, transcript), add_special_tokens=False)["input_ids"]
-    t = tok(target + END_OF_TURN, add_special_tokens=False)["input_ids"]
+def encode_pair(tok, template, section, transcript: str, target: str, pid: str, max_len: int) -> Example | None:
+    """sections-v1: prefix, body and request are encoded as the app encodes them (prefix + body once, then the
+    request), so training sees exactly the token boundaries of use."""
+    from scribe.notes.prompt import END_OF_TURN, section_prefix, section_request, transcript_body
+    enc = lambda x: tok(x, add_special_tokens=False)["input_ids"]  # noqa: E731
+    p = enc(section_prefix(template.domain)) + enc(transcript_body(transcript)) + enc(section_request(template, section))
+    t = enc(target + END_OF_TURN)
     if len(p) + len(t) > max_len:
-        return None          # dropped, not truncated: a cut target would teach unclosed JSON
+        return None          # dropped, not truncated: a cut target would teach an unfinished section
     return Example(pid, p + t, [IGNORE] * len(p) + t)
 
 
 def encode_all(tok, templates: dict, pairs, max_len: int) -> tuple[list[Example], int]:
     out, dropped = [], 0
     for pr in pairs:
-        ex = encode_pair(tok, templates[pr.template_id], pr.transcript, pr.target, pr.id, max_len)
+        t = templates[pr.template_id]
+        ex = encode_pair(tok, t, t.section(pr.section), pr.transcript, pr.target, pr.id, max_len)
         if ex is None:
             dropped += 1
         else:
@@ -73,6 +75,27 @@ def bucket_batches(examples: list[Example], batch_size: int, seed: int, epoch: i
     for i in range(0, len(idx), chunk):
         win = sorted(idx[i:i + chunk], key=lambda j: len(examples[j]))
         batches += [win[k:k + batch_size] for k in range(0, len(win), batch_size)]
+    rng.shuffle(batches)
+    return batches
+
+
+def token_batches(examples: list[Example], max_tokens: int, seed: int, epoch: int) -> list[list[int]]:
+    """Batches of similar length packed up to `max_tokens` padded tokens (long encounters alone, short dialogues
+    many at a time), batch order shuffled per (seed, epoch)."""
+    rng = random.Random(f"{seed}:{epoch}")
+    idx = list(range(len(examples)))
+    rng.shuffle(idx)
+    batches = []
+    for i in range(0, len(idx), 512):
+        win = sorted(idx[i:i + 512], key=lambda j: len(examples[j]))
+        cur: list[int] = []
+        for j in win:
+            if cur and (len(cur) + 1) * len(examples[j]) > max_tokens:
+                batches.append(cur)
+                cur = []
+            cur.append(j)
+        if cur:
+            batches.append(cur)
     rng.shuffle(batches)
     return batches
 
@@ -144,22 +167,3 @@ def mts_dialogue(text: str) -> str:
         m = re.match(r"\s*(Doctor|Patient|Guest_family|Guest_clinician)\s*:\s*(.*)", ln, re.I)
         out.append(f"[{m.group(1).lower()}] {m.group(2).strip()}" if m else ln.strip())
     return "\n".join(x for x in out if x)
-
-
-def shared_train_pairs(templates: dict):
-    """ACI-Bench + MTS-Dialog TRAIN splits as Pair objects on the history_physical template."""
-    from scribe.notes.prompt import format_target
-    from .synth import Pair
-    hp = templates["history_physical"]
-    pairs = []
-    for r in aci_rows("train"):
-        secs = aci_to_sections(r["note"], hp)
-        pairs.append(Pair(f"aci-{r['encounter_id']}", hp.id, "clinical", r["dialogue"], secs, format_target(hp, secs)))
-    for r in mts_rows("train"):
-        key = MTS_TO_HP.get(r["section_header"])
-        if not key:
-            continue
-        secs = {key: r["section_text"]}
-        pairs.append(Pair(f"mts-{r['ID']}", hp.id, "clinical", mts_dialogue(r["dialogue"]), secs,
-                          format_target(hp, secs)))
-    return pairs

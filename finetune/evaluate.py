@@ -21,7 +21,8 @@ import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-__all__ = ["EvalItem", "EvalResult", "synthetic_items", "aci_items", "mts_items", "evaluate_model", "render_plain"]
+__all__ = ["EvalItem", "EvalResult", "synthetic_items", "aci_items", "aci_asr_items", "mts_items", "eval_items",
+           "evaluate_model", "render_plain"]
 
 log = logging.getLogger("finetune.evaluate")
 _NUM = re.compile(r"\d+(?:[.,]\d+)*")
@@ -95,6 +96,28 @@ def mts_items(limit: int, templates: dict) -> list[EvalItem]:
     rows = [r for r in mts_rows("valid") if r["section_header"] in MTS_TO_HP]
     return [EvalItem(f"mts-{r['ID']}", "history_physical", mts_dialogue(r["dialogue"]), r["section_text"],
                      MTS_TO_HP[r["section_header"]]) for r in rows[:limit or None]]
+
+
+def aci_asr_items(limit: int, templates: dict) -> list[EvalItem]:
+    """ACI-Bench valid encounters as a real recogniser heard them (no speaker tags, real errors): aci_asr (11)
+    and virtscribe_asr (4), each with its reference note."""
+    from .data import SHARED_DIR, _read_csv
+    out = []
+    for f in ("valid_aci_asr.csv", "valid_virtscribe_asr.csv"):
+        for r in _read_csv(SHARED_DIR / "aci-bench" / "asr" / f):
+            out.append(EvalItem(f"{f[6:-4]}-{r['id']}", "history_physical", r["dialogue"], r["note"]))
+    return out[:limit or None]
+
+
+def eval_items(sets: list[str], limit: int, templates: dict) -> dict[str, list[EvalItem]]:
+    """The card's sets by short name: aci (20 clean), aci-asr (15 real ASR), mts (100 rows)."""
+    make = {"aci": ("aci-bench-valid", aci_items), "aci-asr": ("aci-bench-valid-asr", aci_asr_items),
+            "mts": ("mts-dialog-valid", mts_items)}
+    from scribe.errors import InputError
+    bad = [s for s in sets if s not in make]
+    if bad:
+        raise InputError(f"--sets: unknown set {bad[0]!r} (use {', '.join(make)})")
+    return {make[s][0]: make[s][1](limit, templates) for s in sets}
 
 
 def evaluate_model(models_dir: Path, model: str, items: list[EvalItem], set_name: str, templates: dict,

@@ -29,7 +29,7 @@ class TrainConfig:
     out_dir: str
     base: str | None = None
     domain: str = "clinical"
-    pairs: int = 1500
+    pairs: int = 40                     # synthetic pairs per template without real data (corpus.SYNTH_TEMPLATES)
     seed: int = 0
     epochs: float = 1.0
     max_steps: int = 0                  # 0: from epochs
@@ -45,7 +45,9 @@ class TrainConfig:
     max_len: int = 1024
     save_every: int = 50
     keep_checkpoints: int = 2
-    with_shared_data: bool = False
+    real_data: bool = True              # ACI-Bench + MTS-Dialog train splits (CC BY 4.0), see corpus.py
+    limit: int = 0                      # keep at most this many examples (seeded sample; --quick and tests)
+    max_batch_tokens: int = 0           # > 0: micro-batches packed to this many padded tokens (batch_size ignored)
     threads: int = 0                    # 0: torch default
     stop_after: int = 0                 # testing aid: stop (as if killed) after this many optimizer steps
     grad_checkpointing: bool = True     # ~30% slower, a fraction of the activation memory (2.6 GB vs 10+ GB here)
@@ -89,21 +91,29 @@ def save_adapter_fp16(model, out: Path) -> Path:
 
 
 def _build_examples(cfg: TrainConfig, tok, log_fn):
-    from .data import encode_all, shared_train_pairs
-    from .synth import generate_pairs
+    import random
+    from collections import Counter
+    from .corpus import build_corpus, real_pairs, synthetic_section_pairs
+    from .data import encode_all
     from .synth.templates_io import builtin_templates
     templates = builtin_templates()
-    pairs = generate_pairs(cfg.pairs, cfg.seed, templates, cfg.domain if cfg.domain != "all" else None)
-    if cfg.with_shared_data:
-        if cfg.domain == "legal":
-            raise InputError("--with-shared-data adds clinical data; it cannot be used with --domain legal")
-        pairs += shared_train_pairs(templates)
+    if cfg.real_data:
+        pairs = build_corpus(templates, cfg.pairs, cfg.seed)
+    else:
+        pairs = synthetic_section_pairs(templates, cfg.pairs, cfg.seed)
+    if cfg.domain != "all":
+        pairs = [p for p in pairs if templates[p.template_id].domain == cfg.domain]
+    if cfg.limit:
+        rng = random.Random(cfg.seed)
+        short = [p for p in pairs if len(p.transcript) < 2 * cfg.max_len]      # chars ≥ tokens: cheap pre-filter
+        pairs = rng.sample(short, min(cfg.limit, len(short)))
     examples, dropped = encode_all(tok, templates, pairs, cfg.max_len)
     if not examples:
         raise InputError(f"no training example fits --max-len {cfg.max_len}")
+    by_source = Counter(p.source for p in pairs)
     log_fn(f"[train] {len(examples)} examples ({dropped} longer than {cfg.max_len} tokens dropped), "
-           f"{sum(len(e) for e in examples)} tokens")
-    return examples, dropped
+           f"{sum(len(e) for e in examples)} tokens; sources {dict(by_source)}")
+    return examples, dropped, pairs, templates
 
 
 def train(cfg: TrainConfig, log_fn=print) -> TrainResult:
@@ -115,7 +125,7 @@ def train(cfg: TrainConfig, log_fn=print) -> TrainResult:
     from transformers import get_cosine_schedule_with_warmup
 
     from .base import load_model, load_tokenizer, resolve_base
-    from .data import bucket_batches, collate
+    from .data import bucket_batches, collate, token_batches
 
     if cfg.threads:
         torch.set_num_threads(cfg.threads)
@@ -131,7 +141,7 @@ def train(cfg: TrainConfig, log_fn=print) -> TrainResult:
     torch.manual_seed(cfg.seed)
     spec = resolve_base(cfg.base)
     tok = load_tokenizer(spec)
-    examples, dropped = _build_examples(cfg, tok, log_fn)
+    examples, dropped, pairs, templates = _build_examples(cfg, tok, log_fn)
     model = load_model(spec, tok)
     model.config.use_cache = False
     if cfg.grad_checkpointing:
@@ -140,7 +150,11 @@ def train(cfg: TrainConfig, log_fn=print) -> TrainResult:
     model = get_peft_model(model, LoraConfig(r=cfg.lora_r, lora_alpha=cfg.lora_alpha, lora_dropout=cfg.lora_dropout,
                                              target_modules=cfg.targets, task_type="CAUSAL_LM"))
     trainable = sum(p.numel() for p in model.parameters() if p.requires_grad)
-    per_epoch = math.ceil(len(examples) / (cfg.batch_size * acc.num_processes))
+    def epoch_batches(ep: int) -> list[list[int]]:
+        if cfg.max_batch_tokens:
+            return token_batches(examples, cfg.max_batch_tokens * acc.num_processes, cfg.seed, ep)
+        return bucket_batches(examples, cfg.batch_size * acc.num_processes, cfg.seed, ep)
+    per_epoch = len(epoch_batches(0))
     total_micro = cfg.max_steps * cfg.grad_accum if cfg.max_steps else math.ceil(per_epoch * cfg.epochs)
     total_steps = max(1, total_micro // cfg.grad_accum)
     opt = torch.optim.AdamW([p for p in model.parameters() if p.requires_grad], lr=cfg.lr,
@@ -154,7 +168,7 @@ def train(cfg: TrainConfig, log_fn=print) -> TrainResult:
         (out / "run_config.json").write_text(json.dumps(run_cfg, indent=2))
     log_fn(f"[train] config {json.dumps(run_cfg)}")
 
-    step, micro, history, t_spent = 0, 0, [], 0.0
+    step, micro, history, t_spent, skipped = 0, 0, [], 0.0, 0
     if ck is not None:
         state = json.loads((ck / "state.json").read_text())
         set_peft_model_state_dict(acc.unwrap_model(model), load_file(str(ck / "adapter_model.safetensors")))
@@ -171,7 +185,7 @@ def train(cfg: TrainConfig, log_fn=print) -> TrainResult:
     ema, tokens = (history[-1]["loss"] if history else None), 0
     epoch = micro // per_epoch if per_epoch else 0
     while step < total_steps:
-        batches = bucket_batches(examples, cfg.batch_size * acc.num_processes, cfg.seed, epoch)
+        batches = epoch_batches(epoch)
         start = micro - epoch * per_epoch
         for bi in range(start, len(batches)):
             if step >= total_steps:
@@ -182,21 +196,28 @@ def train(cfg: TrainConfig, log_fn=print) -> TrainResult:
             with acc.accumulate(model):
                 loss = model(**batch).loss
                 acc.backward(loss)
+                finite = True
                 if acc.sync_gradients:
-                    acc.clip_grad_norm_(model.parameters(), 1.0)
-                opt.step()
+                    # a non-finite step is skipped, not applied: one bad batch must not turn the adapter into NaN
+                    # (the 1.5B at lr 2e-4 with bf16 adapter weights went NaN within 100 steps; FIELD-NOTES)
+                    finite = bool(torch.isfinite(acc.clip_grad_norm_(model.parameters(), 1.0)))
+                    skipped += not finite
+                if finite:
+                    opt.step()
                 sched.step() if acc.sync_gradients else None
                 opt.zero_grad()
             micro += 1
             tokens += int(batch["attention_mask"].sum())
             lv = float(loss.detach())
-            ema = lv if ema is None else 0.9 * ema + 0.1 * lv
+            if math.isfinite(lv):
+                ema = lv if ema is None else 0.9 * ema + 0.1 * lv
             if acc.sync_gradients:
                 step += 1
                 bar.update(1)
                 bar.set_postfix(loss=f"{ema:.3f}", lr=f"{sched.get_last_lr()[0]:.1e}")
                 if step % 10 == 0 or step == total_steps:
-                    history.append({"step": step, "loss": round(ema, 4), "seconds": round(time.time() - t0, 1)})
+                    history.append({"step": step, "loss": round(ema, 4), "seconds": round(time.time() - t0, 1),
+                                    "skipped": skipped})
                 if acc.is_main_process and (step % cfg.save_every == 0 or step == total_steps):
                     _save_checkpoint(out, acc.unwrap_model(model), opt, sched, step, micro, history,
                                      time.time() - t0, cfg)
@@ -210,6 +231,8 @@ def train(cfg: TrainConfig, log_fn=print) -> TrainResult:
     adapter_dir = out / "adapter"
     if acc.is_main_process:
         save_adapter_fp16(acc.unwrap_model(model), adapter_dir)
+        from .corpus import budgets, write_budgets
+        write_budgets(adapter_dir / "section_budgets.json", budgets(tok, pairs, templates))
     res = TrainResult(str(adapter_dir), step, round(ema or 0.0, 4), round(secs, 1), round(_peak_rss_mb(), 1),
                       len(examples), dropped, tokens, str(acc.device), history)
     if acc.is_main_process:

@@ -9,7 +9,7 @@ import shutil
 import tempfile
 import threading
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -35,6 +35,8 @@ class LoadedModel:
     threads: int
     load_s: float
     lock: threading.Lock   # one generation at a time per loaded model: the CPU is the bottleneck anyway
+    budgets: dict = field(default_factory=dict)    # per-section token budgets learned from the training targets
+    prompt_format: str = "sections-v1"
 
 
 def resolve_model_name(domain: str, settings, model: str | None = None) -> str:
@@ -79,6 +81,10 @@ def load_model(name: str, settings) -> LoadedModel:
         if hit is not None:
             verify_model(settings.models_dir, name)   # still the files it was loaded from (stat-cached)
             return hit
+        if manifest.get("prompt_format") != "sections-v1":
+            # whole-note JSON models (the web companion's SmolLM2) were trained on another prompt: refuse, not garble
+            raise ModelError(f"model {name!r} was trained on the {manifest.get('prompt_format', 'json-v1')} prompt; "
+                             "the desktop writes notes one section at a time (sections-v1 models only)")
         cfg_path = manifest.root / "genai_config.json"
         if not cfg_path.exists():
             raise ModelError(f"model {name!r}: {cfg_path} missing (not an onnxruntime-genai model folder)")
@@ -114,8 +120,10 @@ def load_model(name: str, settings) -> LoadedModel:
         finally:
             if not loaded:
                 shutil.rmtree(snap, ignore_errors=True)
+        from .engine import load_budgets
         lm = LoadedModel(name, manifest.root, model, tok, ctx, provider, int(settings.threads),
-                         time.perf_counter() - t0, threading.Lock())
+                         time.perf_counter() - t0, threading.Lock(), load_budgets(manifest.root / "section_budgets.json"),
+                         str(manifest.get("prompt_format", "json-v1")))
         log.info("note model %s loaded on %s, %d threads, %.2fs", name, provider, settings.threads, lm.load_s)
         _CACHE[key] = lm
         return lm

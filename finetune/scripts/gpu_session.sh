@@ -1,0 +1,40 @@
+#!/usr/bin/env bash
+# The GPU lease that trained the shipped note adapters (2 × H200, November 2026), with the project's own
+# `python -m finetune` code, unchanged between CPU, one GPU and two. Three parts, each started in the background
+# as soon as its inputs were on the machine:
+#   gpu0: Qwen2.5-Coder-0.5B LoRA (1 GPU) → notes for the valid sets (bf16) → un-tuned 0.5B and 1.5B
+#   gpu1: Qwen2.5-Coder-1.5B LoRA (1 GPU) → notes for the valid sets
+#   x2  : the 0.5B training again on both GPUs (accelerate, 2 processes, the same global batch and schedule), its
+#         first 150 steps (--stop-after keeps the full run's schedule), for the loss curves side by side
+# Usage (on the GPU machine, from a copy of the repo): finetune/scripts/gpu_session.sh PART G05 G15 OUT
+# G05/G15: the assembled GGUFs (sha256 checked first); OUT: the run folder; data: SCRIBE_SHARED_DATA.
+set -uo pipefail
+PART=$1; G05=$2; G15=$3; OUT=$4
+mkdir -p "$OUT"
+check() { echo "$1  $2" | sha256sum -c - >/dev/null || { echo "sha256 mismatch: $2" >&2; exit 2; }; }
+export TOKENIZERS_PARALLELISM=false HF_HUB_OFFLINE=1 PYTHONUNBUFFERED=1
+export NCCL_NVLS_ENABLE=0 TORCH_SYMM_MEM_DISABLE_MULTICAST=1 NVSHMEM_DISABLE_NVLS=1
+COMMON="--domain all --epochs 1.5 --lora-r 16 --lora-alpha 32 --max-len 4096 --grad-accum 1 --no-grad-checkpointing --save-every 100"
+SETS="aci,aci-asr,mts"
+case "$PART" in
+gpu0)
+  check 1d9614638d18024d0fbb36575a15f1302a3adf044df10345688ec4f6e1c4ff32 "$G05"
+  export CUDA_VISIBLE_DEVICES=0
+  python3 -m finetune train --base "$G05" --out "$OUT/q05" --lr 2e-4 --max-batch-tokens 16384 $COMMON
+  python3 -m finetune generate --base "$G05" --adapter "$OUT/q05/adapter" --sets $SETS --out "$OUT/pred-q05.json"
+  python3 -m finetune generate --base "$G05" --sets aci --out "$OUT/pred-q05-base.json"
+  check cc324af070c2ecbfd324a30884d2f951a7ff756aba85cb811a6ec436933bb046 "$G15"
+  python3 -m finetune generate --base "$G15" --sets aci --out "$OUT/pred-q15-base.json" ;;
+gpu1)
+  check cc324af070c2ecbfd324a30884d2f951a7ff756aba85cb811a6ec436933bb046 "$G15"
+  export CUDA_VISIBLE_DEVICES=1
+  # one epoch, not 1.5: on one H200 the 1.5B trains at ~1/3 of the 0.5B's speed and the lease had 30 minutes
+  python3 -m finetune train --base "$G15" --out "$OUT/q15" --lr 1e-4 --max-batch-tokens 16384 $COMMON --epochs 1
+  python3 -m finetune generate --base "$G15" --adapter "$OUT/q15/adapter" --sets $SETS --out "$OUT/pred-q15.json" ;;
+x2)
+  # 8,192 tokens per device = the one-GPU run's 16,384-token global batch, batch for batch (same seed)
+  accelerate launch --num_processes 2 --num_machines 1 --mixed_precision bf16 --dynamo_backend no -m finetune train \
+    --base "$G05" --out "$OUT/q05x2" --lr 2e-4 --max-batch-tokens 8192 $COMMON --save-every 50 --stop-after 150 ;;
+*) echo "usage: $0 gpu0|gpu1|x2 G05 G15 OUT" >&2; exit 2 ;;
+esac
+echo "$PART finished rc=$?"
