@@ -94,6 +94,15 @@ def _match(words: list[str], i: int, phrases: list[str]) -> int:
     return best
 
 
+def _scope(ctx: list[str], words: list[str], start: int, window: int, stops: set[str], tag: str) -> None:
+    """Tag up to `window` affirmed words from `start`, stopping at the first word in `stops`."""
+    for j in range(start, min(len(words), start + window)):
+        if words[j] in stops:
+            break
+        if ctx[j] == "pos":
+            ctx[j] = tag
+
+
 def _clause_contexts(words: list[str]) -> list[str]:
     ctx = ["pos"] * len(words)
     i = 0
@@ -106,19 +115,12 @@ def _clause_contexts(words: list[str]) -> list[str]:
             continue
         n = _match(words, i, _HYP_PRE)
         if n:
-            for j in range(i + n, min(len(words), i + n + _HYP_WINDOW)):
-                if words[j] in _TERMINATORS:
-                    break
-                ctx[j] = "hyp"
+            _scope(ctx, words, i + n, _HYP_WINDOW, _TERMINATORS, "hyp")
             i += n
             continue
         n = _match(words, i, _NEG_PRE)
         if n:
-            for j in range(i + n, min(len(words), i + n + _NEG_WINDOW)):
-                if words[j] in _NEG_STOPS:
-                    break
-                if ctx[j] == "pos":
-                    ctx[j] = "neg"
+            _scope(ctx, words, i + n, _NEG_WINDOW, _NEG_STOPS, "neg")   # a condition already set wins
             i += n
             continue
         n = _match(words, i, _NEG_POST)
