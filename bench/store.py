@@ -2,7 +2,7 @@
 
     .venv/bin/python bench/store.py [--notes 200] [--crash-runs 100] [--note-words 400]
 
-Tiny configuration: `--notes 20 --crash-runs 5`. Measures, on a real file in a temporary folder:
+Tiny configuration: `--notes 20 --crash-runs 5 --wal-damage-runs 5`. Measures, on a real file in a temporary folder:
   saves/s     (median of interleaved rounds) records.create_note (one BEGIN IMMEDIATE transaction: note + version + encounter + audit event,
               WAL, synchronous=FULL) on SQLCipher  vs  the identical code on the same sqlcipher3 module without a
               key (plain SQLite: the peer)
@@ -11,6 +11,8 @@ Tiny configuration: `--notes 20 --crash-runs 5`. Measures, on a real file in a t
   kdf peers   Argon2id (cryptography; m=64 MiB, t=3, p=4 and OWASP m=19 MiB, t=2) for the same passphrase
   crash       a child process saving notes is SIGKILLed at random moments; after each kill the store is opened,
               checked, and every note whose save had returned is compared by sha256 (losses must be 0)
+  wal damage  the same, then the WAL left behind is byte-flipped, truncated or deleted: every reported save must
+              be found, or its loss reported at unlock (commit anchor); silent losses must be 0
 Prints a table and a final JSON line; writes bench/results/store.json.
 """
 from __future__ import annotations
@@ -121,12 +123,75 @@ def bench_crash(folder: Path, runs: int) -> dict:
             "integrity_failures": integrity_failures, "seconds": round(time.perf_counter() - t0, 1)}
 
 
+def _damage_wal(db: Path, rnd: random.Random, case: str) -> str:
+    """One torn-write case on the WAL the killed writer left: a byte flip at a random offset, a truncation at a
+    random length, or deletion. Returns the case's name ('none' if there was no WAL to damage)."""
+    wal = Path(str(db) + "-wal")
+    if not wal.exists() or wal.stat().st_size == 0:
+        return "none"
+    size = wal.stat().st_size
+    if case == "delete":
+        wal.unlink()
+    elif case == "truncate":
+        os.truncate(wal, rnd.randrange(0, size))
+    else:
+        data = bytearray(wal.read_bytes())
+        data[rnd.randrange(size)] ^= 1 << rnd.randrange(8)
+        wal.write_bytes(bytes(data))
+    return case
+
+
+def bench_wal_damage(folder: Path, runs: int) -> dict:
+    """Kill the writer, damage its WAL, reopen. Every save it reported must be found, or its loss must be
+    reported at unlock (the commit anchor); an open that succeeds with a reported save missing is a silent loss."""
+    from scribe.errors import IntegrityError
+    db = folder / "wal.db"
+    Store.create(db, "", raw_key=RAW, actor="crash").db.close()
+    rnd = random.Random(7)
+    reported: dict[int, str] = {}
+    found = detected_runs = lost_detected = lost_silent = 0
+    cases: dict[str, int] = {}
+    for run in range(runs):
+        for nid, ver, sha in kill_during_writes(db, 1000 + run, rnd.uniform(0.02, 0.25)):
+            if ver == 1:
+                reported[nid] = sha
+        case = _damage_wal(db, rnd, ("flip", "truncate", "delete", "flip")[run % 4])   # every case, in turn
+        cases[case] = cases.get(case, 0) + 1
+        try:
+            st = Store.open(db, "", raw_key=RAW, actor="verifier")
+            refused = False
+        except IntegrityError:
+            st, refused = Store.open(db, "", raw_key=RAW, actor="verifier", recover=True), True
+            detected_runs += 1
+        try:
+            with st.db.read() as cur:
+                stored = {n: h for n, h in cur.execute("SELECT note_id, sha256 FROM note_versions WHERE version=1")}
+        finally:
+            st.db.close()
+        missing = [n for n, h in reported.items() if stored.get(n) != h]
+        found += len(reported) - len(missing)
+        if refused:
+            lost_detected += len(missing)
+        else:
+            lost_silent += len(missing)
+        for n in missing:        # counted once; the store now (after recovery) no longer holds them
+            reported.pop(n)
+    for p in folder.glob("wal.db.recover-*"):
+        import shutil
+        shutil.rmtree(p, ignore_errors=True)
+    return {"runs": runs, "cases": cases, "notes_reported_saved": found + lost_detected + lost_silent,
+            "notes_found": found, "runs_loss_detected": detected_runs, "losses_detected": lost_detected,
+            "losses_undetected": lost_silent}
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--notes", type=int, default=200, help="notes saved per save benchmark (default 200)")
     ap.add_argument("--note-words", type=int, default=400, help="words per note (default 400, ~2.5 KB)")
     ap.add_argument("--open-reps", type=int, default=5, help="opens timed per configuration (median)")
     ap.add_argument("--crash-runs", type=int, default=100, help="SIGKILL runs (default 100; 0 skips)")
+    ap.add_argument("--wal-damage-runs", type=int, default=100,
+                    help="SIGKILL + damaged/truncated/deleted WAL runs (default 100; 0 skips)")
     ap.add_argument("--out", type=Path, default=ROOT / "bench" / "results" / "store.json", help="results JSON")
     args = ap.parse_args()
     print(f"config: notes={args.notes} words={args.note_words} open_reps={args.open_reps} "
@@ -163,6 +228,7 @@ def main() -> int:
         open_raw = statistics.median(t)
         argon = bench_argon2()
         crash = bench_crash(tmp, args.crash_runs) if args.crash_runs else None
+        wal = bench_wal_damage(tmp, args.wal_damage_runs) if args.wal_damage_runs else None
 
     kdf_cost = open_kdf - open_raw
     rows = [
@@ -179,6 +245,11 @@ def main() -> int:
         rows += [("crash runs (SIGKILL)", str(crash["runs"])), ("notes verified after kills",
                                                                 str(crash["notes_committed"])),
                  ("losses", str(crash["losses"])), ("integrity failures", str(crash["integrity_failures"]))]
+    if wal:
+        rows += [("WAL damage runs (SIGKILL + flip/truncate/delete)", str(wal["runs"])),
+                 ("  notes reported saved / found", f"{wal['notes_reported_saved']} / {wal['notes_found']}"),
+                 ("  losses detected at unlock (runs)", f"{wal['losses_detected']} ({wal['runs_loss_detected']})"),
+                 ("  losses undetected (silent)", str(wal["losses_undetected"]))]
     w = max(len(r[0]) for r in rows)
     print(f"{'measure':{w}}  value")
     for k, v in rows:
@@ -188,7 +259,7 @@ def main() -> int:
            "open_s_kdf_no_check": round(open_kdf_nocheck, 3), "open_s_raw_key": round(open_raw, 3),
            "kdf_cost_s": round(kdf_cost, 3), "kdf": f"PBKDF2-HMAC-SHA512 x{DEFAULT_KDF_ITER}",
            "peer_kdf_s": {k: round(v, 3) for k, v in argon.items()}, "store_mb": round(size_mb, 2),
-           "notes": args.notes, "note_words": args.note_words, "crash": crash,
+           "notes": args.notes, "note_words": args.note_words, "crash": crash, "wal_damage": wal,
            "cpus": os.cpu_count(), "load_avg_1m": round(os.getloadavg()[0], 2)}
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(res, indent=2) + "\n")

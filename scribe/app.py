@@ -98,11 +98,34 @@ class ScribeApp:
             self._attach(Store.create(self.db_path, passphrase, options=self.store_options, actor=self.actor))
         log.info("store created")
 
-    def unlock(self, passphrase: str) -> None:
-        """Open the store. Wrong passphrase: PassphraseError (and a failed-unlock audit event at the next unlock)."""
+    def unlock(self, passphrase: str, recover: bool = False) -> None:
+        """Open the store. Wrong passphrase: PassphraseError (and a failed-unlock audit event at the next unlock).
+        Lost commits: IntegrityError, file untouched; `recover=True` is the user's explicit decision to go on."""
         with self._lock:
             self._drop_store("replaced")
-            self._attach(Store.open(self.db_path, passphrase, options=self.store_options, actor=self.actor))
+            self._attach(Store.open(self.db_path, passphrase, options=self.store_options, actor=self.actor,
+                                    recover=recover))
+            from .recovery import sweep
+            if not self._store.db.read_only:   # crash leftovers: into the store, or securely deleted
+                self._recovered = sweep(self, self._store)
+
+    def open_journal(self, encounter_id: int):
+        """An encrypted crash journal for a recording of this encounter (the recorder writes audio to it as it
+        arrives; store/journal.py). Needs the unlocked store: its key encrypts the journal."""
+        from .store.journal import Journal
+        return Journal(self.settings.recordings_dir, int(encounter_id), self._require().db.journal_key)
+
+    def interrupted_recordings(self) -> list:
+        """Recordings a crash interrupted, found at unlock and already moved into the encrypted store."""
+        return list(getattr(self, "_recovered", []))
+
+    def recover_recording(self, r, on_segment=None, cancel=None) -> int:
+        from .recovery import transcribe_recovered
+        return transcribe_recovered(self, r, on_segment, cancel)
+
+    def discard_recording(self, r) -> None:
+        from .recovery import discard_recovered
+        discard_recovered(self, r)
 
     def lock(self, reason: str = "user") -> None:
         """Close the store and drop the key. Idempotent."""
@@ -289,17 +312,23 @@ class ScribeApp:
     def dictate(self, audio: Path, template_id: str, subject: str | None = None,
                 on_segment: Callable[[Segment], None] | None = None, on_token: Callable[[str], None] | None = None,
                 cancel: threading.Event | None = None, keep_audio: bool = True, **gen_options: Any) -> NoteRecord:
-        """The whole path: transcribe → new encounter → transcript (+audio) → draft note. Extra keyword options
-        (e.g. max_new_tokens) go to the note generator."""
-        from .notes import get_template
-        get_template(template_id, self.settings)   # a bad template id fails before minutes of transcription
+        """The whole path: transcribe → draft note → new encounter with transcript (+audio) and the note, stored in
+        one transaction: interrupted or killed at any point, nothing of it is saved. Extra keyword options (e.g.
+        max_new_tokens) go to the note generator."""
+        from .notes import generate, get_template
+        template = get_template(template_id, self.settings)   # a bad id fails before minutes of transcription
         self._require()
         tr = self.transcribe(Path(audio), on_segment=on_segment, cancel=cancel)
         if cancel is not None and cancel.is_set():
             raise CancelledError("dictation cancelled; nothing was saved")
-        enc = self.new_encounter(subject, template_id, title=Path(audio).stem)
-        self.attach_transcript(enc.id, tr, audio_path=Path(audio), keep_audio=keep_audio)
-        return self.generate_note(enc.id, template_id, on_token=on_token, cancel=cancel, **gen_options)
+        note = generate(tr, template, self.settings, on_token=self._touching(on_token), cancel=cancel, **gen_options)
+        if cancel is not None and cancel.is_set():
+            raise CancelledError("dictation cancelled; nothing was saved")
+        st = self._require()
+        with st.db.write():
+            enc = self.new_encounter(subject, template_id, title=Path(audio).stem)
+            self.attach_transcript(enc.id, tr, audio_path=Path(audio), keep_audio=keep_audio)
+            return records.create_note(st.db, enc.id, note, actor=st.actor)
 
     # ---- notes ----------------------------------------------------------------------------------------------
     def get_note(self, note_id: int, audit_read: bool = True) -> NoteRecord:
@@ -363,7 +392,8 @@ class ScribeApp:
                                             "to_file": path is not None})
         if path is None:
             return data
-        return _write_atomic(Path(path), data if isinstance(data, bytes) else data.encode("utf-8"))
+        from .safefiles import write_atomic
+        return write_atomic(Path(path), data if isinstance(data, bytes) else data.encode("utf-8"))
 
     # ---- audit and settings ---------------------------------------------------------------------------------
     def verify_audit(self):
@@ -390,15 +420,3 @@ class ScribeApp:
         if self._store is not None and not self._store.closed:
             self._store.audit("settings", "settings", None, {"changed": sorted(changes)})
         return self.settings
-
-
-def _write_atomic(path: Path, data: bytes) -> Path:
-    import os
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.partial")
-    with open(tmp, "wb") as f:
-        f.write(data)
-        f.flush()
-        os.fsync(f.fileno())
-    os.replace(tmp, path)
-    return path

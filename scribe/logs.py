@@ -23,6 +23,25 @@ class PhiFilter(logging.Filter):
         return True
 
 
+class _QuietFileHandler(logging.FileHandler):
+    """A log file that cannot be written (disk full, media removed) must not print a traceback per record on
+    the terminal: the first failure is said once, in one line, and the file is given up for this run."""
+
+    failed = False
+
+    def handleError(self, record: logging.LogRecord) -> None:
+        if not self.failed:
+            self.failed = True
+            err = sys.exc_info()[1]
+            print(f"warning: log file not written ({getattr(err, 'strerror', None) or type(err).__name__}); "
+                  "continuing without it", file=sys.stderr)
+        try:
+            logging.getLogger("scribe").removeHandler(self)
+            self.close()
+        except Exception:
+            pass
+
+
 def setup_logging(settings, verbose: bool = False) -> None:
     root = logging.getLogger("scribe")
     if getattr(root, "_scribe_configured", False):
@@ -31,7 +50,7 @@ def setup_logging(settings, verbose: bool = False) -> None:
     fmt = logging.Formatter("%(asctime)s %(levelname)s %(name)s %(message)s")
     try:
         settings.logs_dir.mkdir(parents=True, exist_ok=True)
-        fh = logging.FileHandler(settings.logs_dir / "scribe.log", encoding="utf-8")
+        fh = _QuietFileHandler(settings.logs_dir / "scribe.log", encoding="utf-8")
         fh.setFormatter(fmt)
         fh.addFilter(PhiFilter())
         root.addHandler(fh)
@@ -43,4 +62,5 @@ def setup_logging(settings, verbose: bool = False) -> None:
     sh.addFilter(PhiFilter())
     root.addHandler(sh)
     root.propagate = False
+    logging.raiseExceptions = False     # never a "--- Logging error ---" traceback on the user's terminal
     root._scribe_configured = True  # type: ignore[attr-defined]

@@ -13,6 +13,7 @@ from __future__ import annotations
 import ipaddress
 import os
 import socket
+import sys
 import threading
 import time
 from dataclasses import dataclass
@@ -83,10 +84,52 @@ def _check_addr(sock: socket.socket, address, kind: str) -> None:
         _refuse(kind, host, port)
 
 
+# Audit events raised by CPython's C socket module itself (_socket), so no Python-level detour
+# (`_socket.socket().connect`, `sendmsg`, `_socket.getaddrinfo`, reverse lookups) gets past them. Value: how to
+# find (host, port) in the event's arguments.
+_NET_EVENTS = {"socket.connect": "sock", "socket.sendto": "sock", "socket.sendmsg": "sock"}
+_DNS_EVENTS = {"socket.getaddrinfo", "socket.gethostbyname", "socket.gethostbyaddr", "socket.getnameinfo"}
+_hook_on = False
+_hook_added = False
+
+
+def _audit_hook(event: str, args: tuple) -> None:
+    # runs for every audited event in the process (imports, opens, …): leave at the first cheap test
+    if not _hook_on or not event.startswith("socket."):
+        return
+    if event in _NET_EVENTS:
+        sock, address = args[0], args[1]
+        if address is None:          # sendmsg on a connected socket: its connect was checked
+            return
+        family = getattr(sock, "family", None)
+        if family in (socket.AF_INET, socket.AF_INET6):
+            _check_host("connect" if event == "socket.connect" else event.split(".")[1], address)
+    elif event in _DNS_EVENTS:
+        host = args[0]
+        if event == "socket.getnameinfo":        # args: (sockaddr,)
+            host = host[0] if isinstance(host, tuple) and host else host
+        elif event == "socket.gethostbyaddr" and isinstance(host, tuple):
+            host = host[0] if host else None
+        if not _is_loopback(host):
+            _refuse("dns", host, args[1] if event == "socket.getaddrinfo" and isinstance(args[1], int) else None)
+
+
+def _check_host(kind: str, address) -> None:
+    host, port = (address[0], address[1]) if isinstance(address, tuple) and len(address) >= 2 else (address, None)
+    if not _is_loopback(host):
+        _refuse(kind, host, port)
+
+
 def install_guard() -> None:
-    """Idempotent. Sets offline env vars, disables telemetry and patches the socket module."""
+    """Idempotent. Sets offline env vars, disables telemetry, patches the socket module and adds an audit hook
+    on the C socket module's own events (an audit hook cannot be removed; `uninstall_guard` switches it off)."""
+    global _hook_on, _hook_added
     for k, v in OFFLINE_ENV.items():
         os.environ[k] = v
+    if not _hook_added:
+        sys.addaudithook(_audit_hook)
+        _hook_added = True
+    _hook_on = True
     if _orig:
         return
     s = socket.socket
@@ -127,7 +170,9 @@ def install_guard() -> None:
 
 
 def uninstall_guard() -> None:
-    """For tests only: restore the socket module."""
+    """For tests only: restore the socket module and switch the audit hook off."""
+    global _hook_on
+    _hook_on = False
     if not _orig:
         return
     s = socket.socket
@@ -138,7 +183,7 @@ def uninstall_guard() -> None:
 
 
 def guard_installed() -> bool:
-    return bool(_orig)
+    return bool(_orig) and _hook_on
 
 
 def attempts() -> list[Attempt]:
@@ -202,27 +247,68 @@ def disable_telemetry() -> None:
             pass
 
 
-def probe_network(host: str = "93.184.216.34", port: int = 443, name: str = "example.com",
-                  timeout: float = 2.0) -> dict:
-    """Really try an outbound TCP connect and a DNS lookup; report whether the guard refused each."""
-    out: dict = {}
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.settimeout(timeout)
-    try:
-        sock.connect((host, port))
-        out["network_blocked"], out["network_detail"] = False, "connected"
-    except NetworkBlockedError as e:
-        out["network_blocked"], out["network_detail"] = True, str(e)
-    except OSError as e:
-        # refused by the OS, not by us: the guard did not hold
-        out["network_blocked"], out["network_detail"] = False, f"not refused by guard ({e.__class__.__name__})"
-    finally:
-        sock.close()
-    try:
-        socket.getaddrinfo(name, 443)
-        out["dns_blocked"], out["dns_detail"] = False, "resolved"
-    except NetworkBlockedError as e:
-        out["dns_blocked"], out["dns_detail"] = True, str(e)
-    except OSError as e:
-        out["dns_blocked"], out["dns_detail"] = False, f"not refused by guard ({e.__class__.__name__})"
-    return out
+# TEST-NET-1 (RFC 5737): never routed. The probes below are built so that even an unguarded path fails inside
+# this process before any packet or DNS query could leave (closed socket, numeric-only lookups).
+_PROBE_HOST, _PROBE_PORT = "192.0.2.1", 9
+
+
+def _probe_paths() -> dict[str, Callable[[], object]]:
+    import _socket
+
+    def closed(family=socket.AF_INET, kind=socket.SOCK_DGRAM, raw=False):
+        s = (_socket.socket if raw else socket.socket)(family, kind)
+        s.close()          # fd -1: an unguarded call ends in EBADF, never on the wire
+        return s
+
+    addr = (_PROBE_HOST, _PROBE_PORT)
+    return {
+        "connect": lambda: closed(kind=socket.SOCK_STREAM).connect(addr),
+        "connect_ex": lambda: closed(kind=socket.SOCK_STREAM).connect_ex(addr),
+        "_socket.connect": lambda: closed(kind=socket.SOCK_STREAM, raw=True).connect(addr),
+        "sendto": lambda: closed().sendto(b"", addr),
+        "sendmsg": lambda: closed().sendmsg([b""], [], 0, addr),
+        "_socket.sendto": lambda: closed(raw=True).sendto(b"", addr),
+        # lookups: numeric flags resolve locally if unguarded; the reverse/forward name lookups cannot be made
+        # local, so their audit events are raised directly, exactly as CPython's _socket raises them
+        "getaddrinfo": lambda: socket.getaddrinfo(_PROBE_HOST, _PROBE_PORT, flags=socket.AI_NUMERICHOST),
+        "_socket.getaddrinfo": lambda: _socket.getaddrinfo(_PROBE_HOST, _PROBE_PORT, 0, 0, 0,
+                                                           socket.AI_NUMERICHOST),
+        "getnameinfo": lambda: socket.getnameinfo(addr, socket.NI_NUMERICHOST | socket.NI_NUMERICSERV),
+        "gethostbyname": lambda: sys.audit("socket.gethostbyname", ("scribe-probe.invalid",)),
+        "gethostbyaddr": lambda: sys.audit("socket.gethostbyaddr", (_PROBE_HOST,)),
+    }
+
+
+_DNS_PATHS = {"getaddrinfo", "_socket.getaddrinfo", "getnameinfo", "gethostbyname", "gethostbyaddr"}
+
+
+def probe_network(timeout: float | None = None) -> dict:
+    """Try every path the guard claims to block, each built to stay inside this process even if the guard let
+    it through; report whether the guard refused each. Without the guard nothing is tried: it reports false.
+    (`timeout` is accepted for existing callers; no probe waits on anything.)"""
+    if not guard_installed():
+        why = "guard not installed; nothing was tried"
+        return {"network_blocked": False, "network_detail": why, "dns_blocked": False, "dns_detail": why,
+                "paths": {}}
+    paths: dict[str, str] = {}
+    first: dict[bool, str] = {}
+    for name, fn in _probe_paths().items():
+        try:
+            fn()
+            paths[name] = "NOT refused"
+        except NetworkBlockedError as e:   # recorded like any attempt: the audit trail shows the probe ran
+            paths[name] = "refused"
+            first.setdefault(name in _DNS_PATHS, str(e))
+        except OSError as e:
+            paths[name] = f"NOT refused by guard ({e.__class__.__name__})"
+    net = {k: v for k, v in paths.items() if k not in _DNS_PATHS}
+    dns = {k: v for k, v in paths.items() if k in _DNS_PATHS}
+    bad_net = [k for k, v in net.items() if v != "refused"]
+    bad_dns = [k for k, v in dns.items() if v != "refused"]
+    return {"network_blocked": not bad_net,
+            "network_detail": (f"{len(net)} paths refused ({first.get(False)})" if not bad_net
+                               else "not refused: " + ", ".join(bad_net)),
+            "dns_blocked": not bad_dns,
+            "dns_detail": (f"{len(dns)} paths refused ({first.get(True)})" if not bad_dns
+                           else "not refused: " + ", ".join(bad_dns)),
+            "paths": paths}

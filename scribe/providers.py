@@ -12,12 +12,17 @@ from pathlib import Path
 from typing import Any
 
 __all__ = ["ProviderChoice", "available_providers", "preferred_providers", "session_options", "make_session",
-           "genai_provider", "ALIASES"]
+           "genai_provider", "check_local", "ALIASES", "LOCAL_PROVIDERS"]
 
 log = logging.getLogger("scribe.providers")
 
 ALIASES = {"cpu": "CPUExecutionProvider", "dml": "DmlExecutionProvider", "directml": "DmlExecutionProvider",
            "coreml": "CoreMLExecutionProvider", "cuda": "CUDAExecutionProvider"}
+# Providers that run on this machine. Anything else (AzureExecutionProvider sends inputs to a remote endpoint)
+# is refused even when installed: a transcript must never leave the machine for inference.
+LOCAL_PROVIDERS = {"CPUExecutionProvider", "DmlExecutionProvider", "CoreMLExecutionProvider", "CUDAExecutionProvider",
+                   "ROCMExecutionProvider", "MIGraphXExecutionProvider", "OpenVINOExecutionProvider",
+                   "TensorrtExecutionProvider", "QNNExecutionProvider", "WebGpuExecutionProvider"}
 # onnxruntime-genai names the same devices differently
 _GENAI = {"DmlExecutionProvider": "dml", "CoreMLExecutionProvider": "coreml", "CUDAExecutionProvider": "cuda",
           "CPUExecutionProvider": "cpu"}
@@ -28,6 +33,18 @@ class ProviderChoice:
     requested: str
     providers: list[str]     # what we ask ORT for, best first; always ends with CPU
     in_use: str = ""         # what the session actually runs on, filled after creation
+
+
+def check_local(requested: str) -> str:
+    """The ORT provider name for a setting; ConfigError (one line) for anything that is not local."""
+    if (requested or "auto").lower() == "auto":
+        return "auto"
+    name = ALIASES.get(requested.lower(), requested)
+    if name not in LOCAL_PROVIDERS:
+        from .errors import ConfigError
+        raise ConfigError(f"provider {str(requested)[:40]!r} is not a local execution provider; Scribe runs "
+                          "models on this machine only (auto, cpu, dml, coreml, cuda)")
+    return name
 
 
 def available_providers() -> list[str]:
@@ -41,7 +58,7 @@ def preferred_providers(requested: str = "auto", available: list[str] | None = N
     platform = platform or sys.platform
     req = (requested or "auto").lower()
     if req != "auto":
-        name = ALIASES.get(req, requested)
+        name = check_local(requested)
         if name not in avail:
             log.warning("provider %s requested but not available (have %s); using CPU", name, ",".join(avail))
             return ProviderChoice(requested, ["CPUExecutionProvider"])
@@ -66,23 +83,26 @@ def session_options(threads: int):
     return so
 
 
-def make_session(path: Path, threads: int, requested: str = "auto", _ort: Any = None):
-    """Create an InferenceSession on the best provider; on failure retry on CPU. Returns (session, choice)."""
+def make_session(path: Path | bytes, threads: int, requested: str = "auto", _ort: Any = None):
+    """Create an InferenceSession on the best provider; on failure retry on CPU. Returns (session, choice).
+    `path` may be the model's bytes (already verified in memory by modelstore)."""
+    model = path if isinstance(path, (bytes, bytearray)) else str(path)
     ort = _ort
     if ort is None:
         import onnxruntime as ort
     choice = preferred_providers(requested, list(ort.get_available_providers()))
     try:
-        sess = ort.InferenceSession(str(path), sess_options=session_options(threads), providers=choice.providers)
+        sess = ort.InferenceSession(model, sess_options=session_options(threads), providers=choice.providers)
     except Exception as e:  # a GPU provider that cannot initialise must not stop the scribe
         if choice.providers == ["CPUExecutionProvider"]:
             raise
         log.warning("provider %s failed to initialise (%s); falling back to CPU", choice.providers[0],
                     e.__class__.__name__)
         choice = ProviderChoice(choice.requested, ["CPUExecutionProvider"])
-        sess = ort.InferenceSession(str(path), sess_options=session_options(threads), providers=choice.providers)
+        sess = ort.InferenceSession(model, sess_options=session_options(threads), providers=choice.providers)
     choice.in_use = sess.get_providers()[0]
-    log.info("session %s on %s (%d threads)", Path(path).name, choice.in_use, threads)
+    log.info("session %s on %s (%d threads)", "<verified bytes>" if isinstance(model, bytes) else Path(model).name,
+             choice.in_use, threads)
     return sess, choice
 
 

@@ -1,7 +1,8 @@
 """Self-check: prove, by trying, that this process cannot reach the network, and that models and store are sound.
 
-`run_selfcheck(settings, passphrase=None, db_path=None) -> SelfCheck`. The network probes are real: a TCP
-connect to a public address and a DNS lookup, each of which must be refused by Scribe's guard (not merely fail).
+`run_selfcheck(settings, passphrase=None, db_path=None) -> SelfCheck`. The network probes are real calls of
+every path the guard blocks (connect, connect_ex, sendto, sendmsg, `_socket` itself, each lookup), each of which
+must be refused by Scribe's guard, and each built so that it cannot leave the process even if it were not.
 Models are hashed against their manifests; the store (when a passphrase is given) has every page's HMAC, its
 b-tree and its audit chain checked.
 """
@@ -83,5 +84,6 @@ def run_selfcheck(settings, passphrase: str | None = None, db_path: Path | None 
     return SelfCheck(network_blocked=bool(net["network_blocked"]), dns_blocked=bool(net["dns_blocked"]),
                      guard_installed=privacy.guard_installed(), offline_env=all(privacy.offline_env_ok().values()),
                      models_verified=models_ok, models=models, providers=avail, provider_in_use=in_use,
-                     store_integrity=store, details={"network": net["network_detail"], "dns": net["dns_detail"]},
+                     store_integrity=store, details={"network": net["network_detail"], "dns": net["dns_detail"],
+                              "paths": ", ".join(f"{k}: {v}" for k, v in net.get("paths", {}).items())},
                      seconds=round(time.perf_counter() - t0, 3))

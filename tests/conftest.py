@@ -27,3 +27,14 @@ def scribe_home(tmp_path, monkeypatch) -> Path:
     home.mkdir()
     monkeypatch.setenv("SCRIBE_HOME", str(home))
     return home
+
+
+@pytest.fixture()
+def guard():
+    """The network guard installed for one test (left as found afterwards)."""
+    from scribe import privacy
+    was = privacy.guard_installed()
+    privacy.install_guard()
+    yield
+    if not was:
+        privacy.uninstall_guard()

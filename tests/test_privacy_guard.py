@@ -20,15 +20,6 @@ from scribe.errors import NetworkBlockedError
 PASS = "privacy test passphrase"
 
 
-@pytest.fixture()
-def guard():
-    was = privacy.guard_installed()
-    privacy.install_guard()
-    yield
-    if not was:
-        privacy.uninstall_guard()
-
-
 def test_public_connect_and_dns_refused_by_guard(guard):
     s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     s.settimeout(2)

@@ -68,7 +68,7 @@ def test_user_template_overrides_and_adds(settings):
     user = settings.user_templates_dir
     user.mkdir(parents=True)
     (user / "soap.yaml").write_text(
-        "id: soap\ntitle: My SOAP\ndomain: clinical\nsections:\n"
+        "id: soap\noverrides: soap\ntitle: My SOAP\ndomain: clinical\nsections:\n"
         "  - {key: s, title: S, guidance: story, kind: prose}\n  - {key: p, title: P, guidance: todo, kind: list}\n")
     (user / "wound.json").write_text(json.dumps({"id": "wound_check", "title": "Wound check", "domain": "clinical",
                                                  "sections": [{"key": "wound", "title": "Wound", "guidance": "x"}]}))

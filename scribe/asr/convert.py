@@ -26,7 +26,7 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import ModelError
-from ..modelstore import Manifest, load_manifest, verify_model, write_manifest
+from ..modelstore import Manifest, derived_sealed, load_manifest, seal_derived, verify_model, write_manifest
 
 __all__ = ["derive", "DERIVED_FILES", "FORMAT_VERSION"]
 
@@ -253,8 +253,10 @@ def _hoist_cross_key_transpose(step, cross, tmp: Path):
     return step, cross
 
 
-def derive(source: Manifest, cache_root: Path) -> Manifest:
-    """Return the verified derived model for `source` (already verified), building it if missing or stale."""
+def derive(source: Manifest, cache_root: Path, home: Path | None = None) -> Manifest:
+    """Return the verified derived model for `source` (already verified), building it if missing or stale.
+    With `home`, the derived files must also match this install's seal (modelstore.seal_derived): a graph
+    rewritten with its manifest rehashed is rebuilt from the verified source, never loaded."""
     name = f"{source.name}-fast"
     src_hashes = {f.path: f.sha256 for f in source.files}
     try:
@@ -264,7 +266,13 @@ def derive(source: Manifest, cache_root: Path) -> Manifest:
     if m is not None:
         if m.get("source_sha256") == src_hashes and m.get("format") == FORMAT_VERSION:
             try:
-                return verify_model(cache_root, name)
+                got = verify_model(cache_root, name)
+                sealed = derived_sealed(got, home) if home is not None else True
+                if sealed is None:
+                    seal_derived(got, home)      # first use by this install: its hashes and sources just matched
+                elif not sealed:
+                    raise ModelError(f"derived model {name}: changed since this install derived it")
+                return got
             except ModelError as e:
                 # Self-heal: the sources were just verified, so rebuilding restores a trusted copy; never load it.
                 bad = next((f.path for f in m.files if f.path in str(e)), "a file")
@@ -298,4 +306,23 @@ def derive(source: Manifest, cache_root: Path) -> Manifest:
         if work.exists():
             shutil.rmtree(work, ignore_errors=True)
     log.info("derived %s in %.1f s", name, time.perf_counter() - t0)
-    return verify_model(cache_root, name)
+    got = verify_model(cache_root, name)
+    if home is not None:
+        seal_derived(got, home)
+    return got
+
+
+def derived_status(source: Manifest, home: Path) -> str:
+    """For `models --verify`: the derived graphs' hashes and this install's seal. Raises ModelError if altered."""
+    name = f"{source.name}-fast"
+    for root in (source.root / ".cache", Path(home) / "cache" / "models"):
+        if (root / name / "manifest.json").exists():
+            got = verify_model(root, name)
+            sealed = derived_sealed(got, home)
+            if sealed is False:
+                raise ModelError(f"derived model {name}: changed since this install derived it (graphs rewritten "
+                                 "and rehashed?); delete the folder to rebuild it from the verified source")
+            if sealed is None:
+                seal_derived(got, home)
+            return "derived verified" + ("" if sealed else " (first use: sealed now)")
+    return "derived not built yet"

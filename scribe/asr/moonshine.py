@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import ModelError
-from ..modelstore import verify_model
+from ..modelstore import read_verified, verify_model
 from .convert import derive
 from .tokenizer import BOS_ID, EOS_ID, Tokenizer
 
@@ -75,13 +75,20 @@ class MoonshineModel:
             raise ModelError(f"model {name!r} is a {source.kind!r} model, not an ASR model")
         self.name = name
         self.sample_rate = int(source.get("sample_rate", SAMPLE_RATE))
-        self.tokenizer = Tokenizer.load(source.path(source.get("tokenizer", "tokenizer.bin")))
-        derived = derive(source, _cache_root(source.root, home))
+        self.tokenizer = Tokenizer.from_bytes(read_verified(source, source.get("tokenizer", "tokenizer.bin")))
+        derived = derive(source, _cache_root(source.root, home), Path(home or Path.home() / ".scribe"))
         self.threads = threads
         self.suppress_initial_eos = False   # the engine turns this on for VAD windows; off = C-library behaviour
-        self.encoder, self.provider = make_session(derived.path("encoder.onnx"), threads, provider)
-        self.cross_kv, _ = make_session(derived.path("cross_kv.onnx"), threads, provider)
-        self.step, _ = make_session(derived.path("decoder_step.onnx"), threads, provider)
+        # sessions are built from the bytes that were hashed, not from a path that could be swapped meanwhile
+        try:
+            self.encoder, self.provider = make_session(read_verified(derived, "encoder.onnx"), threads, provider)
+            self.cross_kv, _ = make_session(read_verified(derived, "cross_kv.onnx"), threads, provider)
+            self.step, _ = make_session(read_verified(derived, "decoder_step.onnx"), threads, provider)
+        except ModelError:
+            raise
+        except Exception as e:   # hashes match but the graph does not parse: one line, and how to recover
+            raise ModelError(f"model {name!r}: a derived graph cannot be loaded ({e.__class__.__name__}); delete "
+                             f"{derived.root} to rebuild it from the verified source") from None
         self._self_inputs = [i.name for i in self.step.get_inputs() if ".decoder." in i.name]
         self._step_outputs = [o.name for o in self.step.get_outputs()]
         self._cross_outputs = [o.name for o in self.cross_kv.get_outputs()]

@@ -38,6 +38,10 @@ class Tokenizer:
             data = Path(path).read_bytes()
         except OSError as e:
             raise ModelError(f"cannot read tokenizer {path}: {e.strerror}") from None
+        return cls.from_bytes(data, str(path))
+
+    @classmethod
+    def from_bytes(cls, data: bytes, path: str = "tokenizer.bin") -> "Tokenizer":
         pieces: list[bytes] = []
         i, n = 0, len(data)
         while i < n:

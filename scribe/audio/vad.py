@@ -32,10 +32,16 @@ def frame_levels(x: np.ndarray, opts: VadOptions) -> np.ndarray:
     if len(x) < win:
         x = np.pad(x, (0, win - len(x)))
     n = 1 + (len(x) - win) // hop
-    sq = np.concatenate([[0.0], np.cumsum(np.asarray(x, np.float64) ** 2)])
-    starts = np.arange(n) * hop
-    power = (sq[starts + win] - sq[starts]) / win
-    return (10.0 * np.log10(power + 1e-12)).astype(np.float32)
+    out = np.empty(n, np.float32)
+    step = 1 << 16     # frames per block: float64 work arrays stay a few MB however long the audio is
+    for f0 in range(0, n, step):
+        f1 = min(n, f0 + step)
+        seg = np.asarray(x[f0 * hop:(f1 - 1) * hop + win], np.float64)
+        sq = np.concatenate([[0.0], np.cumsum(seg * seg)])
+        starts = np.arange(f1 - f0) * hop
+        power = (sq[starts + win] - sq[starts]) / win
+        out[f0:f1] = 10.0 * np.log10(power + 1e-12)
+    return out
 
 
 class EnergyVad:
@@ -139,7 +145,10 @@ def speech_regions(x: np.ndarray, opts: VadOptions | None = None) -> list[tuple[
     # at the first sample (a stream must guess from its first frame instead).
     levels = frame_levels(x, opts) if len(x) else np.zeros(1, np.float32)
     vad = EnergyVad(opts, noise_db=float(np.percentile(levels, 5)))
-    mask = vad.push(x) + vad.flush()
+    mask: list[bool] = []
+    for i in range(0, len(x), 1 << 20):    # pushed in pieces: the detector's own buffers stay bounded
+        mask += vad.push(x[i:i + (1 << 20)])
+    mask += vad.flush()
     hop = vad.opts.hop_s
     regions: list[tuple[float, float]] = []
     start = None

@@ -41,15 +41,19 @@ def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     from ..logs import setup_logging
-    settings = load_settings()
-    if args.provider:
-        settings.provider = args.provider
-    if args.threads:
-        settings.threads = args.threads
-    setup_logging(settings, verbose=args.verbose)
-    logging.getLogger("scribe").info("command=%s provider=%s threads=%d", args.command or "launch",
-                                     settings.provider, settings.threads)
+    from ..providers import check_local
+    from ..safefiles import lockdown
     try:
+        settings = load_settings()
+        lockdown(settings.home)     # before anything is written: owner-only files, temporary files in SCRIBE_HOME
+        if args.provider:
+            settings.provider = args.provider
+        if args.threads:
+            settings.threads = args.threads
+        setup_logging(settings, verbose=args.verbose)
+        logging.getLogger("scribe").info("command=%s provider=%s threads=%d", args.command or "launch",
+                                         settings.provider, settings.threads)
+        check_local(settings.provider)      # a remote-inference provider is refused before anything runs
         if not args.command:
             from .launch import run as launch
             return launch(args, settings)

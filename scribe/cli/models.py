@@ -24,8 +24,11 @@ def run(args, settings) -> int:
         status = "present" if present else "not assembled"
         if args.verify and present:
             try:
-                verify_model(settings.models_dir, name)
+                src = verify_model(settings.models_dir, name)
                 status = "verified"
+                if src.kind == "asr":   # the float graphs derived from it are checked and authenticated too
+                    from ..asr.convert import derived_status
+                    status += "; " + derived_status(src, settings.home)
             except ModelError as e:
                 status, bad = "FAILED", bad or e
         rows.append({"name": name, "kind": m.kind, "size_mb": round(sum(f.size for f in m.files) / 1e6, 1),

@@ -54,6 +54,12 @@ def register(sub) -> None:
     p.set_defaults(func=run)
 
 
+def _printable(text: str) -> str:
+    """Control characters (escape sequences that could rewrite the terminal) shown as \\xNN, never sent raw."""
+    return "".join(c if c.isprintable() else f"\\x{ord(c):02x}" if ord(c) < 256 else f"\\u{ord(c):04x}"
+                   for c in text)
+
+
 def run(args, settings) -> int:
     app = open_app(args, settings)
     try:
@@ -74,7 +80,7 @@ def _run(app, args) -> int:
                 e = r.encounter
                 print(f"{r.note_id or '-':>5} {e.id:>5} {e.created_at[:16].replace('T', ' '):17} "
                       f"{(e.template_id or '-'):22.22} {(r.note_status or e.status):10} {r.note_version or '-':>3}  "
-                      f"{r.subject_name or ''}")
+                      f"{_printable(r.subject_name or '')}")
         return 0
     if cmd == "show":
         if args.diff:

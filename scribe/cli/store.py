@@ -1,4 +1,4 @@
-"""`python -m scribe store init|check|rekey|backup|restore [--db PATH]`: the encrypted store's housekeeping.
+"""`python -m scribe store init|check|recover|rekey|backup|restore [--db PATH]`: the encrypted store's housekeeping.
 
     SCRIBE_PASSPHRASE=... python -m scribe store init --db /tmp/s.db
     SCRIBE_PASSPHRASE=... python -m scribe store check --db /tmp/s.db --json
@@ -61,6 +61,9 @@ def register(sub) -> None:
     a = ss.add_parser("check", help="verify page HMACs, b-tree structure and the audit chain")
     add_db_arg(a)
     a.add_argument("--json", action="store_true", help="print JSON")
+    a = ss.add_parser("recover", help="open a store whose committed work went missing (damaged or deleted WAL): "
+                      "keeps a copy of the files, records the loss, re-anchors")
+    add_db_arg(a)
     a = ss.add_parser("rekey", help="change the passphrase (new one from SCRIBE_NEW_PASSPHRASE or a prompt)")
     add_db_arg(a)
     a = ss.add_parser("backup", help="write an encrypted copy of the whole store")
@@ -89,6 +92,21 @@ def run(args, settings) -> int:
             "SCRIBE_BACKUP_PASSPHRASE") else get_passphrase()
         kept = app.restore(args.backup, pw)
         print(f"restored {app.db_path} from {args.backup}" + (f" (previous file kept as {kept})" if kept else ""))
+        return 0
+    if cmd == "recover":
+        app = ScribeApp(settings, db_path=args.db)
+        if not app.store_exists():
+            raise InputError(f"no store at {app.db_path}")
+        settings.autolock_minutes = 0
+        app.unlock(get_passphrase(), recover=True)
+        try:
+            found = app.store.db.open_check
+            lost = (found.anchored.count - found.found_count) if found.anchored and found.problem else 0
+            print(f"recovered {app.db_path}: " + (found.problem or "nothing was missing")
+                  + (f"; {lost} audit event(s) lost" if lost > 0 else "")
+                  + f"; the files as found are kept in {found.kept}")
+        finally:
+            app.lock("done")
         return 0
     app = open_app(args, settings)
     try:

@@ -5,9 +5,10 @@ are rewritten as digits (facts.normalize_numbers), stop words dropped and words 
 is weighted by its inverse segment frequency in this transcript, so rare words (a drug, "lightheadedness", "45")
 count more than "patient" or "today". Segments are chosen greedily, up to three, each adding the most still-
 uncovered weight. A sentence is supported when the chosen spans cover at least half of its content weight (and
-at least one rare word when it has any). What this does not do: paraphrase ("SOB" vs "short of breath") and
-negation ("denies fever" vs "I have a fever") are not understood; such sentences may be marked unsupported, or
-supported by a span that contradicts them, which is why the reviewer sees the span text.
+at least one rare word when it has any). Words are matched only in the same sense (context.py: affirmed, negated,
+conditional; words of an instruction to the scribe count for nothing), so "no chest pain" or "go to the ER if you
+get chest pain" do not support "reports chest pain". Paraphrase ("SOB" vs "short of breath") is not understood;
+such sentences are marked unsupported, which is why the reviewer sees the span text.
 """
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ import re
 from typing import Any, Iterable
 
 from ..types import Evidence, Segment, Transcript
+from .context import answered_no, tagged_words
 from .facts import normalize_numbers
 
 __all__ = ["split_sentences", "content_words", "link_evidence", "SUPPORT_THRESHOLD"]
@@ -73,7 +75,10 @@ def content_words(text: str) -> list[str]:
 class _Index:
     def __init__(self, segments: list[Segment]):
         self.segments = segments
-        self.words = [set(content_words(s.text)) for s in segments]
+        # words carry their context (neg:/hyp:/ins:), so only same-sense mentions support each other
+        self.words = [set(tagged_words(s.text, content_words)) for s in segments]
+        for i in range(1, len(segments)):      # "any chest pain?" / "no": the answer turn negates what was asked
+            self.words[i].update(answered_no(segments[i - 1].text, segments[i].text, content_words))
         n = max(1, len(segments))
         df: dict[str, int] = {}
         for ws in self.words:
@@ -87,7 +92,7 @@ class _Index:
         return self.idf.get(w, self.unseen)
 
     def link(self, sentence: str) -> tuple[list[int], bool]:
-        words = set(content_words(sentence))
+        words = set(tagged_words(sentence, content_words, instructions=False))
         if not words:
             return [], True    # nothing checkable ("Thank you."): not a claim
         total = sum(self.weight(w) for w in words)

@@ -289,7 +289,8 @@ def check_facts(sections: dict[str, object], transcript_text: str) -> list[Flag]
                 reason = _missing(f, said)
                 if reason:
                     flags.append(Flag(f.kind, f.text.strip(), key, reason))
-    return flags
+    from .context import context_flags
+    return flags + context_flags(sections, transcript_text)
 
 
 def _missing(f: Fact, said: _Said) -> str | None:

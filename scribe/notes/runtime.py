@@ -1,9 +1,12 @@
 """Loading the note model: pick the name, verify it, open it once per process on the chosen provider."""
 from __future__ import annotations
 
+import atexit
 import json
 import logging
 import os
+import shutil
+import tempfile
 import threading
 import time
 from dataclasses import dataclass, field
@@ -11,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import ModelError
-from ..modelstore import load_manifest, verify_model
+from ..modelstore import load_manifest, verified_snapshot, verify_model
 from ..providers import genai_provider
 
 __all__ = ["LoadedModel", "resolve_model_name", "load_model", "clear_cache"]
@@ -70,12 +73,13 @@ def _open(path: Path, provider: str, threads: int):
 
 def load_model(name: str, settings) -> LoadedModel:
     """Verify (sha256, cached per process) and open the model; reuse the open one on later calls."""
-    manifest = verify_model(settings.models_dir, name)
+    manifest = load_manifest(settings.models_dir, name)
     provider = genai_provider(settings.provider)
     key = (str(manifest.root.resolve()), provider, int(settings.threads), os.environ.get("SCRIBE_ORT_SPIN", "0"))
     with _LOCK:
         hit = _CACHE.get(key)
         if hit is not None:
+            verify_model(settings.models_dir, name)   # still the files it was loaded from (stat-cached)
             return hit
         if manifest.get("prompt_format") != "sections-v1":
             # whole-note JSON models (the web companion's SmolLM2) were trained on another prompt: refuse, not garble
@@ -89,21 +93,33 @@ def load_model(name: str, settings) -> LoadedModel:
         except (ValueError, KeyError, TypeError):
             raise ModelError(f"model {name!r}: {cfg_path}: no model.context_length") from None
         t0 = time.perf_counter()
+        # load a private copy hashed while it was made: swapping a file after the check cannot reach the runtime
+        # (the runtime reads the folder again later, so the copy lives as long as this process; pid in the name
+        # lets a later start remove the copies of processes that died)
+        snap = Path(tempfile.mkdtemp(prefix=f"scribe-model-{os.getpid()}-"))
+        loaded = False
         try:
+            verified_snapshot(manifest, snap)
             import onnxruntime_genai as og
             og.disable_telemetry_events()
             try:
-                model, tok = _open(manifest.root, provider, settings.threads)
+                model, tok = _open(snap, provider, settings.threads)
             except Exception as e:  # an accelerator that cannot start must not stop the scribe
                 if provider == "cpu":
                     raise
                 log.warning("note model on %s failed (%s); falling back to cpu", provider, e.__class__.__name__)
                 provider = "cpu"
-                model, tok = _open(manifest.root, provider, settings.threads)
+                model, tok = _open(snap, provider, settings.threads)
         except ModelError:
             raise
         except Exception as e:
             raise ModelError(f"model {name!r}: cannot load {manifest.root} ({e.__class__.__name__})") from None
+        else:
+            loaded = True
+            atexit.register(shutil.rmtree, snap, True)
+        finally:
+            if not loaded:
+                shutil.rmtree(snap, ignore_errors=True)
         from .engine import load_budgets
         lm = LoadedModel(name, manifest.root, model, tok, ctx, provider, int(settings.threads),
                          time.perf_counter() - t0, threading.Lock(), load_budgets(manifest.root / "section_budgets.json"),

@@ -5,8 +5,11 @@ key, title, guidance (for the model), required, kind (prose|list) and optionally
 fixed_text is boilerplate: the model never writes it (it is not in the schema or the model's target), and
 rendering inserts the text verbatim.
 
-Built-in templates come from settings.templates_dir; files in settings.user_templates_dir add new ids or
-override built-ins with the same id. An invalid file raises TemplateError naming the file and the field.
+Built-in templates come from settings.templates_dir; files in settings.user_templates_dir add new ids, and
+replace a built-in only when they say so (`overrides: <id>`): a same-id file alone is refused, never silent.
+An invalid file raises TemplateError naming the file and the field, never echoing the file's content; symbolic
+links and duplicate YAML keys are refused. `get_template` skips broken user files that cannot be the requested
+template, so one bad file does not stop `dictate -t soap`.
 """
 from __future__ import annotations
 
@@ -24,7 +27,8 @@ DOMAINS = ("clinical", "legal")
 KINDS = ("prose", "list")
 _ID_RE = re.compile(r"^[a-z][a-z0-9_]{0,47}$")
 _KEY_RE = re.compile(r"^[a-z][a-z0-9_]{0,47}$")
-_TOP_FIELDS = {"id", "title", "domain", "description", "sections"}
+_TOP_FIELDS = {"id", "title", "domain", "description", "sections", "overrides"}
+_NAME_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,31}$")
 _SECTION_FIELDS = {"key", "title", "guidance", "required", "kind", "fixed_text"}
 _MAX_FILE_BYTES = 256 * 1024   # a template is a few KB; refuse anything that is clearly not one
 
@@ -51,6 +55,7 @@ class Template:
     description: str
     sections: tuple[Section, ...]
     path: Path | None = field(default=None, compare=False)
+    overrides: str | None = field(default=None, compare=False)   # a user file replacing this built-in id
 
     @property
     def generated_sections(self) -> tuple[Section, ...]:
@@ -109,6 +114,11 @@ def _bad(path: Path | str, fld: str, why: str) -> TemplateError:
     return TemplateError(f"{path}: field '{fld}': {why}")
 
 
+def _name(x: Any) -> str:
+    """A field name from the file, shown only when it looks like one (never a line of some other file)."""
+    return x if isinstance(x, str) and _NAME_RE.match(x) else "(unreadable name)"
+
+
 def _str(d: dict, key: str, path: Path | str, where: str, required: bool = True) -> str:
     v = d.get(key)
     if v is None:
@@ -124,9 +134,9 @@ def parse_template(data: Any, path: Path | str = "<template>") -> Template:
     """Validate a decoded template document; raise TemplateError naming path and field."""
     if not isinstance(data, dict):
         raise TemplateError(f"{path}: not a mapping of template fields")
-    unknown = sorted(set(data) - _TOP_FIELDS)
+    unknown = sorted((str(k) for k in set(data) - _TOP_FIELDS))
     if unknown:
-        raise _bad(path, unknown[0], "unknown field")
+        raise _bad(path, _name(unknown[0]), "unknown field")
     tid = _str(data, "id", path, "")
     if not _ID_RE.match(tid):
         raise _bad(path, "id", "use lower-case letters, digits and _ (max 48), starting with a letter")
@@ -144,9 +154,9 @@ def parse_template(data: Any, path: Path | str = "<template>") -> Template:
         where = f"sections[{i}]."
         if not isinstance(sd, dict):
             raise _bad(path, f"sections[{i}]", "must be a mapping")
-        unknown = sorted(set(sd) - _SECTION_FIELDS)
+        unknown = sorted((str(k) for k in set(sd) - _SECTION_FIELDS))
         if unknown:
-            raise _bad(path, where + unknown[0], "unknown field")
+            raise _bad(path, where + _name(unknown[0]), "unknown field")
         key = _str(sd, "key", path, where)
         if not _KEY_RE.match(key):
             raise _bad(path, where + "key", "use lower-case letters, digits and _, starting with a letter")
@@ -170,12 +180,37 @@ def parse_template(data: Any, path: Path | str = "<template>") -> Template:
                                 fixed.strip() if fixed is not None else None))
     if not any(s.generated for s in sections):
         raise _bad(path, "sections", "needs at least one section without fixed_text")
+    over = data.get("overrides")
+    if over is not None and over != tid:
+        raise _bad(path, "overrides", "must repeat the template's own id")
     return Template(tid, title, domain, " ".join(description.split()), tuple(sections),
-                    Path(path) if not isinstance(path, Path) else path)
+                    Path(path) if not isinstance(path, Path) else path, over)
+
+
+def _yaml_load(text: str) -> Any:
+    """yaml.safe_load, but a key given twice in one mapping is an error (PyYAML keeps the last one silently)."""
+    import yaml
+
+    class Strict(yaml.SafeLoader):
+        pass
+
+    def mapping(loader, node, deep=False):
+        seen = set()
+        for k, _v in node.value:
+            key = loader.construct_object(k, deep=deep)
+            if key in seen:
+                raise yaml.constructor.ConstructorError(None, None, "duplicate key", k.start_mark)
+            seen.add(key)
+        return loader.construct_mapping(node, deep)
+
+    Strict.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, mapping)
+    return yaml.load(text, Loader=Strict)   # noqa: S506 (a SafeLoader subclass)
 
 
 def _read(path: Path) -> Template:
     try:
+        if path.is_symlink():
+            raise TemplateError(f"{path}: is a symbolic link; copy the template into the folder instead")
         if path.stat().st_size > _MAX_FILE_BYTES:
             raise TemplateError(f"{path}: file too large for a template")
         text = path.read_text(encoding="utf-8")
@@ -185,10 +220,11 @@ def _read(path: Path) -> Template:
         if path.suffix.lower() == ".json":
             data = json.loads(text)
         else:
-            import yaml
-            data = yaml.safe_load(text)
+            data = _yaml_load(text)
     except Exception as e:  # yaml.YAMLError / ValueError: report the position, not the content
         mark = getattr(e, "problem_mark", None)
+        if "duplicate key" in str(getattr(e, "problem", "")):
+            raise TemplateError(f"{path}: a key is given twice at line {mark.line + 1}") from None
         where = f" at line {mark.line + 1}" if mark is not None else (f" at line {e.lineno}" if hasattr(e, "lineno") else "")
         raise TemplateError(f"{path}: not valid {'JSON' if path.suffix.lower() == '.json' else 'YAML'}{where}") from None
     return parse_template(data, path)
@@ -198,32 +234,52 @@ def _files(folder: Path) -> list[Path]:
     if not folder or not Path(folder).is_dir():
         return []
     return sorted(p for p in Path(folder).iterdir()
-                  if p.is_file() and p.suffix.lower() in (".yaml", ".yml", ".json") and not p.name.startswith("."))
+                  if (p.is_file() or p.is_symlink()) and p.suffix.lower() in (".yaml", ".yml", ".json")
+                  and not p.name.startswith("."))
 
 
-def load_templates(settings=None, user_dir: Path | None = None) -> dict[str, Template]:
-    """All templates by id: built-ins, then the user folder (same id overrides). Ordered by domain then id."""
+def load_templates(settings=None, user_dir: Path | None = None,
+                   problems: list[TemplateError] | None = None) -> dict[str, Template]:
+    """All templates by id: built-ins, then the user folder. Ordered by domain then id. A broken user file raises
+    TemplateError, or with `problems` given is collected there and skipped (built-ins always raise)."""
     if settings is None:
         from ..config import load_settings
         settings = load_settings()
     user = Path(user_dir) if user_dir is not None else settings.user_templates_dir
     found: dict[str, Template] = {}
+    builtin: set[str] = set()
     for folder in (Path(settings.templates_dir), user):
         local: dict[str, Path] = {}
+        is_user = folder == user and folder != Path(settings.templates_dir)
         for p in _files(folder):
-            t = _read(p)
-            if t.id in local:
-                raise TemplateError(f"{p}: field 'id': {t.id!r} already defined in {local[t.id].name}")
+            try:
+                t = _read(p)
+                if t.id in local:
+                    raise TemplateError(f"{p}: field 'id': {t.id!r} already defined in {local[t.id].name}")
+                if is_user and t.id in builtin and t.overrides != t.id:
+                    raise TemplateError(f"{p}: field 'id': {t.id!r} is a built-in template; add 'overrides: "
+                                        f"{t.id}' to replace it, or choose another id")
+            except TemplateError as e:
+                if problems is None or not is_user:
+                    raise
+                problems.append(e)
+                continue
             local[t.id] = p
             found[t.id] = t
+            if not is_user:
+                builtin.add(t.id)
     if not found:
         raise TemplateError(f"{settings.templates_dir}: no templates found")
     return dict(sorted(found.items(), key=lambda kv: (DOMAINS.index(kv[1].domain), kv[0])))
 
 
 def get_template(template_id: str, settings=None, user_dir: Path | None = None) -> Template:
-    templates = load_templates(settings, user_dir)
+    problems: list[TemplateError] = []
+    templates = load_templates(settings, user_dir, problems)
     try:
         return templates[template_id]
     except KeyError:
+        if problems:   # the wanted one may be among the broken files: say which, first one in full
+            raise TemplateError(f"unknown template {template_id!r}; {len(problems)} user template file(s) could "
+                                f"not be read, first: {problems[0]}") from None
         raise TemplateError(f"unknown template {template_id!r} (have: {', '.join(templates)})") from None

@@ -2,7 +2,11 @@
 
     db.py        key, pragmas, integrity check on open, transactions
     migrations/  versioned schema, file backup before each migration
-    records.py   subjects, encounters, recordings, transcripts, notes, append-only versions, settings
+    records.py   subjects, encounters, transcripts, notes, append-only versions, settings
+    recordings.py  encounter audio and its retention purge
+    anchor.py    the commit anchor outside the file (lost commits are detected at unlock)
+    seals.py     approved notes re-checked against the hashes signed at approval
+    keys.py      passphrase → key (and purpose-bound subkeys)
     audit.py     hash-chained audit events and their verification
     backup.py    rekey, encrypted backup and restore
     autolock.py  idle timer that locks the store

@@ -21,7 +21,7 @@ __all__ = ["ACTIONS", "AuditEvent", "VerifyResult", "append", "verify", "events"
 
 GENESIS = "0" * 64
 ACTIONS = {"create", "read", "export", "edit", "approve", "addendum", "delete", "unlock", "failed-unlock", "lock",
-           "rekey", "backup", "restore", "migrate", "network-blocked", "settings"}
+           "rekey", "backup", "restore", "recover", "migrate", "network-blocked", "settings"}
 
 
 def now_iso() -> str:
@@ -121,12 +121,16 @@ def events(cur, entity: str | None = None, entity_id: object = None, limit: int 
     return [_row_event(r) for r in cur.execute(q, args).fetchall()]
 
 
-def verify(cur, max_problems: int = 20) -> VerifyResult:
-    """Walk the chain from the first event; report every break (up to max_problems)."""
+def verify(cur, max_problems: int = 20, start: int = 1) -> VerifyResult:
+    """Walk the chain from event `start` (default: the first); report every break (up to max_problems).
+    With start > 1 the events before it are taken as verified (the commit anchor vouches for event start)."""
     problems: list[str] = []
-    prev, expected_id, n, head = GENESIS, 1, 0, GENESIS
+    prev, expected_id, n, head = GENESIS, max(1, start), 0, GENESIS
+    if start > 1:
+        row = cur.execute("SELECT prev_hash FROM audit_events WHERE id=?", (start,)).fetchone()
+        prev = str(row[0]) if row else GENESIS
     rows = cur.execute("SELECT id, ts, actor, action, entity, entity_id, detail, prev_hash, hash "
-                       "FROM audit_events ORDER BY id")
+                       "FROM audit_events WHERE id >= ? ORDER BY id", (max(1, start),))
     for r in rows:
         eid, ts, actor, action, entity, entity_id, dj, prev_hash, h = r
         n += 1

@@ -15,7 +15,9 @@ from pathlib import Path
 
 from ..errors import IntegrityError, StoreError
 from . import audit
-from .db import StoreOptions, _quote, fsync_dir, open_database
+from . import keys
+from .anchor import anchor_path
+from .db import StoreOptions, fsync_dir, open_database
 
 __all__ = ["rekey", "backup", "restore"]
 
@@ -24,16 +26,21 @@ log = logging.getLogger("scribe.store")
 
 def rekey(store, new_passphrase: str) -> None:
     """Change the passphrase in place (every page is re-encrypted under the new key)."""
-    q = _quote(new_passphrase)
     db = store.db
+    with open(db.path, "rb") as f:
+        salt = f.read(16)    # SQLCipher keeps the file's salt on rekey; derive the new key with it
+    new_key = keys.derive(keys.normalise(new_passphrase), salt, db.options.kdf_iter)
     t0 = time.perf_counter()
     with db.write() as cur:
         audit.append(cur, "rekey", "store", None, {}, store.actor)
     with db._lock:
         conn = db.raw
         conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-        conn.execute(f"PRAGMA rekey = {q}")
+        conn.execute(f"PRAGMA rekey = {keys.key_sql(new_key)}")
         conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        db.anchor_key = keys.subkey(new_key, "anchor/v1")
+        db.journal_key = keys.subkey(new_key, "journal/v1")
+    store.rewrite_anchor()
     log.info("store rekeyed seconds=%.3f", time.perf_counter() - t0)
 
 
@@ -56,7 +63,9 @@ def backup(store, dest: Path, passphrase: str | None = None) -> Path:
         conn = db.raw
         version = db.user_version()
         path_sql = "'" + str(tmp).replace("'", "''") + "'"
-        conn.execute(f"ATTACH DATABASE {path_sql} AS bk KEY {_quote(passphrase)}")
+        salt = os.urandom(16)
+        bk_key = keys.key_sql(keys.derive(keys.normalise(passphrase), salt, db.options.kdf_iter), salt)
+        conn.execute(f"ATTACH DATABASE {path_sql} AS bk KEY {bk_key}")
         try:
             conn.execute(f"PRAGMA bk.kdf_iter = {int(db.options.kdf_iter)}")
             conn.execute("SELECT sqlcipher_export('bk')")
@@ -93,7 +102,7 @@ def restore(backup_path: Path, target: Path, passphrase: str,
             p.unlink()
     shutil.copy2(backup_path, scratch)
     try:
-        st = Store.open(scratch, passphrase, options=options, actor=None)
+        st = Store.open(scratch, passphrase, options=options, actor=None, check_anchor=False)
         try:
             res = st.verify_audit()
             if not res.ok:
@@ -105,16 +114,17 @@ def restore(backup_path: Path, target: Path, passphrase: str,
         kept = target.with_name(f"{target.name}.before-restore-{time.strftime('%Y%m%dT%H%M%S', time.gmtime())}")
         if target.exists():
             os.replace(target, kept)
-            for side in ("-wal", "-shm"):  # the old file's committed-but-unchecked-pointed pages go with it
+            for side in ("-wal", "-shm", ".anchor"):  # the old file's committed-but-uncheckpointed pages go with it
                 p = Path(str(target) + side)
                 if p.exists():
                     os.replace(p, Path(str(kept) + side))
         else:
             kept = None
         os.replace(scratch, target)
+        os.replace(anchor_path(scratch), anchor_path(target))   # anchored when the scratch copy was opened
         fsync_dir(target.parent)
     finally:
-        for p in (scratch, Path(str(scratch) + "-wal"), Path(str(scratch) + "-shm")):
+        for p in (scratch, Path(str(scratch) + "-wal"), Path(str(scratch) + "-shm"), anchor_path(scratch)):
             if p.exists():
                 p.unlink()
     log.info("store restored from=%s", backup_path.name)

@@ -1,9 +1,10 @@
 """The encrypted database file: key, pragmas, integrity on open, transactions. The only place a connection is made.
 
-SQLCipher 4 with its own KDF (PBKDF2-HMAC-SHA512, 256,000 iterations by default; the salt lives in the file's first
-16 bytes, so the file is self-describing) and a per-page HMAC-SHA512, checked for every page on open by
-`PRAGMA cipher_integrity_check`. A wrong passphrase or a damaged page raises one clear error and writes nothing:
-the checks run before anything that could write (journal mode, migrations, WAL checkpoint).
+SQLCipher 4, keyed with a raw key that keys.py derives exactly as SQLCipher's own KDF would (PBKDF2-HMAC-SHA512,
+256,000 iterations by default; the salt lives in the file's first 16 bytes, so the file is self-describing), and a
+per-page HMAC-SHA512, checked for every page on open by `PRAGMA cipher_integrity_check`. A wrong passphrase, a
+damaged page or lost commits (the `check` callback: the commit anchor) raise one clear error and write nothing: the
+checks run on a read-only connection, before a writable one exists.
 
 Writes run in `BEGIN IMMEDIATE` transactions under a process-wide lock (a connection is shared by the UI's worker
 threads); WAL with synchronous=FULL makes every returned commit durable, and `secure_delete` overwrites freed pages
@@ -18,11 +19,12 @@ import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterator
+from typing import Callable, Iterator
 
 from ..errors import IntegrityError, PassphraseError, StoreError
+from . import keys
 
-__all__ = ["StoreOptions", "Database", "open_database", "DEFAULT_KDF_ITER", "PLAINTEXT_MAGIC"]
+__all__ = ["StoreOptions", "Database", "open_database", "fsync_dir", "DEFAULT_KDF_ITER", "PLAINTEXT_MAGIC"]
 
 log = logging.getLogger("scribe.store")
 
@@ -42,31 +44,21 @@ class StoreOptions:
     allow_weak_kdf: bool = False       # only benches/tests may go under MIN_KDF_ITER
 
 
-def _quote(passphrase: str) -> str:
-    if not passphrase:
-        raise PassphraseError("an empty passphrase is not allowed")
-    if "\x00" in passphrase:
-        raise PassphraseError("the passphrase contains a NUL character")
-    return "'" + passphrase.replace("'", "''") + "'"
-
-
-def _key_sql(passphrase: str | None, raw_key: bytes | None) -> str:
-    if raw_key is not None:
-        if len(raw_key) != 32:
-            raise StoreError("raw key must be 32 bytes")
-        return f"\"x'{raw_key.hex()}'\""
-    return _quote(passphrase or "")
-
-
 class Database:
     """One open, verified, keyed connection. Use `read()` for queries and `write()` for transactions."""
 
-    def __init__(self, path: Path, conn, options: StoreOptions):
+    def __init__(self, path: Path, conn, options: StoreOptions, key: bytes | None = None):
         self.path = Path(path)
         self._conn = conn
         self.options = options
         self._lock = threading.RLock()
         self.opened_at = time.time()
+        # a purpose-bound subkey, not the store key: it authenticates the commit anchor next to the file
+        self.anchor_key = keys.subkey(key, "anchor/v1") if key else None
+        self.journal_key = keys.subkey(key, "journal/v1") if key else None   # encrypted recording journals
+        self.open_check = None          # what the pre-open check (anchor comparison) found
+        self.on_commit: Callable | None = None   # called with a cursor after every outermost COMMIT
+        self.read_only = False                   # opened on media that cannot be written
 
     # ---- transactions -------------------------------------------------------------------------------------
     @contextlib.contextmanager
@@ -86,6 +78,8 @@ class Database:
         """BEGIN IMMEDIATE … COMMIT; rolls back on any exception. Nested use joins the outer transaction."""
         with self._lock:
             conn = self._require()
+            if self.read_only:
+                raise StoreError(f"{self.path.name} is on read-only media: it can be read, not changed")
             if conn.in_transaction:
                 cur = conn.cursor()
                 try:
@@ -110,6 +104,12 @@ class Database:
                 raise _translate(e, self.path) from None
             finally:
                 cur.close()
+            if self.on_commit is not None:
+                cur = conn.cursor()
+                try:
+                    self.on_commit(cur)
+                finally:
+                    cur.close()
 
     def execute_script(self, sql: str) -> None:
         with self._lock:
@@ -170,70 +170,150 @@ def _integrity(cur) -> list[str]:
     return problems
 
 
-def _connect(path: Path):
+def _connect(path: Path, read_only: bool = False, immutable: bool = False):
     import sqlcipher3
-    conn = sqlcipher3.connect(str(path), isolation_level=None, check_same_thread=False, timeout=10.0)
+    if read_only:
+        # mode=ro: such a connection can never checkpoint or truncate the WAL, even when it closes, so checks
+        # run on it leave a damaged store (and its WAL, the evidence) exactly as found. immutable (read-only
+        # media only): no lock or shm file can be made there; a WAL left on such media is not read, and the
+        # commit anchor then reports the missing commits rather than hiding them
+        conn = sqlcipher3.connect(Path(path).resolve().as_uri() + "?mode=ro" + ("&immutable=1" if immutable else ""),
+                                  uri=True, isolation_level=None, check_same_thread=False, timeout=10.0)
+    else:
+        conn = sqlcipher3.connect(str(path), isolation_level=None, check_same_thread=False, timeout=10.0)
     # SQLCipher logs "hmac check failed" lines to stderr on a wrong key; the error we raise says it once.
     conn.execute("PRAGMA cipher_log_level = NONE")
     return conn
 
 
+def _file_state(path: Path) -> tuple[bool, bytes]:
+    """(exists with content, first 16 bytes). A directory, a dangling link or an unreadable file: one line."""
+    try:
+        if path.is_symlink() and not path.exists():
+            raise StoreError(f"{path} is a dangling symbolic link")
+        if path.exists() and not path.is_file():
+            raise StoreError(f"{path} is not a file")
+        if not path.exists() or path.stat().st_size == 0:
+            return False, b""
+        with open(path, "rb") as f:
+            return True, f.read(16)
+    except OSError as e:
+        raise StoreError(f"{path}: {e.strerror or e}") from None
+
+
+def _unlock(conn, key_sqls: list[str], path: Path) -> str:
+    """Try each key on `conn`; return the one that reads the schema. Wrong for all: PassphraseError."""
+    import sqlcipher3
+    for ks in key_sqls:
+        conn.execute(f"PRAGMA key = {ks}")
+        try:
+            conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
+            return ks
+        except sqlcipher3.DatabaseError as e:
+            msg = str(e).lower()
+            if "not a database" not in msg and "encrypted" not in msg:
+                raise StoreError(f"{path}: {_short(e)}") from None
+    raise PassphraseError(f"cannot unlock {path} (or its first page is damaged)")
+
+
 def open_database(path: Path, passphrase: str | None = None, *, create: bool = False,
-                  options: StoreOptions | None = None, raw_key: bytes | None = None) -> Database:
+                  options: StoreOptions | None = None, raw_key: bytes | None = None,
+                  check: Callable | None = None) -> Database:
     """Open (or with create=True, make) an encrypted store. Raises PassphraseError, IntegrityError, StoreError.
 
-    Order matters: key → first read → integrity check → only then pragmas that may write. A failed open leaves
-    the file byte-identical.
+    An existing file is first opened read-only: key, page HMACs, b-tree check and `check(cursor, db)` (the
+    commit-anchor comparison) all run there, and only if they pass is a writable connection opened. A failed
+    open therefore leaves the file and its WAL byte-identical.
     """
     import sqlcipher3
     opts = options or StoreOptions()
     if opts.kdf_iter < MIN_KDF_ITER and not opts.allow_weak_kdf and raw_key is None:
         raise StoreError(f"kdf_iter {opts.kdf_iter} is below the minimum {MIN_KDF_ITER}")
     path = Path(path)
-    exists = path.exists() and path.stat().st_size > 0
+    exists, head = _file_state(path)
     if not exists and not create:
         raise StoreError(f"no store at {path} (create one with: python -m scribe store init)")
-    if exists:
-        with open(path, "rb") as f:
-            head = f.read(16)
-        if head == PLAINTEXT_MAGIC:
-            raise StoreError(f"{path} is an unencrypted SQLite file, not a Scribe store")
-    if not exists:
-        path.parent.mkdir(parents=True, exist_ok=True)
+    if exists and head == PLAINTEXT_MAGIC:
+        raise StoreError(f"{path} is an unencrypted SQLite file, not a Scribe store")
     t0 = time.perf_counter()
-    conn = _connect(path)
-    try:
-        conn.execute(f"PRAGMA key = {_key_sql(passphrase, raw_key)}")
-        if raw_key is None:
-            conn.execute(f"PRAGMA kdf_iter = {int(opts.kdf_iter)}")
-        conn.execute(f"PRAGMA busy_timeout = {int(opts.busy_timeout_ms)}")
+    if raw_key is not None:
+        if len(raw_key) != 32:
+            raise StoreError("raw key must be 32 bytes")
+        key_list = [raw_key]
+        key_sqls = [keys.key_sql(raw_key)]
+    elif exists:
+        key_list = keys.candidates(passphrase, head, opts.kdf_iter)
+        key_sqls = [keys.key_sql(k) for k in key_list]
+    else:
+        salt = os.urandom(16)
+        key_list = [keys.derive(keys.normalise(passphrase), salt, opts.kdf_iter)]
+        key_sqls = [keys.key_sql(key_list[0], salt)]
+    t_key = time.perf_counter() - t0
+    db = Database(path, None, opts)
+    # read-only media (a write-protected stick, an archive mount): unlock for reading on the checked read-only
+    # connection; the audit events of the session are buffered in memory by the Store (see store.py)
+    read_only = exists and not (os.access(path, os.W_OK) and os.access(path.parent, os.W_OK))
+    if exists:
+        wal = Path(str(path) + "-wal")
+        wal_existed = wal.exists()
+        conn = _connect(path, read_only=True, immutable=read_only)
         try:
-            conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
-        except sqlcipher3.DatabaseError as e:
-            msg = str(e).lower()
-            if "not a database" in msg or "encrypted" in msg:
-                raise PassphraseError(f"cannot unlock {path} (or its first page is damaged)") from None
-            raise StoreError(f"{path}: {_short(e)}") from None
-        t_key = time.perf_counter() - t0
-        if exists and opts.check_integrity:
+            ks = _unlock(conn, key_sqls, path)
+            key_list, key_sqls = [key_list[key_sqls.index(ks)]], [ks]
+            db = Database(path, None, opts, key=key_list[0])
+            if opts.check_integrity:
+                try:
+                    problems = _integrity(conn.cursor())
+                except sqlcipher3.DatabaseError as e:
+                    problems = [_short(e)]
+                if problems:
+                    raise IntegrityError(f"{path} failed its integrity check ({len(problems)} problem(s), first: "
+                                         f"{problems[0][:100]}); nothing was written, restore from a backup")
+            if check is not None:
+                db.open_check = check(conn.cursor(), db)
+            if read_only:
+                conn.execute("PRAGMA query_only = ON")
+                db._conn, db.read_only = conn, True
+                log.info("store opened read-only (media not writable)")
+                return db
+        except BaseException:
+            _close_quietly(conn)
+            raise
+        finally:
+            if not read_only:
+                _close_quietly(conn)
+            # reading a WAL-mode file makes an empty WAL where a deleted one was: leave the folder as found
             try:
-                problems = _integrity(conn.cursor())
-            except sqlcipher3.DatabaseError as e:
-                problems = [_short(e)]
-            if problems:
-                raise IntegrityError(f"{path} failed its integrity check ({len(problems)} problem(s), first: "
-                                     f"{problems[0][:100]}); nothing was written, restore from a backup")
-        t_check = time.perf_counter() - t0 - t_key
+                if not wal_existed and wal.exists() and wal.stat().st_size == 0:
+                    wal.unlink()
+            except OSError:
+                pass
+    else:
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as e:
+            raise StoreError(f"{path.parent}: cannot create the folder ({e.strerror or e})") from None
+        db = Database(path, None, opts, key=key_list[0])
+    t_check = time.perf_counter() - t0 - t_key
+    try:
+        conn = _connect(path)
+    except sqlcipher3.Error as e:
+        raise StoreError(f"{path}: {_short(e)}") from None
+    try:
+        _unlock(conn, key_sqls, path)
         # From here on writes are allowed.
         conn.execute("PRAGMA journal_mode = WAL")
         conn.execute(f"PRAGMA synchronous = {opts.synchronous}")
         conn.execute("PRAGMA foreign_keys = ON")
         conn.execute("PRAGMA secure_delete = ON")
         conn.execute("PRAGMA temp_store = MEMORY")
+    except sqlcipher3.Error as e:
+        _close_quietly(conn)
+        raise StoreError(f"{path}: {_short(e)}") from None
     except BaseException:
         _close_quietly(conn)
         raise
-    db = Database(path, conn, opts)
+    db._conn = conn
     log.info("store opened created=%s key_s=%.3f check_s=%.3f", not exists, t_key, t_check)
     return db
 

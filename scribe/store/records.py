@@ -13,12 +13,13 @@ from typing import Any
 
 from ..errors import InputError, StoreError
 from ..types import Note, Segment, Transcript
-from . import audit
+from . import audit, seals
+from .recordings import add_recording, get_recording_audio, purge_encounter_audio, purge_recordings
 from .audit import now_iso
 
 __all__ = ["Subject", "Encounter", "NoteVersion", "NoteRecord", "EncounterSummary", "create_subject",
            "get_subject", "create_encounter", "get_encounter", "delete_encounter", "add_recording",
-           "get_recording_audio", "purge_recordings", "save_transcript", "get_transcript", "create_note",
+           "get_recording_audio", "purge_recordings", "purge_encounter_audio", "save_transcript", "get_transcript", "create_note",
            "get_note", "save_edit", "approve", "add_addendum", "note_versions", "list_encounters",
            "notes_for_encounter", "get_setting", "set_setting", "content_sha256"]
 
@@ -188,37 +189,6 @@ def _touch_encounter(cur, encounter_id: int, status: str | None = None) -> None:
         cur.execute("UPDATE encounters SET updated_at=? WHERE id=?", (now_iso(), encounter_id))
 
 
-# ---- recordings -----------------------------------------------------------------------------------------------
-def add_recording(db, encounter_id: int, audio: bytes | None, sample_rate: int | None = None,
-                  seconds: float | None = None, fmt: str = "wav", actor: str | None = None) -> int:
-    sha = hashlib.sha256(audio).hexdigest() if audio is not None else None
-    with db.write() as cur:
-        cur.execute("INSERT INTO recordings (encounter_id, audio, format, sample_rate, seconds, sha256, created_at) "
-                    "VALUES (?,?,?,?,?,?,?)", (encounter_id, audio, fmt, sample_rate, seconds, sha, now_iso()))
-        rid = cur.lastrowid
-        audit.append(cur, "create", "recording", rid, {"encounter": encounter_id, "bytes": len(audio or b""),
-                                                         "seconds": round(seconds or 0.0, 2)}, actor)
-    return rid
-
-
-def get_recording_audio(db, encounter_id: int) -> bytes | None:
-    with db.read() as cur:
-        r = cur.execute("SELECT audio FROM recordings WHERE encounter_id=? AND audio IS NOT NULL ORDER BY id DESC",
-                        (encounter_id,)).fetchone()
-    return bytes(r[0]) if r else None
-
-
-def purge_recordings(cur, encounter_id: int, reason: str, actor: str | None = None) -> int:
-    """Drop the audio bytes (secure_delete overwrites the freed pages); keep the row as a record that it existed."""
-    ids = [r[0] for r in cur.execute("SELECT id FROM recordings WHERE encounter_id=? AND audio IS NOT NULL",
-                                     (encounter_id,)).fetchall()]
-    for rid in ids:
-        cur.execute("UPDATE recordings SET audio=NULL, deleted_at=?, delete_reason=? WHERE id=?",
-                    (now_iso(), reason, rid))
-        audit.append(cur, "delete", "recording", rid, {"encounter": encounter_id, "reason": reason}, actor)
-    return len(ids)
-
-
 # ---- transcripts ----------------------------------------------------------------------------------------------
 def save_transcript(db, encounter_id: int, transcript: Transcript, actor: str | None = None) -> int:
     """Replace the encounter's transcript with these segments."""
@@ -293,6 +263,7 @@ def _note_row(cur, note_id: int) -> NoteRecord:
                     "WHERE note_id=? AND version=?", (note_id, rec.current_version)).fetchone()
     if v:
         rec.current = NoteVersion(v[0], v[1], v[2], v[3], json.loads(v[4]), v[5], v[6], v[7])
+    seals.check_note(cur, rec.id, rec.status, rec.approved_version)   # never show a changed note as signed
     return rec
 
 
