@@ -189,12 +189,16 @@ class ScribeApp:
 
     # ---- encounters -----------------------------------------------------------------------------------------
     def new_encounter(self, subject: str | None = None, template_id: str | None = None, domain: str | None = None,
-                      title: str = "", identifier: str | None = None) -> Encounter:
-        """A new encounter; `subject` is the patient/client name (a subject row is created for it)."""
+                      title: str = "", identifier: str | None = None, birth_date: str | None = None,
+                      sex: str | None = None) -> Encounter:
+        """A new encounter; `subject` is the patient/client name (a subject row is created for it, with the
+        optional MRN / matter number `identifier`, `birth_date` YYYY-MM-DD and `sex`)."""
         st = self._require()
         sid = None
         if subject and subject.strip():
-            sid = records.create_subject(st.db, subject.strip(), identifier, actor=st.actor).id
+            sid = records.create_subject(st.db, subject.strip(), identifier or None, actor=st.actor).id
+            if birth_date or sex:
+                records.update_subject(st.db, sid, birth_date=birth_date, sex=sex, actor=st.actor)
         return records.create_encounter(st.db, sid, title or "", template_id, actor=st.actor)
 
     def get_encounter(self, encounter_id: int) -> EncounterDetail:
@@ -317,9 +321,15 @@ class ScribeApp:
         rec = records.get_note(st.db, int(note_id))
         if isinstance(content, dict):
             from .notes import get_template
+            from .notes.recheck import recheck
             note = rec.note
+            before = rec.note
             note.sections = {**note.sections, **content}
-            note.markdown = get_template(rec.template_id, self.settings).render_markdown(note.sections)
+            tpl = get_template(rec.template_id, self.settings)
+            note.markdown = tpl.render_markdown(note.sections)
+            # evidence and flags follow the edited text (never point at sentences that are gone)
+            note = recheck(note, records.get_transcript(st.db, rec.encounter_id),
+                           [s.key for s in tpl.sections if s.fixed_text is not None], before=before)
             return records.save_edit(st.db, rec.id, note.markdown, note=note, base_version=base_version,
                                      actor=st.actor)
         return records.save_edit(st.db, rec.id, str(content), base_version=base_version, actor=st.actor)
@@ -390,6 +400,84 @@ class ScribeApp:
         if self._store is not None and not self._store.closed:
             self._store.audit("settings", "settings", None, {"changed": sorted(changes)})
         return self.settings
+
+
+    # ---- documents, drafts, signing, patient fields (issue 14) ---------------------------------------------
+    def save_generated(self, encounter_id: int, note: Note) -> NoteRecord:
+        """Store a generated note: regenerating a document whose draft exists appends a version to that draft
+        (no duplicate draft); otherwise a new document of the encounter."""
+        st = self._require()
+        for rec in reversed(records.notes_for_encounter(st.db, int(encounter_id))):
+            if rec.template_id == note.template_id and rec.status == "draft":
+                return records.regenerate_note(st.db, rec.id, note, actor=st.actor)
+        return records.create_note(st.db, int(encounter_id), note, actor=st.actor)
+
+    def derivation_source(self, encounter_id: int, template_id: str) -> tuple[Transcript, int | None]:
+        """What a derived document (patient instructions, referral letter) is written from: the clinician's own
+        note (the newest approved one, else the newest edited draft) of another template, placed before the
+        transcript so corrected drug names and doses come from the note. Returns (source, note id or None)."""
+        st = self._require()
+        transcript = records.get_transcript(st.db, int(encounter_id))
+        others = [n for n in records.notes_for_encounter(st.db, int(encounter_id)) if n.template_id != template_id]
+        base = next((n for n in reversed(others) if n.status == "approved"), None) or (others[-1] if others else None)
+        if base is None or not base.markdown.strip():
+            return transcript, None
+        lines = [ln.strip() for ln in base.markdown.splitlines() if ln.strip() and not ln.startswith("#")]
+        note_segs = [Segment(0.0, 0.0, ln, "note") for ln in lines]
+        return Transcript(note_segs + list(transcript.segments), transcript.audio_seconds, transcript.model), base.id
+
+    def save_draft(self, note_id: int, base_version: int, sections: dict) -> None:
+        st = self._require()
+        records.save_draft(st.db, int(note_id), int(base_version), sections, actor=st.actor)
+
+    def get_draft(self, note_id: int) -> dict | None:
+        return records.get_draft(self._require().db, int(note_id))
+
+    def discard_draft(self, note_id: int) -> bool:
+        st = self._require()
+        return records.delete_draft(st.db, int(note_id), actor=st.actor)
+
+    def verify_passphrase(self, passphrase: str) -> bool:
+        """Re-check the passphrase (a second, short-lived connection with the full KDF) without touching the open
+        store; used to sign. A wrong one is an audit event."""
+        from dataclasses import replace as _replace
+
+        from .errors import PassphraseError
+        from .store import StoreOptions, open_database
+        st = self._require()
+        opts = _replace(self.store_options or StoreOptions(), check_integrity=False)
+        try:
+            open_database(self.db_path, passphrase, options=opts).close()
+        except PassphraseError:
+            st.audit("approve", "signature", None, {"refused": "wrong passphrase"})
+            return False
+        return True
+
+    def sign(self, note_id: int, signer: str, passphrase: str, acknowledged_flags: int = 0) -> NoteRecord:
+        """Approve and sign: the passphrase again, every open flag acknowledged, then the version is locked."""
+        from .errors import PassphraseError
+        if not signer or not signer.strip():
+            raise InputError("signer: enter the name of the person signing")
+        st = self._require()
+        rec = records.get_note(st.db, int(note_id))
+        open_flags = len(rec.note.flags)
+        if acknowledged_flags < open_flags:
+            raise InputError(f"{open_flags} open flag(s): review and acknowledge them before signing")
+        if not self.verify_passphrase(passphrase):
+            raise PassphraseError("wrong passphrase; the note was not signed")
+        rec = self.approve(int(note_id), signer.strip())
+        st.audit("approve", "signature", rec.id, {"version": rec.approved_version, "passphrase": "re-entered",
+                                                 "flags_acknowledged": open_flags})
+        return rec
+
+    def update_subject(self, encounter_id: int, **fields: Any) -> Subject:
+        """Patient/client fields of an encounter: display_name, identifier (MRN / matter number), birth_date
+        (YYYY-MM-DD), sex. Creates the subject if the encounter has none."""
+        st = self._require()
+        enc = records.get_encounter(st.db, int(encounter_id))
+        if enc.subject_id is None:
+            raise InputError(f"encounter {enc.id} has no subject")
+        return records.update_subject(st.db, enc.subject_id, actor=st.actor, **fields)
 
 
 def _write_atomic(path: Path, data: bytes) -> Path:
