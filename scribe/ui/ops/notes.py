@@ -1,0 +1,129 @@
+"""Ops on notes: generate (in the generation process), save an edit, sign, addendum, history, export."""
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from ...errors import InputError
+from .base import Op
+from .views import note_view_for
+
+__all__ = ["Generate", "SaveEdit", "Approve", "Addendum", "Export", "NoteHistory", "WarmNoteModel"]
+
+log = logging.getLogger("scribe.ui.ops")
+
+
+@dataclass
+class Generate(Op):
+    app: Any
+    encounter_id: Any
+    template_id: str
+    max_new_tokens: int | None = None
+    isolate: bool = True       # run the model in the generation process (keeps the GUI live; see genproc.py)
+    label = "writing the note"
+
+    def work(self, ctx):
+        ctx.progress(("stage", "loading the note model"))
+        n = [0]
+
+        def on_token(t: str) -> None:
+            if n[0] == 0:
+                ctx.progress(("stage", "writing"))
+            n[0] += 1
+            ctx.progress(("token", t))
+
+        if not self.isolate:
+            kw = {"max_new_tokens": self.max_new_tokens} if self.max_new_tokens else {}
+            rec = self.app.generate_note(self.encounter_id, self.template_id, on_token=on_token,
+                                         cancel=ctx.cancel_event, **kw)
+            return note_view_for(self.app, rec)
+        # the model runs in a child process (see genproc.py for why); the result is stored by the app as usual
+        from ..genproc import get_process
+        detail = self.app.get_encounter(self.encounter_id)
+        template_id = self.template_id or detail.encounter.template_id
+        if not template_id:
+            raise InputError("template: choose a template for the note")
+        if not detail.transcript.segments:
+            raise InputError(f"encounter {self.encounter_id} has no transcript yet")
+        note = get_process(self.app.settings).generate(detail.transcript, template_id, on_token=on_token,
+                                                       cancel=ctx.cancel_event, max_new_tokens=self.max_new_tokens)
+        ctx.check()
+        rec = self.app.save_note(self.encounter_id, note)
+        return note_view_for(self.app, rec)
+
+
+@dataclass
+class SaveEdit(Op):
+    app: Any
+    note_id: Any
+    sections: dict
+    base_version: int | None = None
+    label = "saving the edit"
+
+    def work(self, ctx):
+        return note_view_for(self.app, self.app.save_edit(self.note_id, self.sections,
+                                                          base_version=self.base_version))
+
+
+@dataclass
+class Approve(Op):
+    app: Any
+    note_id: Any
+    signer: str
+    label = "approving and signing"
+
+    def work(self, ctx):
+        if not self.signer.strip():
+            raise InputError("signer: enter the name of the person approving the note")
+        return note_view_for(self.app, self.app.approve(self.note_id, self.signer.strip()))
+
+
+@dataclass
+class Addendum(Op):
+    app: Any
+    note_id: Any
+    text: str
+    label = "adding the addendum"
+
+    def work(self, ctx):
+        if not self.text.strip():
+            raise InputError("addendum: the text is empty")
+        return note_view_for(self.app, self.app.addendum(self.note_id, self.text.strip()))
+
+
+@dataclass
+class Export(Op):
+    app: Any
+    note_id: Any
+    fmt: str            # "pdf" | "md" | "fhir"
+    path: Path | None   # None: return the text (clipboard)
+    label = "exporting"
+
+    def work(self, ctx):
+        return self.app.export(self.note_id, self.fmt, self.path)
+
+
+@dataclass
+class NoteHistory(Op):
+    app: Any
+    note_id: Any
+    label = "loading the history"
+
+    def work(self, ctx):
+        return [{"version": v.version, "kind": v.kind, "author": v.author, "created": v.created_at[:16].replace("T", " "),
+                 "markdown": v.markdown} for v in self.app.note_versions(self.note_id)]
+
+
+@dataclass
+class WarmNoteModel(Op):
+    """Start the generation process and load the note model in the background after unlock."""
+
+    app: Any
+    label = "loading the note model"
+
+    def work(self, ctx):
+        from ..genproc import get_process
+        get_process(self.app.settings).warm(self.app.settings.domain)
+        return True
