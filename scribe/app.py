@@ -195,6 +195,7 @@ class ScribeApp:
         optional MRN / matter number `identifier`, `birth_date` YYYY-MM-DD and `sex`)."""
         st = self._require()
         sid = None
+        records.check_subject_fields(birth_date, sex)   # before anything is written
         if subject and subject.strip():
             sid = records.create_subject(st.db, subject.strip(), identifier or None, actor=st.actor).id
             if birth_date or sex:

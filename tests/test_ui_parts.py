@@ -85,7 +85,7 @@ def test_error_surface_is_one_dialog_and_ignores_cancel(qtbot):
         ui_errors.show_error(None, KeyError("Jane Roe"))
     finally:
         ui_errors.reset_presenter()
-    assert shown == [("Scribe — generation", "Model error: models/x/model.onnx: sha256 mismatch"),
+    assert shown == [("Generation", "Model error: models/x/model.onnx: sha256 mismatch"),
                      ("Scribe", "Unexpected error: KeyError")]
 
 

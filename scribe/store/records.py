@@ -21,7 +21,7 @@ __all__ = ["Subject", "Encounter", "NoteVersion", "NoteRecord", "EncounterSummar
            "get_recording_audio", "purge_recordings", "save_transcript", "get_transcript", "create_note",
            "get_note", "save_edit", "approve", "add_addendum", "note_versions", "list_encounters",
            "notes_for_encounter", "get_setting", "set_setting", "content_sha256", "regenerate_note",
-           "save_draft", "get_draft", "delete_draft", "update_subject", "SEXES"]
+           "save_draft", "get_draft", "delete_draft", "update_subject", "check_subject_fields", "SEXES"]
 
 
 def content_sha256(markdown: str) -> str:
@@ -508,9 +508,7 @@ def delete_draft(db, note_id: int, actor: str | None = None) -> bool:
 SEXES = ("female", "male", "other", "unknown")
 
 
-def update_subject(db, subject_id: int, display_name: str | None = None, identifier: str | None = None,
-                   birth_date: str | None = None, sex: str | None = None, actor: str | None = None) -> Subject:
-    """Set the patient/client fields that are given (None leaves a field as it is; "" clears it)."""
+def check_subject_fields(birth_date: str | None = None, sex: str | None = None) -> None:
     import datetime as _dt
     if birth_date:
         try:
@@ -519,6 +517,12 @@ def update_subject(db, subject_id: int, display_name: str | None = None, identif
             raise InputError("date of birth: use YYYY-MM-DD") from None
     if sex and sex not in SEXES:
         raise InputError(f"sex: one of {', '.join(SEXES)}")
+
+
+def update_subject(db, subject_id: int, display_name: str | None = None, identifier: str | None = None,
+                   birth_date: str | None = None, sex: str | None = None, actor: str | None = None) -> Subject:
+    """Set the patient/client fields that are given (None leaves a field as it is; "" clears it)."""
+    check_subject_fields(birth_date, sex)
     if display_name is not None and not display_name.strip():
         raise InputError("a subject needs a name")
     changes = {k: (v.strip() or None) if isinstance(v, str) else v

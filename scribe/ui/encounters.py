@@ -7,6 +7,7 @@ from typing import Any, Iterable
 
 from .qt import (QCheckBox, QComboBox, QDateEdit, QHBoxLayout, QLineEdit, QListWidget, QListWidgetItem,
                  QPushButton, QTimer, QVBoxLayout, QWidget, Qt, Signal)
+from .wiring import on_click
 
 __all__ = ["EncounterRow", "as_row", "filter_rows", "EncounterList"]
 
@@ -84,7 +85,7 @@ class EncounterList(QWidget):
         lay.setContentsMargins(0, 0, 0, 0)
         self.new_button = QPushButton("&New encounter")
         self.new_button.setAccessibleName("New encounter")
-        self.new_button.clicked.connect(self.new_requested)
+        on_click(self.new_button, self.new_requested.emit)
         lay.addWidget(self.new_button)
         self.search = QLineEdit()
         self.search.setPlaceholderText("Search subject or template")

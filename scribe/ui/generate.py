@@ -6,6 +6,7 @@ from . import ops
 from .errors import show_error
 from .qt import (QComboBox, QElapsedTimer, QHBoxLayout, QLabel, QPlainTextEdit, QProgressBar, QPushButton,
                  QTextCursor, QVBoxLayout, QWidget, Signal)
+from .wiring import on_click
 
 __all__ = ["GeneratePanel"]
 
@@ -19,6 +20,8 @@ class GeneratePanel(QWidget):
         self.app, self.runner = app, runner
         self.encounter_id = None
         self.has_transcript = False
+        self.all_templates: list[tuple[str, str, str]] = []
+        self.domain: str | None = None
         self.task = None
         self.tokens = 0
         self.max_new_tokens: int | None = None   # tests cap generation length
@@ -33,11 +36,11 @@ class GeneratePanel(QWidget):
         self.generate_btn = QPushButton("Generate note")
         self.generate_btn.setAccessibleName("Generate note")
         self.generate_btn.setToolTip("Write the note from the transcript (Ctrl+G); again to regenerate")
-        self.generate_btn.clicked.connect(self.generate)
+        on_click(self.generate_btn, self.generate)
         self.cancel_btn = QPushButton("Cancel")
         self.cancel_btn.setAccessibleName("Cancel generation")
         self.cancel_btn.setEnabled(False)
-        self.cancel_btn.clicked.connect(self.cancel)
+        on_click(self.cancel_btn, self.cancel)
         row.addWidget(lab)
         row.addWidget(self.template, 1)
         row.addWidget(self.generate_btn)
@@ -60,11 +63,23 @@ class GeneratePanel(QWidget):
         lay.addWidget(self.stream, 1)
         self._update_enabled()
 
-    def set_templates(self, templates: list[tuple[str, str]]) -> None:
+    def set_templates(self, templates: list[tuple]) -> None:
+        """(id, title) or (id, title, domain); only the encounter's domain is offered (see set_domain)."""
+        self.all_templates = [tuple(t) + ("",) * (3 - len(t)) for t in templates]
+        self._fill_templates()
+
+    def set_domain(self, domain: str | None) -> None:
+        """A clinical encounter is offered clinical templates only (and a legal one legal templates)."""
+        if domain != self.domain:
+            self.domain = domain
+            self._fill_templates()
+
+    def _fill_templates(self) -> None:
         cur = self.template.currentData()
         self.template.clear()
-        for tid, title in templates:
-            self.template.addItem(title, tid)
+        for tid, title, dom in self.all_templates:
+            if not self.domain or not dom or dom == self.domain:
+                self.template.addItem(title, tid)
         i = self.template.findData(cur)
         if i >= 0:
             self.template.setCurrentIndex(i)

@@ -22,10 +22,22 @@ from .review import ReviewPanel
 from .settings import SettingsDialog
 from .tasks import TaskRunner
 from .unlock import UnlockDialog
+from .wiring import on_trigger
 
-__all__ = ["MainWindow"]
+__all__ = ["MainWindow", "window_title"]
 
 log = logging.getLogger("scribe.ui")
+
+
+def window_title(view) -> str:
+    """The window's own part of the title. Qt appends the application display name ("— Scribe") itself, so no
+    title here names the app (it read "Scribe — settings — Scribe"); `[*]` shows an unsaved-edits marker."""
+    if view is None:
+        return "Scribe"
+    p = view.patient or {}
+    extra = " · ".join(x for x in (p.get("identifier"), f"born {p['birth_date']}" if p.get("birth_date") else "")
+                       if x)
+    return f"{view.subject}{f' ({extra})' if extra else ''}[*]"
 
 
 class MainWindow(QMainWindow):
@@ -44,7 +56,7 @@ class MainWindow(QMainWindow):
         self.recovery_dialog: RecoveryDialog | None = None
         self.status_info: dict = {}
         self.prewarm_note_model = True
-        self.setWindowTitle("Scribe")
+        self.setWindowTitle(window_title(None))
         self.setAccessibleName("Scribe")
         self.resize(1200, 780)
 
@@ -88,6 +100,7 @@ class MainWindow(QMainWindow):
         self.record.transcript_ready.connect(lambda _t: self.reload_current())
         self.generate.note_ready.connect(self._note_ready)
         self.review.changed.connect(lambda _v: self.reload_current(keep_tab=True))
+        self.review.dirty_changed.connect(self.setWindowModified)
         self.export.derive_requested.connect(self.derive)
         self.runner.busy_changed.connect(lambda n: self.busy_label.setText(f"Working… ({n})" if n else ""))
 
@@ -110,7 +123,7 @@ class MainWindow(QMainWindow):
             a.setShortcut(QKeySequence(shortcut))
             a.setShortcutContext(Qt.ShortcutContext.ApplicationShortcut)
             a.setToolTip(f"{tip} ({QKeySequence(shortcut).toString(QKeySequence.SequenceFormat.NativeText)})")
-            a.triggered.connect(slot)
+            on_trigger(a, slot)
             tb.addAction(a)
             return a
 
@@ -208,19 +221,28 @@ class MainWindow(QMainWindow):
         self.generate.set_encounter(None, None, False)
         self.export.set_notes([])
         self.encounters.set_rows([])
-        self.setWindowTitle("Scribe")
+        self.setWindowTitle(window_title(None))
 
     def lock(self, reason: str = "user") -> None:
         if self._ui_locked:
             return
         if self.record.recording:
             self.record.stop()   # keep what was said: stop (not cancel) writes the transcript before the lock
+        draft = self.review.draft_op()   # unsaved edits, taken from the editors before they are cleared
         self._clear_for_lock()
         self._ui_locked = True
         self.body.setVisible(False)
         op = ops.Lock(self.app, reason)
-        self.runner.submit(op.label, op.work, on_done=lambda r: (self.locked.emit(r), self._after_lock(r)),
-                           on_error=lambda e: show_error(self, e, "lock"))
+
+        def lock_now(*_):
+            self.runner.submit(op.label, op.work, on_done=lambda r: (self.locked.emit(r), self._after_lock(r)),
+                               on_error=lambda e: show_error(self, e, "lock"))
+
+        if draft is None:
+            lock_now()
+        else:   # the encrypted draft is written before the key is dropped; restored at the next unlock
+            self.runner.submit(draft.label, draft.work, on_done=lock_now,
+                               on_error=lambda e: (show_error(self, e, "draft"), lock_now()))
 
     def _after_lock(self, reason: str) -> None:
         self._ui_locked = False   # let _show_locked open the dialog once
@@ -249,7 +271,7 @@ class MainWindow(QMainWindow):
     def _templates(self, templates) -> None:
         self.templates = list(templates)
         self.encounters.set_templates([t[0] for t in self.templates])
-        self.generate.set_templates([(t[0], t[1]) for t in self.templates])
+        self.generate.set_templates(self.templates)
 
     def refresh_encounters(self, select=None) -> None:
         op = ops.ListEncounters(self.app, self.encounters.search.text())
@@ -262,8 +284,9 @@ class MainWindow(QMainWindow):
         self.new_dialog = dlg
 
         def accepted():
-            subject, template_id, domain = dlg.values()
-            op = ops.NewEncounter(self.app, subject, template_id, domain)
+            v = dlg.patient()
+            op = ops.NewEncounter(self.app, v["name"], v["template_id"], v["domain"], v["identifier"],
+                                  v["birth_date"], v["sex"])
             self.runner.submit(op.label, op.work, on_done=lambda eid: self.refresh_encounters(select=eid),
                                on_error=lambda e: show_error(self, e, "new encounter"))
 
@@ -275,6 +298,8 @@ class MainWindow(QMainWindow):
             return
         if self.current is not None and self.current.id != encounter_id and self.record.recording:
             return  # the recording stays with its encounter
+        if self.current is not None and self.current.id != encounter_id:
+            self.review.flush_draft()   # unsaved edits are kept (encrypted) and come back with the encounter
         op = ops.LoadEncounter(self.app, encounter_id)
         self.runner.submit(op.label, op.work, on_done=self._loaded,
                            on_error=lambda e: show_error(self, e, "open encounter"))
@@ -285,25 +310,23 @@ class MainWindow(QMainWindow):
             self.refresh_encounters(select=self.current.id)
 
     def _loaded(self, view: ops.EncounterView) -> None:
+        same = self.current is not None and self.current.id == view.id
         self.current = view
-        self.setWindowTitle(f"Scribe — {view.subject}")
+        self.setWindowTitle(window_title(view))
         self.record.set_encounter(view.id, view.transcript)
         has_tr = view.transcript is not None and bool(view.transcript.segments)
+        self.generate.set_domain(view.domain)
         self.generate.set_encounter(view.id, view.template_id, has_tr)
-        latest = view.latest
-        if latest is not None:
-            if self.review.view is None or self.review.view.note_id != latest.note_id or \
-                    self.review.view.version != latest.version or self.review.view.status != latest.status:
-                self.review.load(latest)
-        else:
+        if not same and self.review.view is not None:
             self.review.clear()
+        self.review.set_documents(view.notes)
         self.export.set_notes(view.notes)
         self.encounter_loaded.emit(view)
 
     def _note_ready(self, view) -> None:
-        self.reload_current()
         if isinstance(view, ops.NoteView):
-            self.review.load(view)
+            self.review.load(view)     # the new (or regenerated) document is the one shown
+        self.reload_current()
         self.tabs.setCurrentWidget(self.review)
 
     def derive(self, template_id: str) -> None:

@@ -6,6 +6,7 @@ from . import ops
 from .errors import show_error
 from .qt import (QCheckBox, QComboBox, QDialog, QDialogButtonBox, QDoubleSpinBox, QFileDialog, QFormLayout,
                  QHBoxLayout, QLabel, QPushButton, QSpinBox, QVBoxLayout, QWidget, Signal)
+from .wiring import on_click
 
 __all__ = ["SettingsDialog"]
 
@@ -21,7 +22,7 @@ class SettingsDialog(QDialog):
         super().__init__(parent)
         self.app, self.runner, self.info = app, runner, info
         s = app.settings
-        self.setWindowTitle("Scribe — settings")
+        self.setWindowTitle("Settings")
         self.setAccessibleName("Settings")
         self.setMinimumWidth(480)
         lay = QVBoxLayout(self)
@@ -80,7 +81,7 @@ class SettingsDialog(QDialog):
         self.templates_dir.setWordWrap(True)
         pick = QPushButton("Change…")
         pick.setAccessibleName("Choose user template folder")
-        pick.clicked.connect(self._pick_dir)
+        on_click(pick, self._pick_dir)
         trow.addWidget(self.templates_dir, 1)
         trow.addWidget(pick)
         tw = QWidget()

@@ -13,7 +13,7 @@ Progress payloads are tuples `(kind, value)`: ("stage", str), ("segment", Segmen
 """
 from __future__ import annotations
 
-from ...errors import AudioError, CancelledError, InputError  # noqa: F401  (re-exported for the widgets)
+from ...errors import AudioError, CancelledError, InputError, PassphraseError  # noqa: F401  (re-exported for the widgets)
 from .audio import *  # noqa: F401,F403
 from .audio import __all__ as _audio
 from .base import *  # noqa: F401,F403
@@ -25,4 +25,5 @@ from .store import __all__ as _store
 from .views import *  # noqa: F401,F403
 from .views import __all__ as _views
 
-__all__ = [*_base, *_views, *_store, *_audio, *_notes, "InputError", "AudioError", "CancelledError"]
+__all__ = [*_base, *_views, *_store, *_audio, *_notes, "InputError", "AudioError", "CancelledError",
+           "PassphraseError"]

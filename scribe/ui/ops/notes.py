@@ -10,7 +10,12 @@ from ...errors import InputError
 from .base import Op
 from .views import note_view_for
 
-__all__ = ["Generate", "SaveEdit", "Approve", "Addendum", "Export", "NoteHistory", "WarmNoteModel"]
+__all__ = ["Generate", "SaveEdit", "Approve", "Sign", "Addendum", "Export", "NoteHistory", "WarmNoteModel",
+           "SaveDraft", "DiscardDraft", "DERIVED_TEMPLATES"]
+
+# Documents written *from* the clinician's note (plus the transcript), not from the raw transcript alone, so the
+# drug names and doses the clinician corrected are the ones the patient and the colleague read.
+DERIVED_TEMPLATES = ("patient_instructions", "referral_letter")
 
 log = logging.getLogger("scribe.ui.ops")
 
@@ -47,10 +52,15 @@ class Generate(Op):
             raise InputError("template: choose a template for the note")
         if not detail.transcript.segments:
             raise InputError(f"encounter {self.encounter_id} has no transcript yet")
-        note = get_process(self.app.settings).generate(detail.transcript, template_id, on_token=on_token,
+        source = detail.transcript
+        if template_id in DERIVED_TEMPLATES:
+            source, base = self.app.derivation_source(self.encounter_id, template_id)
+            if base is not None:
+                ctx.progress(("stage", f"writing from note {base} and the transcript"))
+        note = get_process(self.app.settings).generate(source, template_id, on_token=on_token,
                                                        cancel=ctx.cancel_event, max_new_tokens=self.max_new_tokens)
         ctx.check()
-        rec = self.app.save_note(self.encounter_id, note)
+        rec = self.app.save_generated(self.encounter_id, note)   # a draft of this document gets a new version
         return note_view_for(self.app, rec)
 
 
@@ -78,6 +88,47 @@ class Approve(Op):
         if not self.signer.strip():
             raise InputError("signer: enter the name of the person approving the note")
         return note_view_for(self.app, self.app.approve(self.note_id, self.signer.strip()))
+
+
+@dataclass
+class Sign(Op):
+    """Approve & sign: the passphrase again and every open flag acknowledged (checked by the app)."""
+
+    app: Any
+    note_id: Any
+    signer: str
+    passphrase: str
+    acknowledged_flags: int = 0
+    label = "signing"
+
+    def work(self, ctx):
+        return note_view_for(self.app, self.app.sign(self.note_id, self.signer, self.passphrase,
+                                                     self.acknowledged_flags))
+
+
+@dataclass
+class SaveDraft(Op):
+    """Autosave of unsaved edits (encrypted, in the store); restored when the note is opened again."""
+
+    app: Any
+    note_id: Any
+    base_version: int
+    sections: dict
+    label = "keeping the draft"
+
+    def work(self, ctx):
+        self.app.save_draft(self.note_id, self.base_version, self.sections)
+        return self.note_id
+
+
+@dataclass
+class DiscardDraft(Op):
+    app: Any
+    note_id: Any
+    label = "discarding the draft"
+
+    def work(self, ctx):
+        return self.app.discard_draft(self.note_id)
 
 
 @dataclass

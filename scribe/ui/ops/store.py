@@ -60,9 +60,10 @@ class ListEncounters(Op):
         rows = []
         for r in self.app.list_encounters(search=self.search.strip() or None):
             e = getattr(r, "encounter", r)
+            docs = [(d["template"], d["status"]) for d in getattr(r, "documents", None) or []]
             rows.append({"id": e.id, "subject": getattr(r, "subject_name", None) or e.title or f"Encounter {e.id}",
                          "template_id": e.template_id or "", "created_at": e.created_at,
-                         "status": getattr(r, "note_status", None) or e.status})
+                         "status": getattr(r, "note_status", None) or e.status, "documents": docs})
         return rows
 
 
@@ -72,12 +73,17 @@ class NewEncounter(Op):
     subject: str
     template_id: str
     domain: str
+    identifier: str = ""          # MRN / matter number
+    birth_date: str = ""          # YYYY-MM-DD
+    sex: str = ""
     label = "creating the encounter"
 
     def work(self, ctx):
         if not self.subject.strip():
             raise InputError("subject: enter a patient or client name or identifier")
-        enc = self.app.new_encounter(self.subject.strip(), self.template_id, self.domain)
+        enc = self.app.new_encounter(self.subject.strip(), self.template_id, self.domain,
+                                     identifier=self.identifier.strip() or None,
+                                     birth_date=self.birth_date.strip() or None, sex=self.sex or None)
         return getattr(enc, "id", enc)
 
 

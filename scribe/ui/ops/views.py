@@ -23,6 +23,11 @@ class NoteView:
     audio_kept: bool = False
     section_titles: dict = field(default_factory=dict)   # key -> title, in template order
     addenda: list = field(default_factory=list)
+    draft: dict | None = None          # unsaved edits kept in the store: {"base_version", "sections", ...}
+    approved_by: str | None = None
+    approved_at: str | None = None
+    approved_version: int | None = None
+    template_title: str = ""
 
 
 def sections_from_text(note: Note, texts: dict[str, str]) -> dict:
@@ -56,8 +61,9 @@ class EncounterView:
     domain: str
     status: str
     transcript: Transcript | None = None
-    notes: list = field(default_factory=list)        # NoteView, newest last
+    notes: list = field(default_factory=list)        # NoteView, one per document, oldest first
     audio_kept: bool = False
+    patient: dict = field(default_factory=dict)      # name, identifier (MRN / matter), birth_date, sex
 
     @property
     def latest(self):
@@ -77,29 +83,35 @@ def list_templates(app) -> list[tuple[str, str, str]]:
     return sorted(out, key=lambda t: (t[2], t[0] != "soap", t[1]))
 
 
-def _template_titles(app, template_id: str) -> dict:
+def _template(app, template_id: str):
     try:
         fn = getattr(app, "template", None)
         if fn is not None:
-            t = fn(template_id)
-        else:
-            from ...notes.templates import get_template
-            t = get_template(template_id, app.settings)
-        return {s.key: s.title for s in t.sections if s.fixed_text is None}
+            return fn(template_id)
+        from ...notes.templates import get_template
+        return get_template(template_id, app.settings)
     except Exception:
-        return {}
+        return None
+
+
+def _template_titles(tpl) -> dict:
+    return {s.key: s.title for s in tpl.sections if s.fixed_text is None} if tpl is not None else {}
 
 
 def note_view_for(app, rec, detail=None) -> NoteView:
-    """NoteRecord (+ its encounter detail for the transcript) → NoteView."""
+    """NoteRecord (+ its encounter detail for the transcript) → NoteView, with any kept draft of unsaved edits."""
     if detail is None:
         detail = app.get_encounter(rec.encounter_id)
     body = rec.current.body if getattr(rec, "current", None) else {}
     note = rec.note
+    tpl = _template(app, rec.template_id)
+    draft = app.get_draft(rec.id) if rec.status != "approved" and hasattr(app, "get_draft") else None
     return NoteView(rec.id, rec.encounter_id, rec.template_id, rec.status, rec.current_version, note,
-                    detail.transcript, bool(detail.audio_kept), _template_titles(app, rec.template_id),
+                    detail.transcript, bool(detail.audio_kept), _template_titles(tpl),
                     [{"created": str(a.get("at", ""))[:16].replace("T", " "), "by": a.get("by", ""),
-                      "text": a.get("text", "")} for a in (body.get("addenda") or [])])
+                      "text": a.get("text", "")} for a in (body.get("addenda") or [])],
+                    draft, rec.approved_by, rec.approved_at, rec.approved_version,
+                    tpl.title if tpl is not None else rec.template_id.replace("_", " "))
 
 
 def encounter_view(app, encounter_id) -> EncounterView:
@@ -107,6 +119,12 @@ def encounter_view(app, encounter_id) -> EncounterView:
     e = d.encounter
     subject = d.subject.display_name if d.subject else (e.title or f"Encounter {e.id}")
     notes = [note_view_for(app, n, d) for n in d.notes]
-    domain = "clinical"
+    tpl = _template(app, e.template_id or (notes[0].template_id if notes else ""))
+    domain = getattr(tpl, "domain", None) or app.settings.domain
     status = notes[-1].status if notes else e.status
-    return EncounterView(e.id, subject, e.template_id or "", domain, status, d.transcript, notes, bool(d.audio_kept))
+    patient = {}
+    if d.subject is not None:
+        patient = {"name": d.subject.display_name, "identifier": d.subject.identifier or "",
+                   "birth_date": d.subject.birth_date or "", "sex": getattr(d.subject, "sex", None) or ""}
+    return EncounterView(e.id, subject, e.template_id or "", domain, status, d.transcript, notes, bool(d.audio_kept),
+                         patient)
