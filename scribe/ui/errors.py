@@ -42,5 +42,5 @@ def show_error(parent: QWidget | None, err: BaseException, context: str = "") ->
     else:  # a non-Scribe exception reached the UI: say so in one line, never its message (may hold PHI)
         line = f"unexpected error: {type(err).__name__}"
     log.info("error shown kind=%s context=%s", getattr(err, "kind", type(err).__name__), context or "-")
-    title = context[:1].upper() + context[1:] if context else "Error"   # Qt appends "— Scribe" itself
+    title = context[:1].upper() + context[1:] if context else "Scribe"   # Qt appends "— Scribe" itself
     _present(parent, title, line[:1].upper() + line[1:])
