@@ -58,3 +58,24 @@ def sample_note() -> Note:
     flags = [Flag("number", "14 days", "plan", "'14' does not appear in the transcript")]
     md = "# SOAP note\n\n" + "\n\n".join(f"## {k.title()}\n\n{v}" for k, v in sections.items()) + "\n"
     return Note("soap", sections, md, ev, flags, "hand-written", {})
+
+
+def click(qtbot, widget) -> None:
+    from scribe.ui.qt import Qt
+    assert widget.isEnabled() and widget.isVisible(), widget.text() if hasattr(widget, "text") else widget
+    qtbot.mouseClick(widget, Qt.MouseButton.LeftButton)
+
+
+def sign_via_dialog(qtbot, win, signer: str = "Dr Test", passphrase: str = PASS) -> None:
+    """Click "Approve & sign…", fill the dialog (name, passphrase, acknowledge open flags), click Sign, wait."""
+    rv = win.review
+    click(qtbot, rv.approve_btn)
+    qtbot.waitUntil(lambda: rv.sign_dialog is not None and rv.sign_dialog.isVisible(), timeout=5000)
+    dlg = rv.sign_dialog
+    dlg.signer.clear()
+    qtbot.keyClicks(dlg.signer, signer)
+    qtbot.keyClicks(dlg.passphrase, passphrase)
+    if dlg.flags:
+        click(qtbot, dlg.ack)
+    click(qtbot, dlg.ok)
+    qtbot.waitUntil(lambda: rv.view is not None and rv.view.status == "approved", timeout=20000)

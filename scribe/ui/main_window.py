@@ -10,7 +10,7 @@ import logging
 from . import ops
 from .autolock import IdleWatcher
 from .encounters import EncounterList, as_row
-from .errors import show_error
+from .errors import set_lock_probe, show_error
 from .export import ExportPanel
 from .generate import GeneratePanel
 from .new_encounter import NewEncounterDialog
@@ -110,6 +110,7 @@ class MainWindow(QMainWindow):
         self._ui_locked = True
         self.app_locked.connect(self._app_locked)
         app.on_lock = self.app_locked.emit
+        set_lock_probe(lambda: self._ui_locked or self.app.is_locked())
         QApplication.instance().installEventFilter(self.idle)
 
     # ---- actions and shortcuts ----------------------------------------------------------------------------
@@ -310,6 +311,8 @@ class MainWindow(QMainWindow):
             self.refresh_encounters(select=self.current.id)
 
     def _loaded(self, view: ops.EncounterView) -> None:
+        if self._ui_locked or self.app.is_locked():
+            return   # read before a lock, delivered after it: never put PHI back on a locked window
         same = self.current is not None and self.current.id == view.id
         self.current = view
         self.setWindowTitle(window_title(view))

@@ -90,7 +90,7 @@ class ReviewPanel(QWidget):
         self.play_audio = QCheckBox("Play evidence audio")
         self.play_audio.setAccessibleName("Play the audio of the selected evidence")
         self.play_audio.setChecked(bool(getattr(app.settings, "play_evidence_audio", False)))
-        self.play_audio.clicked.connect(self._play_choice)   # a user click only; loading a note never changes it
+        on_click(self.play_audio, self._play_choice)   # a user click only; loading a note never changes it
         bar.addWidget(self.status, 1)
         for w in (self.play_audio, self.save_btn, self.approve_btn, self.addendum_btn):
             bar.addWidget(w)
@@ -298,8 +298,8 @@ class ReviewPanel(QWidget):
             self.autosave()
 
     # ---- evidence and flags -------------------------------------------------------------------------------
-    def _play_choice(self, on: bool) -> None:
-        op = ops.SaveSettings(self.app, {"play_evidence_audio": bool(on)})
+    def _play_choice(self) -> None:
+        op = ops.SaveSettings(self.app, {"play_evidence_audio": self.play_audio.isChecked()})
         self.runner.submit(op.label, op.work, on_error=lambda e: show_error(self, e, "settings"))
 
     def show_evidence(self, ev) -> None:
@@ -315,7 +315,7 @@ class ReviewPanel(QWidget):
 
     def _play_failed(self, err) -> None:
         self.play_audio.setChecked(False)     # say it once, and remember: no error on every later click
-        self._play_choice(False)
+        self._play_choice()
         show_error(self, err, "playback")
 
     def goto_flag(self, i: int) -> None:

@@ -1,0 +1,304 @@
+"""Issue 14 in the desktop window (pytest-qt, offscreen, real encrypted store, real clicks): every button reaches its
+dialog; unsaved edits survive an auto-lock and a switch of encounter; several documents per encounter, each
+reachable with its own status, filtered and searched; flags recomputed and listed once, F8 over distinct places;
+the small ones (evidence-audio choice kept, diff colours, editor heights, status messages, titles, templates by
+domain); patient fields from the new-encounter dialog. Generation itself is in test_ui_e2e.py (real model)."""
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+pytest.importorskip("PySide6")
+pytest.importorskip("pytestqt")
+
+from scribe.config import load_settings  # noqa: E402
+from scribe.types import Evidence, Flag, Note  # noqa: E402
+from scribe.ui.qt import QApplication, QColor, QTextCursor, Qt  # noqa: E402
+
+from ui_helpers import (PASS, click, make_window, sample_note, sample_transcript, sign_via_dialog,  # noqa: E402
+                        unlock_via_dialog)
+
+UI = Path(__file__).resolve().parent.parent / "scribe" / "ui"
+
+
+@pytest.fixture()
+def win(qtbot, scribe_home):
+    w = make_window(qtbot, load_settings())
+    w.start()
+    unlock_via_dialog(qtbot, w)
+    yield w
+    w.close()
+
+
+def _open(qtbot, win, enc_id):
+    win.refresh_encounters(select=enc_id)
+    qtbot.waitUntil(lambda: win.current is not None and win.current.id == enc_id and win.review.view is not None
+                    and win.runner.active == 0, timeout=10000)
+    win.tabs.setCurrentWidget(win.review)
+
+
+def _seed_two_documents(app):
+    enc = app.new_encounter("Jane Roe", "soap", identifier="MRN-4411", birth_date="1961-02-03", sex="female")
+    app.attach_transcript(enc.id, sample_transcript())
+    soap = app.save_note(enc.id, sample_note())
+    soap = app.save_edit(soap.id, {"plan": "Lisinopril 10 mg daily."}, base_version=1)
+    soap = app.approve(soap.id, "Dr Roe")
+    ref = app.save_note(enc.id, Note("referral_letter", {"reason": "Please see for tonsillitis."},
+                                     "# Referral\n\nPlease see for tonsillitis.\n", [], [], "hand-written", {}))
+    return enc, soap, ref
+
+
+def test_no_button_or_action_is_connected_around_the_helper():
+    """Qt's clicked(bool)/triggered(bool) must never reach a slot: every connection goes through ui/wiring.py."""
+    offenders = [f"{p.name}:{i}" for p in UI.glob("*.py") if p.name != "wiring.py"
+                 for i, line in enumerate(p.read_text().splitlines(), 1)
+                 if re.search(r"\.(clicked|triggered)\.connect\(", line)]
+    assert offenders == []
+
+
+def test_documents_each_reachable_with_their_status_filtered_and_searched(qtbot, win):
+    enc, soap, ref = _seed_two_documents(win.app)
+    other = win.app.new_encounter("John Doe", "progress_note")
+    _open(qtbot, win, enc.id)
+    rv = win.review
+    assert rv.document.count() == 2 and rv.view.note_id == ref.id          # the newest is shown first
+    assert "signed by Dr Roe" in rv.document.itemText(0) and "draft" in rv.document.itemText(1)
+    rv.document.setFocus()
+    qtbot.keyClick(rv.document, Qt.Key.Key_Up)                              # the signed SOAP note, by keyboard
+    qtbot.waitUntil(lambda: rv.view.note_id == soap.id, timeout=5000)
+    assert rv.view.status == "approved" and all(e.isReadOnly() for e in rv.editors.values())
+    assert "Lisinopril 10 mg daily." in rv.editors["plan"].toPlainText()
+    assert rv.status.text().startswith("Signed by Dr Roe") and not rv.approve_btn.isEnabled()
+    # the encounter list: every document with its own status; the Approved filter finds the encounter
+    lst = win.encounters
+    row = next(r for r in lst.rows if r.id == enc.id)
+    assert "soap · approved" in row.label and "referral_letter · draft" in row.label
+    lst.status.setCurrentIndex(lst.status.findData("approved"))
+    assert [r.id for r in lst.visible_rows()] == [enc.id]
+    lst.status.setCurrentIndex(lst.status.findData("draft"))
+    assert [r.id for r in lst.visible_rows()] == [enc.id]
+    lst.status.setCurrentIndex(0)
+    lst.template.setCurrentIndex(lst.template.findData("soap"))
+    assert [r.id for r in lst.visible_rows()] == [enc.id]
+    lst.template.setCurrentIndex(0)
+    qtbot.keyClicks(lst.search, "lisinopril")                               # text of the older, signed note
+    qtbot.waitUntil(lambda: [r.id for r in lst.visible_rows()] == [enc.id], timeout=10000)
+    lst.search.clear()
+    qtbot.waitUntil(lambda: {r.id for r in lst.visible_rows()} == {enc.id, other.id}, timeout=10000)
+    assert win.export.doc.count() == 2 and win.errors_shown == []
+
+
+def test_unsaved_edits_survive_switching_encounter_and_autolock(qtbot, scribe_home):
+    win = make_window(qtbot, load_settings(), autolock_minutes=0.05)   # 3 s
+    win.start()
+    unlock_via_dialog(qtbot, win)
+    win.app.settings.autolock_minutes = 10
+    win.idle.set_minutes(10)
+    app = win.app
+    enc = app.new_encounter("Jane Roe", "soap")
+    app.attach_transcript(enc.id, sample_transcript())
+    rec = app.save_note(enc.id, sample_note())
+    other = app.new_encounter("John Doe", "soap")
+    _open(qtbot, win, enc.id)
+    rv = win.review
+    plan = rv.editors["plan"]
+    plan.setFocus()
+    plan.moveCursor(QTextCursor.MoveOperation.End)
+    qtbot.keyClicks(plan, " Review in 48 hours.")
+    assert rv.is_dirty() and "unsaved changes" in rv.status.text() and win.isWindowModified()
+    # another encounter is clicked in the list: the edit is kept as an encrypted draft, not thrown away
+    lst = win.encounters.list
+    item = next(lst.item(i) for i in range(lst.count()) if lst.item(i).data(Qt.ItemDataRole.UserRole) == other.id)
+    rect = lst.visualItemRect(item)
+    qtbot.mouseClick(lst.viewport(), Qt.MouseButton.LeftButton, pos=rect.center())
+    qtbot.waitUntil(lambda: win.current.id == other.id and win.runner.active == 0, timeout=10000)
+    assert app.get_draft(rec.id)["sections"]["plan"].endswith("Review in 48 hours.")
+    assert rv.view is None                                   # the other encounter has no note
+    _open(qtbot, win, enc.id)
+    assert rv.editors["plan"].toPlainText().endswith("Review in 48 hours.")
+    assert "unsaved changes (draft restored)" in rv.status.text()
+    assert app.get_note(rec.id).current_version == 1        # still a draft, not a version until saved
+    # type more, then the app's own idle clock locks the store: the autosave (1.5 s) has kept the edit
+    rv.editors["plan"].moveCursor(QTextCursor.MoveOperation.End)
+    qtbot.keyClicks(rv.editors["plan"], " Call if worse.")
+    qtbot.waitUntil(lambda: (app.get_draft(rec.id) or {}).get("sections", {}).get("plan", "").endswith(
+        "Call if worse."), timeout=10000)
+    app.settings.autolock_minutes = 0.05
+    app.update_settings(autolock_minutes=0.05)
+    qtbot.waitUntil(lambda: app.is_locked() and win.unlock_dialog.isVisible(), timeout=20000)
+    assert rv.view is None and not win.body.isVisible()
+    app.settings.autolock_minutes = 10
+    win.idle.set_minutes(10)
+    unlock_via_dialog(qtbot, win)
+    app.update_settings(autolock_minutes=10)
+    qtbot.waitUntil(lambda: rv.view is not None and rv.view.note_id == rec.id, timeout=10000)
+    assert rv.editors["plan"].toPlainText().endswith("Review in 48 hours. Call if worse.")
+    # Save turns the draft into a version and drops it
+    click(qtbot, rv.save_btn)
+    qtbot.waitUntil(lambda: rv.view.version == 2, timeout=10000)
+    assert app.get_draft(rec.id) is None and not win.isWindowModified()
+    assert "Call if worse." in app.get_note(rec.id).markdown
+    # a user lock (Ctrl+L) with an unsaved edit keeps it too
+    rv.editors["subjective"].moveCursor(QTextCursor.MoveOperation.End)
+    qtbot.keyClicks(rv.editors["subjective"], " Worse at night.")
+    win.lock("user")
+    qtbot.waitUntil(lambda: app.is_locked() and win.unlock_dialog.isVisible(), timeout=10000)
+    unlock_via_dialog(qtbot, win)
+    qtbot.waitUntil(lambda: rv.view is not None and rv.view.note_id == rec.id, timeout=10000)
+    assert rv.editors["subjective"].toPlainText().endswith("Worse at night.")
+    assert win.errors_shown == []
+    win.close()
+
+
+def _flagged_note() -> Note:
+    """As generated: each unsupported sentence is both an unsupported evidence and an "unsupported" flag, and a
+    number said twice in the plan is flagged twice (the header said "5 flags", the list showed 8)."""
+    base = sample_note()
+    ev = list(base.evidence)
+    flags = [Flag("number", "14", "plan", "number not in transcript"),
+             Flag("number", "14", "plan", "number not in transcript"),
+             Flag("unsupported", "Likely strep throat.", "assessment", "no transcript segment supports this"),
+             Flag("truncated", "plan", "plan", "length limit reached; section may be incomplete")]
+    sections = dict(base.sections, plan="Amoxicillin 500 mg twice a day for 14 days. Review on day 14.")
+    ev[-1] = Evidence("plan", "Amoxicillin 500 mg twice a day for 14 days.", ev[-1].spans, True)
+    return Note("soap", sections, base.markdown, ev, flags, "hand-written", {})
+
+
+def test_flags_listed_once_f8_over_distinct_places_and_recomputed_after_edit(qtbot, win):
+    enc = win.app.new_encounter("Jane Roe", "soap")
+    win.app.attach_transcript(enc.id, sample_transcript())
+    rec = win.app.save_note(enc.id, _flagged_note())
+    _open(qtbot, win, enc.id)
+    rv = win.review
+    labels = [rv.flag_list.item(i).text() for i in range(rv.flag_list.count())]
+    # the two places "14" stands, the unsupported sentence once, the truncated section once
+    assert len(labels) == 4 and len(set(labels)) == 3 and sum("unsupported" in x for x in labels) == 1
+    assert "Flags: 4" in rv.flag_header.text() and "4 flags" in rv.status.text()
+    places = set()
+    win.activateWindow()
+    qtbot.waitUntil(lambda: QApplication.activeWindow() is win, timeout=5000)
+    for _ in range(4):
+        qtbot.keyClick(QApplication.focusWidget() or win, Qt.Key.Key_F8)
+        key, m = rv.flag_targets[rv.flag_index]
+        places.add((key, m.start, m.end, m.kind))
+    assert len(places) == 4                                   # F8 never stops twice at the same place
+    # edit the flagged numbers away and save: the flags follow the text
+    plan = rv.editors["plan"]
+    plan.selectAll()
+    qtbot.keyClicks(plan, "Amoxicillin 500 mg twice a day.")
+    click(qtbot, rv.save_btn)
+    qtbot.waitUntil(lambda: rv.view.version == 2, timeout=10000)
+    left = [(m.kind, rv.editors[k].toPlainText()[m.start:m.end]) for k, m in rv.flag_targets]
+    assert left == [("unsupported", "Likely strep throat.")]
+    stored = win.app.get_note(rec.id).note
+    assert [(f.kind, f.text) for f in stored.flags] == [("unsupported", "Likely strep throat.")]
+
+
+def test_small_ones(qtbot, win, tmp_path):
+    import numpy as np
+    import soundfile as sf
+
+    from scribe.ui.history import diff_html
+    app = win.app
+    long_plan = [f"Plan item {i}: continue the current treatment and review." for i in range(1, 11)]
+    enc = app.new_encounter("Jane Roe", "soap")
+    wav = tmp_path / "visit.wav"
+    sf.write(str(wav), (0.1 * np.sin(np.arange(16000 * 12) / 10)).astype("float32"), 16000)
+    app.attach_transcript(enc.id, sample_transcript(), audio_path=wav)
+    n = sample_note()
+    rec = app.save_note(enc.id, Note("soap", dict(n.sections, plan="\n".join(long_plan)), n.markdown,
+                                     n.evidence[:-1], [], "hand-written", {}))
+    _open(qtbot, win, enc.id)
+    rv = win.review
+    win.tabs.setCurrentWidget(rv)
+    win.resize(1200, 800)
+    # section editors are as tall as their text: every plan item visible, no inner scrolling
+    for ed in rv.editors.values():
+        qtbot.waitUntil(lambda ed=ed: ed.height() >= ed.document().size().height(), timeout=5000)
+    plan = rv.editors["plan"]
+    assert plan.height() > 6 * plan.fontMetrics().lineSpacing()
+
+    # "Play evidence audio" is the user's choice: off by default, kept when clicked, never reset by a load
+    assert rv.play_audio.isEnabled() and not rv.play_audio.isChecked()
+    click(qtbot, rv.play_audio)
+    qtbot.waitUntil(lambda: load_settings().play_evidence_audio is True, timeout=5000)
+    rv.load(rv.view)
+    assert rv.play_audio.isChecked()
+    click(qtbot, rv.play_audio)
+    qtbot.waitUntil(lambda: load_settings().play_evidence_audio is False, timeout=5000)
+    rv.load(rv.view)
+    assert not rv.play_audio.isChecked()       # it used to turn itself back on at every load
+
+    # history diff colours are opaque: added lines greenish, deleted reddish (Qt reads #RRGGBBAA as #AARRGGBB)
+    html = diff_html(["--- v1", "+++ v2", "-old line", "+new line"])
+    colours = dict((t, c) for c, t in re.findall(r"background-color:(#[0-9a-f]{6})[^>]*>([-+]\w+ line)<", html))
+    added, deleted = QColor(colours["+new line"]), QColor(colours["-old line"])
+    assert added.green() > added.red() and deleted.red() > deleted.green()
+    assert not re.search(r"#[0-9a-f]{8}\b", html)
+
+    # titles: Qt appends "— Scribe" itself, so no window of ours names the app in its own title
+    assert win.windowTitle().startswith("Jane Roe") and "Scribe" not in win.windowTitle()
+    win.open_settings()
+    assert win.settings_dialog.windowTitle() == "Settings"
+    win.settings_dialog.reject()
+
+    # a clinical encounter is offered clinical templates only
+    offered = [win.generate.template.itemData(i) for i in range(win.generate.template.count())]
+    domains = {t[0]: t[2] for t in win.templates}
+    assert offered and {domains[t] for t in offered} == {"clinical"}
+    assert any(d == "legal" for d in domains.values())
+
+    # "Transcript saved" stays on screen after the reload that follows it
+    win.record._done(sample_transcript())
+    qtbot.waitUntil(lambda: win.runner.active == 0, timeout=5000)
+    assert win.record.state.text().startswith("Transcript saved: 3 segments")
+    assert win.errors_shown == []
+
+
+def test_new_encounter_dialog_takes_patient_fields(qtbot, win):
+    click(qtbot, win.encounters.new_button)
+    qtbot.waitUntil(lambda: getattr(win, "new_dialog", None) is not None and win.new_dialog.isVisible(), timeout=5000)
+    dlg = win.new_dialog
+    assert [dlg.template.itemData(i) for i in range(dlg.template.count())][0] == "soap"
+    qtbot.keyClicks(dlg.subject, "Ana Lima")
+    qtbot.keyClicks(dlg.identifier, "MRN-0099")
+    qtbot.keyClicks(dlg.birth_date, "1980-13-01")
+    assert not dlg.ok.isEnabled() and "YYYY-MM-DD" in dlg.hint.text()
+    dlg.birth_date.clear()
+    qtbot.keyClicks(dlg.birth_date, "1980-12-01")
+    dlg.sex.setCurrentIndex(dlg.sex.findData("female"))
+    click(qtbot, dlg.ok)
+    qtbot.waitUntil(lambda: win.current is not None and win.current.subject == "Ana Lima", timeout=10000)
+    d = win.app.get_encounter(win.current.id)
+    assert (d.subject.identifier, d.subject.birth_date, d.subject.sex) == ("MRN-0099", "1980-12-01", "female")
+    assert "MRN-0099" in win.windowTitle()
+    win.encounters.search.setText("MRN-0099")
+    qtbot.waitUntil(lambda: [r.id for r in win.encounters.visible_rows()] == [win.current.id], timeout=10000)
+
+
+def test_every_review_and_export_button_by_click(qtbot, win, tmp_path, monkeypatch):
+    enc, soap, ref = _seed_two_documents(win.app)
+    _open(qtbot, win, enc.id)
+    rv = win.review
+    assert rv.view.note_id == ref.id
+    sign_via_dialog(qtbot, win, "Dr Lee")                              # the referral (no open flags)
+    assert win.app.get_note(ref.id).approved_by == "Dr Lee"
+    # export buttons open a file dialog (replaced by a fixed answer) and write the file
+    from scribe.ui import export as export_mod
+    for fmt, name in (("md", "r.md"), ("fhir", "r.json"), ("pdf", "r.pdf")):
+        monkeypatch.setattr(export_mod.QFileDialog, "getSaveFileName",
+                            staticmethod(lambda *a, _n=name, **k: (str(tmp_path / _n), "")))
+        with qtbot.waitSignal(win.export.exported, timeout=20000):
+            win.tabs.setCurrentWidget(win.export)
+            click(qtbot, win.export.buttons[fmt])
+    assert (tmp_path / "r.pdf").read_bytes().startswith(b"%PDF")
+    assert '"#patient"' in (tmp_path / "r.json").read_text()
+    with qtbot.waitSignal(win.export.exported, timeout=10000):
+        click(qtbot, win.export.copy_btn)
+    from scribe.ui.qt import QGuiApplication
+    assert "Jane Roe" in QGuiApplication.clipboard().text()
+    # cancel in the sign dialog changes nothing
+    win.tabs.setCurrentWidget(rv)
+    assert win.errors_shown == []
