@@ -100,7 +100,6 @@ def test_dictate_generate_edit_approve_export_end_to_end(qtbot, scribe_home, tmp
 
     # patient instructions from the same encounter: written from the signed note (its corrected plan first) and
     # the transcript; writing them again is a new version of the same draft, not a second document
-    win.tabs.setCurrentWidget(win.export)
     fed = []
     from scribe.ui import genproc
     proc = genproc.get_process(win.app.settings)
@@ -109,7 +108,10 @@ def test_dictate_generate_edit_approve_export_end_to_end(qtbot, scribe_home, tmp
     for round_ in (1, 2):
         notes = []
         win.generate.note_ready.connect(notes.append)
-        click(qtbot, win.export.derive_buttons["patient_instructions"])
+        win.tabs.setCurrentWidget(win.export)
+        button = win.export.derive_buttons["patient_instructions"]
+        assert button.text() == ("Write patient instructions" if round_ == 1 else "Regenerate patient instructions")
+        click(qtbot, button)
         qtbot.waitUntil(lambda: bool(notes) or bool(win.errors_shown), timeout=300000)
         assert win.errors_shown == []
         qtbot.waitUntil(lambda: win.runner.active == 0 and win.review.document.count() == 2, timeout=15000)
