@@ -10,9 +10,8 @@ import pytest
 from scribe.app import ScribeApp
 from scribe.config import Settings
 from scribe.errors import InputError, PassphraseError, StoreError
-from scribe.types import Note
 
-from ui_helpers import sample_note, sample_transcript
+from ui_helpers import referral, sample_note, sample_transcript, seed_two_documents
 
 PASS = "documents test passphrase"
 
@@ -27,23 +26,8 @@ def app(tmp_path, scribe_home):
     a.lock()
 
 
-def _referral(text: str) -> Note:
-    sections = {"reason": text}
-    return Note("referral_letter", sections, f"# Referral\n\n{text}\n", [], [], "hand-written", {})
-
-
-def _encounter_with_two_documents(app):
-    enc = app.new_encounter("Jane Roe", "soap", identifier="MRN-4411", birth_date="1961-02-03", sex="female")
-    app.attach_transcript(enc.id, sample_transcript())
-    soap = app.save_note(enc.id, sample_note())
-    soap = app.save_edit(soap.id, {"plan": "Lisinopril 10 mg daily."}, base_version=1)
-    soap = app.approve(soap.id, "Dr Roe")
-    ref = app.save_generated(enc.id, _referral("Please see for tonsillitis."))
-    return enc, soap, ref
-
-
 def test_every_document_keeps_its_status_and_is_searchable(app):
-    enc, soap, ref = _encounter_with_two_documents(app)
+    enc, soap, ref = seed_two_documents(app)
     [row] = app.list_encounters()
     assert [(d["template"], d["status"]) for d in row.documents] == [("soap", "approved"),
                                                                      ("referral_letter", "draft")]
@@ -58,8 +42,8 @@ def test_every_document_keeps_its_status_and_is_searchable(app):
 
 
 def test_regenerate_appends_a_version_instead_of_a_duplicate_draft(app):
-    enc, soap, ref = _encounter_with_two_documents(app)
-    again = app.save_generated(enc.id, _referral("Please see for recurrent tonsillitis."))
+    enc, soap, ref = seed_two_documents(app)
+    again = app.save_generated(enc.id, referral("Please see for recurrent tonsillitis."))
     assert again.id == ref.id and again.current_version == 2
     assert [v.kind for v in app.note_versions(ref.id)] == ["generated", "generated"]
     assert len(app.get_encounter(enc.id).notes) == 2
@@ -69,7 +53,7 @@ def test_regenerate_appends_a_version_instead_of_a_duplicate_draft(app):
 
 
 def test_derived_documents_start_from_the_clinicians_note(app):
-    enc, soap, ref = _encounter_with_two_documents(app)
+    enc, soap, ref = seed_two_documents(app)
     source, base = app.derivation_source(enc.id, "patient_instructions")
     assert base == soap.id
     assert any("Lisinopril 10 mg daily." in s.text for s in source.segments)   # the corrected plan, first
@@ -138,7 +122,7 @@ def test_signing_needs_the_passphrase_and_acknowledged_flags(app):
 
 
 def test_patient_fields_in_exports_and_fhir(app):
-    enc, soap, ref = _encounter_with_two_documents(app)
+    enc, soap, ref = seed_two_documents(app)
     subj = app.get_encounter(enc.id).subject
     assert (subj.display_name, subj.identifier, subj.birth_date, subj.sex) == ("Jane Roe", "MRN-4411", "1961-02-03",
                                                                                "female")

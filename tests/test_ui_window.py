@@ -14,7 +14,7 @@ pytest.importorskip("pytestqt")
 from scribe.config import load_settings  # noqa: E402
 from scribe.ui.qt import Qt  # noqa: E402
 
-from ui_helpers import PASS, make_window, sample_note, sample_transcript, unlock_via_dialog  # noqa: E402
+from ui_helpers import PASS, make_window, sample_note, sample_transcript, unlock_via_dialog, visible_ids  # noqa: E402
 
 
 @pytest.fixture()
@@ -168,12 +168,8 @@ def test_encounter_search_and_filters(qtbot, win):
     win.refresh_encounters()
     lst = win.encounters
     qtbot.waitUntil(lambda: lst.list.count() == 2, timeout=10000)
-    lst.status.setCurrentIndex(lst.status.findData("draft"))
-    assert [r.id for r in lst.visible_rows()] == [enc.id]
-    lst.status.setCurrentIndex(0)
-    lst.template.setCurrentIndex(lst.template.findData("progress_note"))
-    assert [r.id for r in lst.visible_rows()] == [other.id]
-    lst.template.setCurrentIndex(0)
+    assert visible_ids(lst, "draft") == [enc.id]
+    assert visible_ids(lst, template="progress_note") == [other.id]
     lst.since_on.setChecked(True)
     lst.since.setDate(dt.date.today() + dt.timedelta(days=1))
     assert lst.visible_rows() == []

@@ -17,8 +17,8 @@ from scribe.config import load_settings  # noqa: E402
 from scribe.types import Evidence, Flag, Note  # noqa: E402
 from scribe.ui.qt import QApplication, QColor, QTextCursor, Qt  # noqa: E402
 
-from ui_helpers import (PASS, click, make_window, sample_note, sample_transcript, sign_via_dialog,  # noqa: E402
-                        unlock_via_dialog)
+from ui_helpers import (click, make_window, sample_note, sample_transcript, seed_two_documents,  # noqa: E402
+                        sign_via_dialog, unlock_via_dialog, visible_ids)
 
 UI = Path(__file__).resolve().parent.parent / "scribe" / "ui"
 
@@ -39,17 +39,6 @@ def _open(qtbot, win, enc_id):
     win.tabs.setCurrentWidget(win.review)
 
 
-def _seed_two_documents(app):
-    enc = app.new_encounter("Jane Roe", "soap", identifier="MRN-4411", birth_date="1961-02-03", sex="female")
-    app.attach_transcript(enc.id, sample_transcript())
-    soap = app.save_note(enc.id, sample_note())
-    soap = app.save_edit(soap.id, {"plan": "Lisinopril 10 mg daily."}, base_version=1)
-    soap = app.approve(soap.id, "Dr Roe")
-    ref = app.save_note(enc.id, Note("referral_letter", {"reason": "Please see for tonsillitis."},
-                                     "# Referral\n\nPlease see for tonsillitis.\n", [], [], "hand-written", {}))
-    return enc, soap, ref
-
-
 def test_no_button_or_action_is_connected_around_the_helper():
     """Qt's clicked(bool)/triggered(bool) must never reach a slot: every connection goes through ui/wiring.py."""
     offenders = [f"{p.name}:{i}" for p in UI.glob("*.py") if p.name != "wiring.py"
@@ -59,7 +48,7 @@ def test_no_button_or_action_is_connected_around_the_helper():
 
 
 def test_documents_each_reachable_with_their_status_filtered_and_searched(qtbot, win):
-    enc, soap, ref = _seed_two_documents(win.app)
+    enc, soap, ref = seed_two_documents(win.app)
     other = win.app.new_encounter("John Doe", "progress_note")
     _open(qtbot, win, enc.id)
     rv = win.review
@@ -75,14 +64,8 @@ def test_documents_each_reachable_with_their_status_filtered_and_searched(qtbot,
     lst = win.encounters
     row = next(r for r in lst.rows if r.id == enc.id)
     assert "soap · approved" in row.label and "referral_letter · draft" in row.label
-    lst.status.setCurrentIndex(lst.status.findData("approved"))
-    assert [r.id for r in lst.visible_rows()] == [enc.id]
-    lst.status.setCurrentIndex(lst.status.findData("draft"))
-    assert [r.id for r in lst.visible_rows()] == [enc.id]
-    lst.status.setCurrentIndex(0)
-    lst.template.setCurrentIndex(lst.template.findData("soap"))
-    assert [r.id for r in lst.visible_rows()] == [enc.id]
-    lst.template.setCurrentIndex(0)
+    assert visible_ids(lst, "approved") == visible_ids(lst, "draft") == visible_ids(lst, template="soap") == [enc.id]
+    assert visible_ids(lst, template="referral_letter") == [enc.id]
     qtbot.keyClicks(lst.search, "lisinopril")                               # text of the older, signed note
     qtbot.waitUntil(lambda: [r.id for r in lst.visible_rows()] == [enc.id], timeout=10000)
     lst.search.clear()
@@ -279,7 +262,7 @@ def test_new_encounter_dialog_takes_patient_fields(qtbot, win):
 
 
 def test_every_review_and_export_button_by_click(qtbot, win, tmp_path, monkeypatch):
-    enc, soap, ref = _seed_two_documents(win.app)
+    enc, soap, ref = seed_two_documents(win.app)
     _open(qtbot, win, enc.id)
     rv = win.review
     assert rv.view.note_id == ref.id

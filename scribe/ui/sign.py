@@ -12,6 +12,18 @@ from .qt import (QCheckBox, QDialog, QDialogButtonBox, QFormLayout, QLabel, QLin
 __all__ = ["SignDialog", "AddendumDialog"]
 
 
+def _buttons(dlg, lay, ok_text: str):
+    """OK (named `ok_text`, runs `dlg.submit`) and Cancel; returns the OK button."""
+    bb = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel)
+    ok = bb.button(QDialogButtonBox.StandardButton.Ok)
+    ok.setText(ok_text)
+    ok.setAccessibleName(ok_text)
+    bb.accepted.connect(dlg.submit)
+    bb.rejected.connect(dlg.reject)
+    lay.addWidget(bb)
+    return ok
+
+
 class SignDialog(QDialog):
     submitted = Signal(str, str, int)      # signer, passphrase, flags acknowledged
 
@@ -46,13 +58,7 @@ class SignDialog(QDialog):
         self.message.setAccessibleName("Signing message")
         self.message.setWordWrap(True)
         lay.addWidget(self.message)
-        bb = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel)
-        self.ok = bb.button(QDialogButtonBox.StandardButton.Ok)
-        self.ok.setText("Sign")
-        self.ok.setAccessibleName("Sign")
-        bb.accepted.connect(self.submit)
-        bb.rejected.connect(self.reject)
-        lay.addWidget(bb)
+        self.ok = _buttons(self, lay, "Sign")
         for sig in (self.signer.textChanged, self.passphrase.textChanged, self.ack.toggled):
             sig.connect(self._update)
         self._update()
@@ -88,13 +94,7 @@ class AddendumDialog(QDialog):
         self.text = QPlainTextEdit()
         self.text.setAccessibleName("Addendum text")
         lay.addWidget(self.text, 1)
-        bb = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel)
-        self.ok = bb.button(QDialogButtonBox.StandardButton.Ok)
-        self.ok.setText("Add addendum")
-        self.ok.setAccessibleName("Add addendum")
-        bb.accepted.connect(self.submit)
-        bb.rejected.connect(self.reject)
-        lay.addWidget(bb)
+        self.ok = _buttons(self, lay, "Add addendum")
         self.text.textChanged.connect(lambda: self.ok.setEnabled(bool(self.text.toPlainText().strip())))
         self.ok.setEnabled(False)
         self.resize(520, 260)
