@@ -59,6 +59,14 @@ def test_documents_each_reachable_with_their_status_filtered_and_searched(qtbot,
     qtbot.waitUntil(lambda: rv.view.note_id == soap.id, timeout=5000)
     assert rv.view.status == "approved" and all(e.isReadOnly() for e in rv.editors.values())
     assert "Lisinopril 10 mg daily." in rv.editors["plan"].toPlainText()
+    from scribe.ui.qt import QLabel
+    want = [f"<b>{t}</b>" for t in rv.view.section_titles.values()]
+    qtbot.waitUntil(lambda: [lab.text() for lab in rv.sections_box.findChildren(QLabel) if lab.isVisible()] == want,
+                    timeout=5000)                                 # none of the letter's titles left drawn
+    rv.select_document(ref.id)     # and back: at once, no SOAP title is still drawn under the letter's
+    assert [lab.text() for lab in rv.sections_box.findChildren(QLabel) if lab.isVisible()
+            and lab.text() in want] == []
+    rv.select_document(soap.id)
     assert rv.status.text().startswith("Signed by Dr Roe") and not rv.approve_btn.isEnabled()
     # the encounter list: every document with its own status; the Approved filter finds the encounter
     lst = win.encounters

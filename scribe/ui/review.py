@@ -167,12 +167,10 @@ class ReviewPanel(QWidget):
     def clear(self) -> None:
         self._autosave.stop()
         self.view = None
-        for ed in self.editors.values():
-            ed.setParent(None)
-            ed.deleteLater()
-        while self.sections_lay.count():
+        while self.sections_lay.count():   # hidden now: deleteLater alone left old titles drawn under new ones
             it = self.sections_lay.takeAt(0)
             if it.widget():
+                it.widget().hide()
                 it.widget().deleteLater()
         self.editors = {}
         self.flag_list.clear()
