@@ -17,7 +17,7 @@ from scribe.config import load_settings  # noqa: E402
 from scribe.types import Evidence, Flag, Note  # noqa: E402
 from scribe.ui.qt import QApplication, QColor, QTextCursor, Qt  # noqa: E402
 
-from ui_helpers import (click, make_window, sample_note, sample_transcript, seed_two_documents,  # noqa: E402
+from ui_helpers import (PASS, click, make_window, sample_note, sample_transcript, seed_two_documents,  # noqa: E402
                         sign_via_dialog, unlock_via_dialog, visible_ids)
 
 UI = Path(__file__).resolve().parent.parent / "scribe" / "ui"
@@ -293,3 +293,42 @@ def test_every_review_and_export_button_by_click(qtbot, win, tmp_path, monkeypat
     # cancel in the sign dialog changes nothing
     win.tabs.setCurrentWidget(rv)
     assert win.errors_shown == []
+
+
+def test_backup_change_passphrase_and_restore_from_the_app(qtbot, win, tmp_path):
+    app = win.app
+    enc, soap, ref = seed_two_documents(app)
+    win.open_security()
+    dlg = win.security_dialog
+    qtbot.waitUntil(dlg.isVisible, timeout=5000)
+    dest = tmp_path / "backup.db"
+    dlg.backup_path.setText(str(dest))
+    qtbot.keyClicks(dlg.backup_pass, "backup pass phrase")
+    qtbot.keyClicks(dlg.backup_confirm, "backup pass phrase")
+    click(qtbot, dlg.backup_btn)
+    assert dlg.progress.maximum() == 0                     # busy while it runs
+    qtbot.waitUntil(lambda: dlg.message.text().startswith("Backup written and verified"), timeout=20000)
+    assert dest.exists() and not dest.read_bytes().startswith(b"SQLite format 3")
+    # change passphrase: the current one is checked first
+    qtbot.keyClicks(dlg.current, "not it")
+    qtbot.keyClicks(dlg.new, "a brand new passphrase")
+    qtbot.keyClicks(dlg.new_confirm, "a brand new passphrase")
+    click(qtbot, dlg.rekey_btn)
+    qtbot.waitUntil(lambda: dlg.message.text() == "Not done.", timeout=20000)
+    assert win.errors_shown and "current passphrase is wrong" in win.errors_shown[-1]
+    dlg.current.clear()
+    qtbot.keyClicks(dlg.current, PASS)
+    click(qtbot, dlg.rekey_btn)
+    qtbot.waitUntil(lambda: dlg.message.text().startswith("Passphrase changed"), timeout=20000)
+    assert app.verify_passphrase("a brand new passphrase") and not app.verify_passphrase(PASS)
+    # a new encounter after the backup, then restore: the store is the backup again, unlocked with its passphrase
+    app.new_encounter("After Backup", "soap")
+    dlg.restore_path.setText(str(dest))
+    qtbot.keyClicks(dlg.restore_pass, "backup pass phrase")
+    click(qtbot, dlg.restore_btn)
+    qtbot.waitUntil(lambda: app.is_locked() and win.unlock_dialog is not None and win.unlock_dialog.isVisible(),
+                    timeout=20000)
+    assert dlg.message.text().startswith("Restored") and "backup's passphrase" in win.unlock_dialog.intro.text()
+    unlock_via_dialog(qtbot, win, "backup pass phrase")
+    names = sorted(r.subject_name for r in app.list_encounters())
+    assert names == ["Jane Roe"]

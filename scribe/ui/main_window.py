@@ -137,6 +137,7 @@ class MainWindow(QMainWindow):
         self.act_flag = act("Next flag", "F8", self._next_flag, "Go to the next flagged item")
         tb.addSeparator()
         self.act_settings = act("Settings", "Ctrl+,", self.open_settings, "Settings")
+        self.act_security = act("Backup", "Ctrl+Shift+B", self.open_security, "Backup, restore, change passphrase")
         self.act_lock = act("Lock", "Ctrl+L", lambda: self.lock("user"), "Lock now")
 
     def _record_toggle(self) -> None:
@@ -177,6 +178,14 @@ class MainWindow(QMainWindow):
         if not self._ui_locked:
             self.locked.emit(reason)
             self._clear_for_lock()
+            task = getattr(getattr(self, "security_dialog", None), "task", None)
+            if reason == "restore" and task is not None:
+                # the app locks before it replaces the file: ask for the passphrase once the restored file is
+                # in place, or an unlock could open the old file meanwhile
+                self._ui_locked = True
+                self.body.setVisible(False)
+                task.finished.connect(lambda: (setattr(self, "_ui_locked", False), self._show_locked(reason)))
+                return
             self._show_locked(reason)
 
     def _show_locked(self, reason: str) -> None:
@@ -188,7 +197,8 @@ class MainWindow(QMainWindow):
             a.setEnabled(False)
         create = not self.app.store_exists()
         text = {"idle": f"Locked after {self.app.settings.autolock_minutes:g} idle minutes. Enter your passphrase "
-                        "to continue.", "user": "Locked. Enter your passphrase to continue."}.get(reason, "")
+                        "to continue.", "user": "Locked. Enter your passphrase to continue.",
+                "restore": "Restored from the backup. Enter the backup's passphrase."}.get(reason, "")
         self.unlock_dialog = UnlockDialog(self.app, self.runner, create=create, reason=text, parent=self)
         self.unlock_dialog.unlocked.connect(self._unlocked)
         self.unlock_dialog.rejected.connect(self._unlock_cancelled)
@@ -376,6 +386,13 @@ class MainWindow(QMainWindow):
         self.settings_dialog = dlg
         dlg.saved.connect(lambda _r: (self.idle.set_minutes(self.app.settings.autolock_minutes),
                                       self.check_status(), self.refresh_templates()))
+        dlg.open()
+
+    def open_security(self) -> None:
+        from .security import SecurityDialog
+        dlg = SecurityDialog(self.app, self.runner, self)
+        self.security_dialog = dlg
+        dlg.finished_op.connect(lambda name, _r: dlg.accept() if name == "restore" else None)
         dlg.open()
 
     def closeEvent(self, ev) -> None:

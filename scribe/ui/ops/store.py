@@ -11,7 +11,7 @@ from .base import Op
 from .views import encounter_view, list_templates
 
 __all__ = ["CreateStore", "Unlock", "Lock", "ListEncounters", "NewEncounter", "LoadEncounter", "SaveSettings",
-           "Templates", "SelfCheck", "status_info"]
+           "Templates", "SelfCheck", "status_info", "Backup", "Restore", "ChangePassphrase"]
 
 log = logging.getLogger("scribe.ui.ops")
 
@@ -163,3 +163,55 @@ def status_info(app) -> dict:
         except Exception:
             info["provider_in_use"] = app.settings.provider
     return info
+
+
+@dataclass
+class Backup(Op):
+    """An encrypted copy of the whole store under its own passphrase (written, verified by reopening, renamed)."""
+
+    app: Any
+    dest: Path
+    passphrase: str
+    label = "backing up the store"
+
+    def work(self, ctx):
+        if len(self.passphrase) < 8:
+            raise InputError("backup passphrase: use at least 8 characters")
+        ctx.progress(("stage", "writing and verifying the encrypted copy"))
+        path = Path(self.app.backup(Path(self.dest), self.passphrase))
+        return {"path": path, "bytes": path.stat().st_size}
+
+
+@dataclass
+class Restore(Op):
+    """Replace the store with a verified backup; the app locks first and the file replaced is kept beside it."""
+
+    app: Any
+    source: Path
+    passphrase: str
+    label = "restoring the store"
+
+    def work(self, ctx):
+        ctx.progress(("stage", "verifying the backup, then replacing the store"))
+        kept = self.app.restore(Path(self.source), self.passphrase)
+        return {"kept": kept}
+
+
+@dataclass
+class ChangePassphrase(Op):
+    """Re-encrypt every page under a new passphrase, after checking the current one."""
+
+    app: Any
+    current: str
+    new: str
+    label = "changing the passphrase"
+
+    def work(self, ctx):
+        from ...errors import PassphraseError
+        if len(self.new) < 8:
+            raise InputError("new passphrase: use at least 8 characters")
+        if not self.app.verify_passphrase(self.current):
+            raise PassphraseError("the current passphrase is wrong; nothing was changed")
+        ctx.progress(("stage", "re-encrypting every page"))
+        self.app.change_passphrase(self.new)
+        return True
