@@ -8,7 +8,7 @@ samples/dictation.wav plays through the same streaming path as a microphone; the
 real model wrote from that transcript, with a sentence clicked so its transcript span is highlighted. --seeded
 uses a hand-written note with a known flag instead of the model (faster; for layout work).
 Files: unlock.png, recording.png, review.png, history.png, sign.png, documents.png, new-encounter.png,
-settings.png.
+backup.png, settings.png.
 """
 from __future__ import annotations
 
@@ -182,6 +182,16 @@ def main(argv=None) -> int:
     nd.sex.setCurrentIndex(nd.sex.findData("female"))
     save(nd, "new-encounter.png")
     nd.reject()
+    win.open_security()
+    pump(lambda: win.security_dialog.isVisible())
+    sd = win.security_dialog
+    sd.backup_pass.setText("lantern river maple 7")
+    sd.backup_confirm.setText("lantern river maple 7")
+    sd.backup_path.setText(str(home / "scribe-backup.db"))
+    sd.backup()
+    pump(lambda: sd.task is None)
+    save(sd, "backup.png")
+    sd.reject()
     win.open_settings()
     pump(lambda: win.settings_dialog.isVisible())
     save(win.settings_dialog, "settings.png")
