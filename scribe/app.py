@@ -327,7 +327,7 @@ class ScribeApp:
             before = rec.note
             note.sections = {**note.sections, **content}
             tpl = get_template(rec.template_id, self.settings)
-            note.markdown = tpl.render_markdown(note.sections)
+            note.markdown = self._render(tpl, note.sections, rec.encounter_id)
             # evidence and flags follow the edited text (never point at sentences that are gone)
             note = recheck(note, records.get_transcript(st.db, rec.encounter_id),
                            [s.key for s in tpl.sections if s.fixed_text is not None], before=before)
@@ -407,11 +407,29 @@ class ScribeApp:
     def save_generated(self, encounter_id: int, note: Note) -> NoteRecord:
         """Store a generated note: regenerating a document whose draft exists appends a version to that draft
         (no duplicate draft); otherwise a new document of the encounter."""
+        from .notes import get_template
+        from .notes.letter import LETTER_KEYS, is_letter
         st = self._require()
-        for rec in reversed(records.notes_for_encounter(st.db, int(encounter_id))):
-            if rec.template_id == note.template_id and rec.status == "draft":
-                return records.regenerate_note(st.db, rec.id, note, actor=st.actor)
+        draft = next((r for r in reversed(records.notes_for_encounter(st.db, int(encounter_id)))
+                      if r.template_id == note.template_id and r.status == "draft"), None)
+        if is_letter(note.template_id):   # a letter keeps its addressee, greeting and closing across regenerations
+            kept = {k: v for k, v in (draft.note.sections if draft else {}).items() if k in LETTER_KEYS}
+            note.sections = {**note.sections, **kept}
+            note.markdown = self._render(get_template(note.template_id, self.settings), note.sections,
+                                         int(encounter_id))
+        if draft is not None:
+            return records.regenerate_note(st.db, draft.id, note, actor=st.actor)
         return records.create_note(st.db, int(encounter_id), note, actor=st.actor)
+
+    def _render(self, tpl, sections: dict, encounter_id: int) -> str:
+        """The note's Markdown: a letter template as a letter (letterhead, addressee, Re:, signature block)."""
+        from .notes.letter import is_letter, render_letter
+        if not is_letter(tpl.id):
+            return tpl.render_markdown(sections)
+        st = self._require()
+        enc = records.get_encounter(st.db, int(encounter_id))
+        subj = records.get_subject(st.db, enc.subject_id) if enc.subject_id else None
+        return render_letter(tpl, sections, self.settings, subj)
 
     def derivation_source(self, encounter_id: int, template_id: str) -> tuple[Transcript, int | None]:
         """What a derived document (patient instructions, referral letter) is written from: the clinician's own

@@ -137,3 +137,26 @@ def test_patient_fields_in_exports_and_fhir(app):
     patient = next(r for r in doc.get("contained", []) if r["resourceType"] == "Patient")
     assert patient["birthDate"] == "1961-02-03" and patient["gender"] == "female"
     assert patient["identifier"][0]["value"] == "MRN-9" and patient["name"][0]["text"] == "Jane Roe"
+
+
+def test_referral_letter_is_a_letter_with_letterhead_and_editable_greeting(app):
+    app.update_settings(practice_name="Riverside Family Practice", practice_address="1 Mill Lane\nAshford",
+                        sender_name="Dr Ana Lima", sender_role="General Practitioner", sender_contact="01234 567890")
+    enc, soap, ref = seed_two_documents(app)
+    letter = app.save_generated(enc.id, referral("Please assess recurrent tonsillitis."))
+    assert letter.id == ref.id
+    md = letter.markdown
+    order = ["**Riverside Family Practice**", "1 Mill Lane", "**Re: Jane Roe, born 1961-02-03, MRN MRN-4411**",
+             "Dear colleague,", "Please assess recurrent tonsillitis.", "Thank you for seeing this patient",
+             "Yours sincerely,", "Dr Ana Lima", "General Practitioner", "01234 567890"]
+    assert [md.index(x) for x in order] == sorted(md.index(x) for x in order)
+    assert "## Greeting" not in md
+    # addressee, greeting and closing are the clinician's to edit; they survive a regeneration
+    letter = app.save_edit(letter.id, {"_addressee": "Dr R. Patel\nENT Clinic, Ashford Hospital",
+                                       "_greeting": "Dear Dr Patel,", "_closing": "With thanks,"},
+                           base_version=letter.current_version)
+    assert "Dr R. Patel  \nENT Clinic, Ashford Hospital" in letter.markdown and "Dear Dr Patel," in letter.markdown
+    assert "With thanks," in letter.markdown and "Dear colleague," not in letter.markdown
+    again = app.save_generated(enc.id, referral("Please assess tonsillitis, third episode."))
+    assert "Dear Dr Patel," in again.markdown and "third episode" in again.markdown
+    assert app.export(again.id, "pdf")[:5] == b"%PDF-"

@@ -332,3 +332,31 @@ def test_backup_change_passphrase_and_restore_from_the_app(qtbot, win, tmp_path)
     unlock_via_dialog(qtbot, win, "backup pass phrase")
     names = sorted(r.subject_name for r in app.list_encounters())
     assert names == ["Jane Roe"]
+
+
+def test_letter_fields_and_letterhead_from_settings(qtbot, win):
+    win.open_settings()
+    sd = win.settings_dialog
+    qtbot.waitUntil(sd.isVisible, timeout=5000)
+    qtbot.keyClicks(sd.letterhead["practice_name"], "Riverside Family Practice")
+    qtbot.keyClicks(sd.letterhead["sender_name"], "Dr Ana Lima")
+    sd.save()
+    qtbot.waitUntil(lambda: not sd.isVisible(), timeout=10000)
+    assert load_settings().practice_name == "Riverside Family Practice"
+    enc, soap, ref = seed_two_documents(win.app)
+    ref = win.app.save_generated(enc.id, win.app.get_note(ref.id).note)   # written with the letterhead now
+    _open(qtbot, win, enc.id)
+    rv = win.review
+    assert rv.view.note_id == ref.id and rv.letter is not None
+    assert rv.letter.greeting.text() == "Dear colleague," and not rv.is_dirty()
+    assert "**Riverside Family Practice**" in rv.view.note.markdown
+    qtbot.keyClicks(rv.letter.addressee, "Dr R. Patel, ENT Clinic")
+    rv.letter.greeting.selectAll()
+    qtbot.keyClicks(rv.letter.greeting, "Dear Dr Patel,")
+    assert rv.is_dirty()
+    click(qtbot, rv.save_btn)
+    qtbot.waitUntil(lambda: rv.view.version == 3, timeout=10000)
+    md = win.app.get_note(ref.id).markdown
+    assert "Dr R. Patel, ENT Clinic" in md and "Dear Dr Patel," in md and "Dr Ana Lima" in md
+    assert rv.letter.greeting.text() == "Dear Dr Patel," and not rv.is_dirty()
+    assert win.errors_shown == []

@@ -82,7 +82,7 @@ def sign_via_dialog(qtbot, win, signer: str = "Dr Test", passphrase: str = PASS)
 
 
 def referral(text: str) -> Note:
-    return Note("referral_letter", {"reason": text}, f"# Referral\n\n{text}\n", [], [], "hand-written", {})
+    return Note("referral_letter", {"reason_for_referral": text}, f"# Referral\n\n{text}\n", [], [], "hand-written", {})
 
 
 def seed_two_documents(app):

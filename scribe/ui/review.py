@@ -14,6 +14,7 @@ from . import ops
 from .editors import Mark, SectionEditor, TranscriptView
 from .errors import show_error
 from .history import HistoryView
+from .letter import LetterFields
 from .qt import (QCheckBox, QComboBox, QHBoxLayout, QLabel, QListWidget, QListWidgetItem, QPushButton, QScrollArea,
                  QSplitter, QTabWidget, QTimer, QVBoxLayout, QWidget, Qt, Signal)
 from .sign import AddendumDialog, SignDialog
@@ -57,6 +58,7 @@ class ReviewPanel(QWidget):
         self.sign_dialog: SignDialog | None = None
         self.addendum_dialog: AddendumDialog | None = None
         self.draft_restored = False
+        self.letter = None
         self._dirty = False
         self._autosave = QTimer(self)
         self._autosave.setSingleShot(True)
@@ -189,7 +191,12 @@ class ReviewPanel(QWidget):
         if view.transcript is not None:
             self.transcript.load(view.transcript)
         draft = view.draft if view.draft and view.draft.get("base_version") == view.version else None
-        titles = view.section_titles or {k: k.replace("_", " ").title() for k in note.sections}
+        self.letter = None
+        if view.letter is not None:   # a letter: addressee, greeting and closing are the clinician's to edit
+            self.letter = LetterFields(view.letter)
+            self.letter.set_read_only(view.status == "approved")
+            self.sections_lay.addWidget(self.letter)
+        titles = view.section_titles or {k: k.replace("_", " ").title() for k in note.sections if k[:1] != "_"}
         for key, title in titles.items():
             if key not in note.sections:
                 continue
@@ -205,6 +212,8 @@ class ReviewPanel(QWidget):
             self.editors[key] = ed
         self.sections_lay.addStretch(1)
         if draft:   # unsaved edits kept in the store: back on screen, still marked unsaved
+            if self.letter is not None:
+                self.letter.set_values(draft["sections"])
             for key, val in draft["sections"].items():
                 if key in self.editors:
                     self.editors[key].setPlainText(ops.section_text(val))
@@ -212,6 +221,8 @@ class ReviewPanel(QWidget):
             self.draft_restored = True
         for ed in self.editors.values():
             ed.textChanged.connect(self._edited)
+        if self.letter is not None:
+            self.letter.changed.connect(self._edited)
         self._fill_flags()
         self.play_audio.setEnabled(bool(view.audio_kept))
         self.addenda.setText("".join(f"<p><b>Addendum</b> ({a.get('created', '')}): {a.get('text', '')}</p>"
@@ -332,10 +343,17 @@ class ReviewPanel(QWidget):
 
     # ---- actions ------------------------------------------------------------------------------------------
     def edited_sections(self) -> dict:
-        return ops.sections_from_text(self.view.note, {k: ed.toPlainText() for k, ed in self.editors.items()})
+        out = ops.sections_from_text(self.view.note, {k: ed.toPlainText() for k, ed in self.editors.items()})
+        if self.letter is not None:
+            out.update(self.letter.values())
+        return out
 
     def is_dirty(self) -> bool:
-        return self.view is not None and bool(self.editors) and self.edited_sections() != self.view.note.sections
+        if self.view is None or not self.editors:
+            return False
+        texts = ops.sections_from_text(self.view.note, {k: ed.toPlainText() for k, ed in self.editors.items()})
+        return texts != {k: v for k, v in self.view.note.sections.items() if not k.startswith("_")} or \
+            (self.letter is not None and self.letter.is_dirty())
 
     def _run(self, op, done, on_error=None) -> None:
         self.busy_changed.emit(True)

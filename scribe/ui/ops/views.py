@@ -28,12 +28,15 @@ class NoteView:
     approved_at: str | None = None
     approved_version: int | None = None
     template_title: str = ""
+    letter: dict | None = None         # a letter's addressee, greeting, closing (None: not a letter)
 
 
 def sections_from_text(note: Note, texts: dict[str, str]) -> dict:
     """Editor text back to the note's section types: list sections are one item per line ("- " optional)."""
     out: dict = {}
     for k, old in note.sections.items():
+        if k.startswith("_"):
+            continue   # reserved fields (a letter's addressee, greeting, closing) have their own widgets
         t = texts.get(k, "")
         if isinstance(old, list):
             out[k] = [ln.strip().lstrip("-•* ").strip() for ln in t.splitlines() if ln.strip().lstrip("-•* ").strip()]
@@ -111,7 +114,14 @@ def note_view_for(app, rec, detail=None) -> NoteView:
                     [{"created": str(a.get("at", ""))[:16].replace("T", " "), "by": a.get("by", ""),
                       "text": a.get("text", "")} for a in (body.get("addenda") or [])],
                     draft, rec.approved_by, rec.approved_at, rec.approved_version,
-                    tpl.title if tpl is not None else rec.template_id.replace("_", " "))
+                    tpl.title if tpl is not None else rec.template_id.replace("_", " "), _letter(tpl, note))
+
+
+def _letter(tpl, note) -> dict | None:
+    from ...notes.letter import LETTER_KEYS, is_letter, letter_defaults
+    if tpl is None or not is_letter(tpl.id):
+        return None
+    return {**letter_defaults(tpl), **{k: note.sections[k] for k in LETTER_KEYS if k in note.sections}}
 
 
 def encounter_view(app, encounter_id) -> EncounterView:
