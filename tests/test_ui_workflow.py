@@ -360,3 +360,47 @@ def test_letter_fields_and_letterhead_from_settings(qtbot, win):
     assert "Dr R. Patel, ENT Clinic" in md and "Dear Dr Patel," in md and "Dr Ana Lima" in md
     assert rv.letter.greeting.text() == "Dear Dr Patel," and not rv.is_dirty()
     assert win.errors_shown == []
+
+
+def test_template_editor_duplicates_validates_previews_saves_and_generate_offers_it(qtbot, win):
+    from scribe.notes.templates import load_templates
+    win.open_templates()
+    ed = win.template_editor
+    qtbot.waitUntil(ed.isVisible, timeout=5000)
+    ed.base.setCurrentIndex(ed.base.findData("soap"))
+    click(qtbot, ed.dup_btn)
+    assert ed.tid.text() == "soap_copy" and ed.title.text() == "SOAP note (copy)"
+    ed.tid.selectAll()
+    qtbot.keyClicks(ed.tid, "Bad Id")
+    assert not ed.save_btn.isEnabled() and "id" in ed.message.text()
+    ed.tid.selectAll()
+    qtbot.keyClicks(ed.tid, "soap_brief")
+    assert ed.save_btn.isEnabled()
+    ed.sections.setCurrentRow(3)                                   # plan
+    ed.s_title.selectAll()
+    qtbot.keyClicks(ed.s_title, "Plan and follow-up")
+    click(qtbot, ed.add_btn)
+    ed.s_key.selectAll()
+    qtbot.keyClicks(ed.s_key, "plan")                              # a key twice: refused
+    assert not ed.save_btn.isEnabled() and "appears twice" in ed.message.text()
+    ed.s_key.selectAll()
+    qtbot.keyClicks(ed.s_key, "red_flags")
+    ed.s_title.selectAll()
+    qtbot.keyClicks(ed.s_title, "Red flags")
+    ed.s_guidance.selectAll()
+    qtbot.keyClicks(ed.s_guidance, "Warning signs discussed.")
+    ed.s_kind.setCurrentIndex(ed.s_kind.findData("list"))
+    click(qtbot, ed.up_btn)                                        # before the plan
+    assert "Red flags" in ed.preview.toPlainText() and "Warning signs discussed." in ed.preview.toPlainText()
+    assert ed.preview.toPlainText().index("Red flags") < ed.preview.toPlainText().index("Plan and follow-up")
+    with qtbot.waitSignal(ed.saved, timeout=10000) as sig:
+        click(qtbot, ed.save_btn)
+    path = sig.args[0]
+    assert path.name == "soap_brief.yaml" and path.parent == win.app.settings.user_templates_dir
+    t = load_templates(win.app.settings)["soap_brief"]               # the same loader the CLI uses
+    assert [s.key for s in t.sections][-2:] == ["red_flags", "plan"] and t.section("plan").title == \
+        "Plan and follow-up" and t.section("red_flags").kind == "list"
+    qtbot.waitUntil(lambda: win.generate.template.findData("soap_brief") >= 0 or
+                    any(x[0] == "soap_brief" for x in win.templates), timeout=10000)
+    assert any(x[0] == "soap_brief" for x in win.templates)
+    assert win.errors_shown == []

@@ -138,6 +138,7 @@ class MainWindow(QMainWindow):
         tb.addSeparator()
         self.act_settings = act("Settings", "Ctrl+,", self.open_settings, "Settings")
         self.act_security = act("Backup", "Ctrl+Shift+B", self.open_security, "Backup, restore, change passphrase")
+        self.act_templates = act("Templates", "Ctrl+Shift+T", self.open_templates, "Duplicate and edit templates")
         self.act_lock = act("Lock", "Ctrl+L", lambda: self.lock("user"), "Lock now")
 
     def _record_toggle(self) -> None:
@@ -386,6 +387,19 @@ class MainWindow(QMainWindow):
         self.settings_dialog = dlg
         dlg.saved.connect(lambda _r: (self.idle.set_minutes(self.app.settings.autolock_minutes),
                                       self.check_status(), self.refresh_templates()))
+        dlg.open()
+
+    def open_templates(self) -> None:
+        from ..notes.templates import load_templates
+        from .template_editor import TemplateEditor
+        try:
+            templates = load_templates(self.app.settings)
+        except Exception as e:   # a broken user file is said once, in the one place
+            show_error(self, e, "templates")
+            return
+        dlg = TemplateEditor(self.app, self.runner, templates, self)
+        self.template_editor = dlg
+        dlg.saved.connect(lambda _p: self.refresh_templates())
         dlg.open()
 
     def open_security(self) -> None:

@@ -11,7 +11,8 @@ from .base import Op
 from .views import encounter_view, list_templates
 
 __all__ = ["CreateStore", "Unlock", "Lock", "ListEncounters", "NewEncounter", "LoadEncounter", "SaveSettings",
-           "Templates", "SelfCheck", "status_info", "Backup", "Restore", "ChangePassphrase"]
+           "Templates", "SelfCheck", "status_info", "Backup", "Restore", "ChangePassphrase",
+           "SaveTemplate"]
 
 log = logging.getLogger("scribe.ui.ops")
 
@@ -215,3 +216,16 @@ class ChangePassphrase(Op):
         ctx.progress(("stage", "re-encrypting every page"))
         self.app.change_passphrase(self.new)
         return True
+
+
+@dataclass
+class SaveTemplate(Op):
+    """A template made in the app, validated and written as YAML to the user template folder."""
+
+    app: Any
+    data: dict
+    label = "saving the template"
+
+    def work(self, ctx):
+        from ...notes.template_edit import save_user_template
+        return save_user_template(self.data, self.app.settings)
