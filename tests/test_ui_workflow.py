@@ -404,3 +404,18 @@ def test_template_editor_duplicates_validates_previews_saves_and_generate_offers
                     any(x[0] == "soap_brief" for x in win.templates), timeout=10000)
     assert any(x[0] == "soap_brief" for x in win.templates)
     assert win.errors_shown == []
+
+
+def test_patient_details_edited_from_the_window(qtbot, win):
+    enc, soap, ref = seed_two_documents(win.app)
+    _open(qtbot, win, enc.id)
+    win.edit_patient()
+    dlg = win.patient_dialog
+    qtbot.waitUntil(dlg.isVisible, timeout=5000)
+    assert dlg.identifier.text() == "MRN-4411" and dlg.birth_date.text() == "1961-02-03" and dlg.template.isHidden()
+    dlg.identifier.selectAll()
+    qtbot.keyClicks(dlg.identifier, "MRN-5000")
+    click(qtbot, dlg.ok)
+    qtbot.waitUntil(lambda: "MRN-5000" in win.windowTitle(), timeout=10000)
+    assert win.app.get_encounter(enc.id).subject.identifier == "MRN-5000"
+    assert "MRN-5000" in win.app.export(soap.id, "md")

@@ -138,6 +138,7 @@ class MainWindow(QMainWindow):
         tb.addSeparator()
         self.act_settings = act("Settings", "Ctrl+,", self.open_settings, "Settings")
         self.act_security = act("Backup", "Ctrl+Shift+B", self.open_security, "Backup, restore, change passphrase")
+        self.act_patient = act("Patient", "Ctrl+Shift+P", self.edit_patient, "Patient details of this encounter")
         self.act_templates = act("Templates", "Ctrl+Shift+T", self.open_templates, "Duplicate and edit templates")
         self.act_lock = act("Lock", "Ctrl+L", lambda: self.lock("user"), "Lock now")
 
@@ -301,6 +302,21 @@ class MainWindow(QMainWindow):
                                   v["birth_date"], v["sex"])
             self.runner.submit(op.label, op.work, on_done=lambda eid: self.refresh_encounters(select=eid),
                                on_error=lambda e: show_error(self, e, "new encounter"))
+
+        dlg.accepted.connect(accepted)
+        dlg.open()
+
+    def edit_patient(self) -> None:
+        if self.current is None or not self.current.patient:
+            return
+        dlg = NewEncounterDialog(self.templates, self.app.settings.domain, self, patient=self.current.patient)
+        self.patient_dialog = dlg
+
+        def accepted():
+            v = dlg.patient()
+            op = ops.UpdatePatient(self.app, self.current.id, v["name"], v["identifier"], v["birth_date"], v["sex"])
+            self.runner.submit(op.label, op.work, on_done=lambda _s: self.reload_current(keep_tab=True),
+                               on_error=lambda e: show_error(self, e, "patient details"))
 
         dlg.accepted.connect(accepted)
         dlg.open()

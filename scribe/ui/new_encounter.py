@@ -7,11 +7,14 @@ __all__ = ["NewEncounterDialog"]
 
 
 class NewEncounterDialog(QDialog):
-    def __init__(self, templates: list[tuple[str, str, str]], domain: str = "clinical", parent=None):
-        """templates: (id, title, domain)."""
+    def __init__(self, templates: list[tuple[str, str, str]], domain: str = "clinical", parent=None,
+                 patient: dict | None = None):
+        """templates: (id, title, domain). With `patient` (name, identifier, birth_date, sex) it edits the
+        details of an existing encounter's patient instead (no domain or template)."""
         super().__init__(parent)
-        self.setWindowTitle("New encounter")
-        self.setAccessibleName("New encounter")
+        title = "Patient details" if patient is not None else "New encounter"
+        self.setWindowTitle(title)
+        self.setAccessibleName(title)
         self.templates = templates
         lay = QVBoxLayout(self)
         form = QFormLayout()
@@ -58,6 +61,15 @@ class NewEncounterDialog(QDialog):
         self.domain.setCurrentIndex(max(0, self.domain.findData(domain)))
         self._fill()
         self.ok.setEnabled(False)
+        if patient is not None:
+            self.ok.setText("Save")
+            for w in (self.domain, self.template):
+                form.labelForField(w).hide()
+                w.hide()
+            self.subject.setText(patient.get("name", ""))
+            self.identifier.setText(patient.get("identifier", ""))
+            self.birth_date.setText(patient.get("birth_date", ""))
+            self.sex.setCurrentIndex(max(0, self.sex.findData(patient.get("sex", ""))))
 
     def _fill(self) -> None:
         d = self.domain.currentData()

@@ -12,7 +12,7 @@ from .views import encounter_view, list_templates
 
 __all__ = ["CreateStore", "Unlock", "Lock", "ListEncounters", "NewEncounter", "LoadEncounter", "SaveSettings",
            "Templates", "SelfCheck", "status_info", "Backup", "Restore", "ChangePassphrase",
-           "SaveTemplate"]
+           "SaveTemplate", "UpdatePatient"]
 
 log = logging.getLogger("scribe.ui.ops")
 
@@ -229,3 +229,20 @@ class SaveTemplate(Op):
     def work(self, ctx):
         from ...notes.template_edit import save_user_template
         return save_user_template(self.data, self.app.settings)
+
+
+@dataclass
+class UpdatePatient(Op):
+    """Name, MRN / matter number, date of birth and sex of an encounter's patient or client."""
+
+    app: Any
+    encounter_id: Any
+    name: str
+    identifier: str = ""
+    birth_date: str = ""
+    sex: str = ""
+    label = "saving the patient details"
+
+    def work(self, ctx):
+        return self.app.update_subject(self.encounter_id, display_name=self.name, identifier=self.identifier,
+                                       birth_date=self.birth_date, sex=self.sex)
