@@ -27,3 +27,23 @@ def scribe_home(tmp_path, monkeypatch) -> Path:
     home.mkdir()
     monkeypatch.setenv("SCRIBE_HOME", str(home))
     return home
+
+
+@pytest.fixture()
+def make_app(tmp_path, scribe_home):
+    """A ScribeApp on a new encrypted store in tmp_path (no auto-lock), locked again after the test."""
+    from scribe.app import ScribeApp
+    from scribe.config import Settings
+    made = []
+
+    def make(passphrase: str, actor: str, name: str = "app.db"):
+        s = Settings()
+        s.autolock_minutes = 0
+        a = ScribeApp(s, db_path=tmp_path / name, actor=actor)
+        a.create_store(passphrase)
+        made.append(a)
+        return a
+
+    yield make
+    for a in made:
+        a.lock()

@@ -7,8 +7,6 @@ import json
 
 import pytest
 
-from scribe.app import ScribeApp
-from scribe.config import Settings
 from scribe.errors import InputError, PassphraseError, StoreError
 
 from ui_helpers import referral, sample_note, sample_transcript, seed_two_documents
@@ -17,13 +15,8 @@ PASS = "documents test passphrase"
 
 
 @pytest.fixture()
-def app(tmp_path, scribe_home):
-    s = Settings()
-    s.autolock_minutes = 0
-    a = ScribeApp(s, db_path=tmp_path / "docs.db", actor="dr.docs")
-    a.create_store(PASS)
-    yield a
-    a.lock()
+def app(make_app):
+    return make_app(PASS, "dr.docs", "docs.db")
 
 
 def test_every_document_keeps_its_status_and_is_searchable(app):
