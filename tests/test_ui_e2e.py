@@ -145,6 +145,19 @@ def test_dictate_generate_edit_approve_export_end_to_end(qtbot, scribe_home, tmp
     assert (tmp_path / "note.pdf").read_bytes()[:5] == b"%PDF-"
     fhir = json.loads((tmp_path / "note.fhir.json").read_text())
     assert fhir["resourceType"] == "DocumentReference" and fhir.get("docStatus") in ("final", "amended", None)
+
+    # the rest of the day: search finds the encounter by a word of the signed (older) note; lock and reopen
+    # bring both documents back, each with its own status
+    win.encounters.search.setText("10 days")
+    qtbot.waitUntil(lambda: [r.id for r in win.encounters.visible_rows()] == [eid], timeout=15000)
+    win.encounters.search.clear()
+    win.lock("user")
+    qtbot.waitUntil(lambda: win.app.is_locked() and win.unlock_dialog.isVisible(), timeout=15000)
+    assert win.review.view is None
+    unlock_via_dialog(qtbot, win)
+    qtbot.waitUntil(lambda: win.review.view is not None and win.review.document.count() == 2, timeout=15000)
+    labels = [win.review.document.itemText(i) for i in range(2)]
+    assert "signed by Dr Test" in labels[0] and labels[1].endswith("draft")
     assert win.errors_shown == []
     win.close()
 
