@@ -10,7 +10,7 @@ from ...errors import InputError
 from .base import Op
 from .views import note_view_for
 
-__all__ = ["Generate", "SaveEdit", "Approve", "Sign", "Addendum", "Export", "NoteHistory", "WarmNoteModel",
+__all__ = ["Generate", "SaveEdit", "Sign", "Addendum", "Export", "NoteHistory", "WarmNoteModel",
            "SaveDraft", "DiscardDraft", "DERIVED_TEMPLATES"]
 
 # Documents written *from* the clinician's note (plus the transcript), not from the raw transcript alone, so the
@@ -75,19 +75,6 @@ class SaveEdit(Op):
     def work(self, ctx):
         return note_view_for(self.app, self.app.save_edit(self.note_id, self.sections,
                                                           base_version=self.base_version))
-
-
-@dataclass
-class Approve(Op):
-    app: Any
-    note_id: Any
-    signer: str
-    label = "approving and signing"
-
-    def work(self, ctx):
-        if not self.signer.strip():
-            raise InputError("signer: enter the name of the person approving the note")
-        return note_view_for(self.app, self.app.approve(self.note_id, self.signer.strip()))
 
 
 @dataclass
