@@ -33,57 +33,22 @@ class SecurityDialog(QDialog):
         self.setMinimumWidth(520)
         lay = QVBoxLayout(self)
 
-        box = QGroupBox("Encrypted backup")
-        f = QFormLayout(box)
         self.backup_path = QLineEdit(str(Path.home() / "scribe-backup.db"))
-        self.backup_path.setAccessibleName("Backup file")
-        pick = QPushButton("Choose…")
-        pick.setAccessibleName("Choose backup file")
-        on_click(pick, self._pick, self.backup_path, True)
-        row = QHBoxLayout()
-        row.addWidget(self.backup_path, 1)
-        row.addWidget(pick)
-        f.addRow("File:", row)
         self.backup_pass, self.backup_confirm = _secret("Backup passphrase"), _secret("Confirm backup passphrase")
-        f.addRow("Backup &passphrase:", self.backup_pass)
-        f.addRow("&Confirm:", self.backup_confirm)
-        self.backup_btn = QPushButton("Back up now")
-        self.backup_btn.setAccessibleName("Back up now")
-        on_click(self.backup_btn, self.backup)
-        f.addRow(self.backup_btn)
-        lay.addWidget(box)
-
-        box = QGroupBox("Change passphrase")
-        f = QFormLayout(box)
+        self.backup_btn = self._group(lay, "Encrypted backup", (self.backup_path, "Backup file", True),
+                                      [("Backup &passphrase:", self.backup_pass), ("&Confirm:", self.backup_confirm)],
+                                      "Back up now", self.backup)
         self.current, self.new, self.new_confirm = (_secret("Current passphrase"), _secret("New passphrase"),
                                                     _secret("Confirm new passphrase"))
-        f.addRow("C&urrent:", self.current)
-        f.addRow("&New:", self.new)
-        f.addRow("Con&firm new:", self.new_confirm)
-        self.rekey_btn = QPushButton("Change passphrase")
-        self.rekey_btn.setAccessibleName("Change passphrase")
-        on_click(self.rekey_btn, self.change_passphrase)
-        f.addRow(self.rekey_btn)
-        lay.addWidget(box)
-
-        box = QGroupBox("Restore from a backup (replaces the store; the current file is kept beside it)")
-        f = QFormLayout(box)
+        self.rekey_btn = self._group(lay, "Change passphrase", None,
+                                     [("C&urrent:", self.current), ("&New:", self.new),
+                                      ("Con&firm new:", self.new_confirm)], "Change passphrase",
+                                     self.change_passphrase)
         self.restore_path = QLineEdit("")
-        self.restore_path.setAccessibleName("Backup to restore")
-        pick = QPushButton("Choose…")
-        pick.setAccessibleName("Choose backup to restore")
-        on_click(pick, self._pick, self.restore_path, False)
-        row = QHBoxLayout()
-        row.addWidget(self.restore_path, 1)
-        row.addWidget(pick)
-        f.addRow("File:", row)
         self.restore_pass = _secret("Passphrase of the backup")
-        f.addRow("Its pa&ssphrase:", self.restore_pass)
-        self.restore_btn = QPushButton("Restore…")
-        self.restore_btn.setAccessibleName("Restore")
-        on_click(self.restore_btn, self.restore)
-        f.addRow(self.restore_btn)
-        lay.addWidget(box)
+        self.restore_btn = self._group(lay, "Restore from a backup (replaces the store; the current file is kept "
+                                       "beside it)", (self.restore_path, "Backup to restore", False),
+                                       [("Its pa&ssphrase:", self.restore_pass)], "Restore…", self.restore)
 
         self.progress = QProgressBar()
         self.progress.setAccessibleName("Progress")
@@ -98,6 +63,30 @@ class SecurityDialog(QDialog):
         close.setAccessibleName("Close")
         on_click(close, self.reject)
         lay.addWidget(close)
+
+    def _group(self, lay, title: str, file, rows, button: str, slot) -> QPushButton:
+        """A titled group: an optional file field with "Choose…" (file = (edit, name, for saving)), the given
+        rows, and the button that runs `slot`; returns the button."""
+        box = QGroupBox(title)
+        f = QFormLayout(box)
+        if file is not None:
+            edit, name, save = file
+            edit.setAccessibleName(name)
+            pick = QPushButton("Choose…")
+            pick.setAccessibleName(f"Choose {name.lower()}")
+            on_click(pick, self._pick, edit, save)
+            row = QHBoxLayout()
+            row.addWidget(edit, 1)
+            row.addWidget(pick)
+            f.addRow("File:", row)
+        for label, w in rows:
+            f.addRow(label, w)
+        btn = QPushButton(button)
+        btn.setAccessibleName(button.rstrip("…"))
+        on_click(btn, slot)
+        f.addRow(btn)
+        lay.addWidget(box)
+        return btn
 
     def _pick(self, edit: QLineEdit, save: bool) -> None:
         fn = QFileDialog.getSaveFileName if save else QFileDialog.getOpenFileName
