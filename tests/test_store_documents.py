@@ -150,6 +150,7 @@ def test_referral_letter_is_a_letter_with_letterhead_and_editable_greeting(app):
                            base_version=letter.current_version)
     assert "Dr R. Patel  \nENT Clinic, Ashford Hospital" in letter.markdown and "Dear Dr Patel," in letter.markdown
     assert "With thanks," in letter.markdown and "Dear colleague," not in letter.markdown
+    assert not [f for f in letter.note.flags if f.section.startswith("_")]   # the greeting is not a claim
     again = app.save_generated(enc.id, referral("Please assess tonsillitis, third episode."))
     assert "Dear Dr Patel," in again.markdown and "third episode" in again.markdown
     assert app.export(again.id, "pdf")[:5] == b"%PDF-"

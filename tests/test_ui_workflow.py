@@ -175,8 +175,14 @@ def test_flags_listed_once_f8_over_distinct_places_and_recomputed_after_edit(qtb
         key, m = rv.flag_targets[rv.flag_index]
         places.add((key, m.start, m.end, m.kind))
     assert len(places) == 4                                   # F8 never stops twice at the same place
-    # edit the flagged numbers away and save: the flags follow the text
+    # typing is enough for the marks to follow (the autosaved draft is rechecked), before any save
     plan = rv.editors["plan"]
+    plan.moveCursor(QTextCursor.MoveOperation.End)
+    qtbot.keyClicks(plan, " Start metformin.")
+    qtbot.waitUntil(lambda: any("metformin" in rv.flag_list.item(i).text() for i in range(rv.flag_list.count())),
+                    timeout=10000)
+    assert win.app.get_note(rec.id).current_version == 1 and win.app.get_draft(rec.id) is not None
+    # edit the flagged numbers away and save: the flags follow the text
     plan.selectAll()
     qtbot.keyClicks(plan, "Amoxicillin 500 mg twice a day.")
     click(qtbot, rv.save_btn)

@@ -34,9 +34,11 @@ def recheck(note: Note, transcript: Transcript, fixed_keys: list[str] | tuple[st
     """The same note with evidence and flags computed for its current sections. `before` (the version the edit
     started from) lets flags that are not about the text survive: truncation of untouched sections, reading level."""
     sections = note.sections
-    evidence = link_evidence(sections, transcript, skip=fixed_keys)
-    flags = [f for f in check_facts({k: v for k, v in sections.items() if k not in set(fixed_keys)},
-                                    transcript.text)]
+    # fixed text and reserved fields (a letter's addressee, greeting, closing: keys starting with "_") are not
+    # claims about the encounter
+    skip = set(fixed_keys) | {k for k in sections if k.startswith("_")}
+    evidence = link_evidence(sections, transcript, skip=skip)
+    flags = check_facts({k: v for k, v in sections.items() if k not in skip}, transcript.text)
     flags += [Flag("unsupported", e.sentence, e.section, UNSUPPORTED_REASON) for e in evidence if not e.supported]
     old = before or note
     for f in old.flags:

@@ -59,6 +59,7 @@ class ReviewPanel(QWidget):
         self.addendum_dialog: AddendumDialog | None = None
         self.draft_restored = False
         self.letter = None
+        self._last_text = None
         self._dirty = False
         self._autosave = QTimer(self)
         self._autosave.setSingleShot(True)
@@ -219,6 +220,7 @@ class ReviewPanel(QWidget):
                     self.editors[key].setPlainText(ops.section_text(val))
                     self.editors[key].remark()
             self.draft_restored = True
+        self._last_text = self.edited_sections() if self.editors else None
         for ed in self.editors.values():
             ed.textChanged.connect(self._edited)
         if self.letter is not None:
@@ -281,6 +283,10 @@ class ReviewPanel(QWidget):
     def _edited(self) -> None:
         if self.view is None or self.view.status == "approved":
             return
+        text = self.edited_sections()
+        if text == self._last_text:
+            return   # formatting only (marks repainted): nothing to keep
+        self._last_text = text
         self._set_dirty(self.is_dirty())
         self._autosave.start()
 
@@ -289,17 +295,26 @@ class ReviewPanel(QWidget):
         so the caller may clear them (lock) before the op runs."""
         if self.view is None or self.view.status == "approved" or not self.is_dirty():
             return None
-        return ops.SaveDraft(self.app, self.view.note_id, self.view.version, self.edited_sections())
+        return ops.SaveDraft(self.app, self.view.note_id, self.view.version, self.edited_sections(),
+                             self.view.note, self.view.transcript)
 
-    def autosave(self, then=None) -> None:
+    def autosave(self) -> None:
+        """Keep the draft, and let the marks and the flag list follow the text typed so far."""
         self._autosave.stop()
         op = self.draft_op()
-        if op is None:
-            if then:
-                then()
+        if op is not None:
+            nid = op.note_id
+            self.runner.submit(op.label, op.work, on_done=lambda note: self._rechecked(nid, note),
+                               on_error=lambda e: show_error(self, e, "draft"))
+
+    def _rechecked(self, note_id, note) -> None:
+        if note is None or self.view is None or self.view.note_id != note_id:
             return
-        self.runner.submit(op.label, op.work, on_done=lambda _r: then and then(),
-                           on_error=lambda e: (show_error(self, e, "draft"), then and then()))
+        for key, ed in self.editors.items():
+            ed.evidence = [e for e in note.evidence if e.section == key]
+            ed.flags = [f for f in note.flags if f.section == key]
+            ed.remark()
+        self._fill_flags()
 
     def flush_draft(self) -> None:
         """Before the document leaves the screen (another encounter or document): keep the draft now."""

@@ -101,11 +101,19 @@ class SaveDraft(Op):
     note_id: Any
     base_version: int
     sections: dict
+    note: Any = None          # the version on screen: with it, evidence and flags come back for the draft's text
+    transcript: Any = None
     label = "keeping the draft"
 
     def work(self, ctx):
         self.app.save_draft(self.note_id, self.base_version, self.sections)
-        return self.note_id
+        if self.note is None or self.transcript is None:
+            return None
+        from dataclasses import replace
+
+        from ...notes.recheck import recheck
+        return recheck(replace(self.note, sections={**self.note.sections, **self.sections}), self.transcript,
+                       before=self.note)
 
 
 @dataclass
