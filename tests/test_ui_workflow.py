@@ -425,3 +425,34 @@ def test_patient_details_edited_from_the_window(qtbot, win):
     qtbot.waitUntil(lambda: "MRN-5000" in win.windowTitle(), timeout=10000)
     assert win.app.get_encounter(enc.id).subject.identifier == "MRN-5000"
     assert "MRN-5000" in win.app.export(soap.id, "md")
+
+
+def test_unsaved_edits_are_saved_before_a_document_is_generated(qtbot, win, monkeypatch):
+    """The derived document is written from what is on screen: Generate saves the open edit first (the model
+    itself is replaced by a recorder here; test_ui_e2e.py runs the real one)."""
+    from scribe.ui import genproc
+    enc, soap, ref = seed_two_documents(win.app)
+    rec = win.app.save_note(enc.id, sample_note())                # a SOAP draft beside the signed one
+    fed = []
+
+    class Proc:
+        def generate(self, source, template_id, **kw):
+            fed.append((template_id, source))
+            from ui_helpers import referral
+            return referral("Please see.") if template_id == "referral_letter" else None
+
+    monkeypatch.setattr(genproc, "get_process", lambda settings: Proc())
+    _open(qtbot, win, enc.id)
+    rv = win.review
+    rv.select_document(rec.id)
+    plan = rv.editors["plan"]
+    plan.selectAll()
+    qtbot.keyClicks(plan, "Penicillin V 250 mg four times a day.")
+    win.tabs.setCurrentWidget(win.export)
+    click(qtbot, win.export.derive_buttons["referral_letter"])
+    qtbot.waitUntil(lambda: bool(fed) and win.runner.active == 0, timeout=10000)
+    assert win.app.get_note(rec.id).note.sections["plan"] == "Penicillin V 250 mg four times a day."
+    # the newest signed note is the base of a derived letter; the on-screen edit is now a version, not lost
+    template_id, source = fed[0]
+    assert template_id == "referral_letter" and source.segments[0].speaker == "note"
+    assert win.app.get_note(rec.id).current_version == 2

@@ -21,6 +21,7 @@ class GeneratePanel(QWidget):
         self.encounter_id = None
         self.has_transcript = False
         self.all_templates: list[tuple[str, str, str]] = []
+        self.before_generate = None
         self.domain: str | None = None
         self.task = None
         self.tokens = 0
@@ -103,7 +104,17 @@ class GeneratePanel(QWidget):
         self.cancel_btn.setEnabled(not idle)
 
     def generate(self) -> None:
+        """Write the note; `before_generate(go)` (set by the window) may first save the clinician's unsaved edits,
+        so a regenerated or derived document starts from what is on screen."""
         if self.task is not None or not self.generate_btn.isEnabled():
+            return
+        if self.before_generate is not None:
+            self.before_generate(self._start)
+        else:
+            self._start()
+
+    def _start(self) -> None:
+        if self.task is not None:
             return
         self.tokens = 0
         self.stream.clear()

@@ -101,6 +101,9 @@ class MainWindow(QMainWindow):
         self.generate.note_ready.connect(self._note_ready)
         self.review.changed.connect(lambda _v: self.reload_current(keep_tab=True))
         self.review.dirty_changed.connect(self.setWindowModified)
+        # unsaved edits become a version before anything is generated: a derived letter is written from them, and
+        # regenerating a draft never drops them
+        self.generate.before_generate = lambda go: self.review.save(then=lambda _v: go())
         self.export.derive_requested.connect(self.derive)
         self.runner.busy_changed.connect(lambda n: self.busy_label.setText(f"Working… ({n})" if n else ""))
 
