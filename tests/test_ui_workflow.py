@@ -456,3 +456,25 @@ def test_unsaved_edits_are_saved_before_a_document_is_generated(qtbot, win, monk
     template_id, source = fed[0]
     assert template_id == "referral_letter" and source.segments[0].speaker == "note"
     assert win.app.get_note(rec.id).current_version == 2
+
+
+def test_generate_starts_with_no_note_open(qtbot, win, monkeypatch):
+    from scribe.ui import genproc
+    fed = []
+
+    class Proc:
+        def generate(self, source, template_id, **kw):
+            fed.append(template_id)
+            return sample_note()
+
+    monkeypatch.setattr(genproc, "get_process", lambda settings: Proc())
+    enc = win.app.new_encounter("New Patient", "soap")
+    win.app.attach_transcript(enc.id, sample_transcript())
+    win.refresh_encounters(select=enc.id)
+    qtbot.waitUntil(lambda: win.current is not None and win.current.id == enc.id and win.runner.active == 0,
+                    timeout=10000)
+    assert win.review.view is None
+    win.tabs.setCurrentWidget(win.generate)
+    click(qtbot, win.generate.generate_btn)
+    qtbot.waitUntil(lambda: win.review.view is not None and win.runner.active == 0, timeout=10000)
+    assert fed == ["soap"] and win.review.view.template_id == "soap"

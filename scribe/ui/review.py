@@ -377,9 +377,8 @@ class ReviewPanel(QWidget):
                                                (on_error or (lambda e: show_error(self, e, op.label)))(e)))
 
     def save(self, then=None) -> None:
-        if self.view is None or self.view.status == "approved":
-            return
-        if not self.is_dirty():
+        """Save the edit as a new version, then `then(view)`; with nothing to save, `then` runs at once."""
+        if self.view is None or self.view.status == "approved" or not self.is_dirty():
             if then:
                 then(self.view)
             return
