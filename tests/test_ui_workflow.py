@@ -131,10 +131,13 @@ def test_unsaved_edits_survive_switching_encounter_and_autolock(qtbot, scribe_ho
     qtbot.waitUntil(lambda: rv.view.version == 2, timeout=10000)
     assert app.get_draft(rec.id) is None and not win.isWindowModified()
     assert "Call if worse." in app.get_note(rec.id).markdown
-    # a user lock (Ctrl+L) with an unsaved edit keeps it too
+    # a user lock (Ctrl+L) with an unsaved edit keeps it too; an open sign dialog does not outlive the lock
     rv.editors["subjective"].moveCursor(QTextCursor.MoveOperation.End)
     qtbot.keyClicks(rv.editors["subjective"], " Worse at night.")
+    rv.approve()
+    qtbot.waitUntil(lambda: rv.sign_dialog.isVisible(), timeout=5000)
     win.lock("user")
+    assert not rv.sign_dialog.isVisible()
     qtbot.waitUntil(lambda: app.is_locked() and win.unlock_dialog.isVisible(), timeout=10000)
     unlock_via_dialog(qtbot, win)
     qtbot.waitUntil(lambda: rv.view is not None and rv.view.note_id == rec.id, timeout=10000)

@@ -14,8 +14,8 @@ from .errors import set_lock_probe, show_error
 from .export import ExportPanel
 from .generate import GeneratePanel
 from .new_encounter import NewEncounterDialog
-from .qt import (QAction, QApplication, QKeySequence, QLabel, QMainWindow, QSplitter, QTabWidget, QWidget, Qt,
-                 Signal)
+from .qt import (QAction, QApplication, QDialog, QKeySequence, QLabel, QMainWindow, QSplitter, QTabWidget, QWidget,
+                 Qt, Signal)
 from .record import RecordPanel
 from .recovery import RecoveryDialog
 from .review import ReviewPanel
@@ -232,6 +232,9 @@ class MainWindow(QMainWindow):
 
     def _clear_for_lock(self) -> None:
         self.idle.disarm()
+        for d in self.findChildren(QDialog):   # sign, addendum, patient, backup…: nothing stays open over a lock
+            if d is not self.unlock_dialog and d.isVisible():
+                d.reject()
         self.review.clear()       # drop PHI from widgets, not only from the store
         self.record.set_encounter(None)
         self.generate.set_encounter(None, None, False)
