@@ -144,7 +144,8 @@ def create_subject(db, display_name: str, identifier: str | None = None, birth_d
 
 def get_subject(db, subject_id: int) -> Subject:
     with db.read() as cur:
-        r = cur.execute("SELECT id, uid, display_name, identifier, birth_date, created_at, sex FROM subjects WHERE id=?",
+        r = cur.execute("SELECT id, uid, display_name, identifier, birth_date, created_at, sex FROM subjects "
+                        "WHERE id=?",
                         (subject_id,)).fetchone()
     if not r:
         raise InputError(f"no subject {subject_id}")
