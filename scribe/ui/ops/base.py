@@ -1,6 +1,8 @@
 """The base of every op: a label for the status bar and a pure `work(ctx)`; and the passphrase meter."""
 from __future__ import annotations
 
+from typing import Any
+
 __all__ = ["Op", "passphrase_strength"]
 
 
