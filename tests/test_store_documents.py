@@ -154,3 +154,10 @@ def test_referral_letter_is_a_letter_with_letterhead_and_editable_greeting(app):
     again = app.save_generated(enc.id, referral("Please assess tonsillitis, third episode."))
     assert "Dear Dr Patel," in again.markdown and "third episode" in again.markdown
     assert app.export(again.id, "pdf")[:5] == b"%PDF-"
+
+
+def test_letter_blocks_keep_their_lines_in_the_pdf():
+    from scribe.export.pdf import _blocks
+    md = "**Riverside Family Practice**  \n1 Mill Lane  \nAshford  \n\nDear Dr Patel,\n\nPlease see\nthis patient.\n"
+    assert _blocks(md) == [("p", "Riverside Family Practice\n1 Mill Lane\nAshford"), ("p", "Dear Dr Patel,"),
+                           ("p", "Please see this patient.")]
