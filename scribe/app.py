@@ -402,7 +402,6 @@ class ScribeApp:
             self._store.audit("settings", "settings", None, {"changed": sorted(changes)})
         return self.settings
 
-
     # ---- documents, drafts, signing, patient fields (issue 14) ---------------------------------------------
     def save_generated(self, encounter_id: int, note: Note) -> NoteRecord:
         """Store a generated note: regenerating a document whose draft exists appends a version to that draft
@@ -433,7 +432,7 @@ class ScribeApp:
 
     def derivation_source(self, encounter_id: int, template_id: str) -> tuple[Transcript, int | None]:
         """What a derived document (patient instructions, referral letter) is written from: the clinician's own
-        note (the newest approved one, else the newest edited draft) of another template, placed before the
+        note (the newest approved one, else the newest draft) of another template, placed before the
         transcript so corrected drug names and doses come from the note. Returns (source, note id or None)."""
         st = self._require()
         transcript = records.get_transcript(st.db, int(encounter_id))
@@ -491,7 +490,7 @@ class ScribeApp:
 
     def update_subject(self, encounter_id: int, **fields: Any) -> Subject:
         """Patient/client fields of an encounter: display_name, identifier (MRN / matter number), birth_date
-        (YYYY-MM-DD), sex. Creates the subject if the encounter has none."""
+        (YYYY-MM-DD), sex; None leaves a field as it is, "" clears it. An encounter without a subject is refused."""
         st = self._require()
         enc = records.get_encounter(st.db, int(encounter_id))
         if enc.subject_id is None:

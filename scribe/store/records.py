@@ -322,7 +322,7 @@ def save_edit(db, note_id: int, markdown: str, note: Note | None = None, base_ve
         body = _body(note, markdown) if note is not None else json.dumps(
             {**(rec.current.body if rec.current else {}), "markdown": markdown}, ensure_ascii=False, sort_keys=True)
         ver = _insert_version(cur, note_id, "edit", markdown, body, actor)
-        cur.execute("DELETE FROM note_drafts WHERE note_id=?", (note_id,))   # the draft is now a version
+        _drop_draft(cur, note_id)   # the draft is now a version
         _touch_encounter(cur, rec.encounter_id)
         audit.append(cur, "edit", "note", note_id, {"version": ver.version, "sha256": ver.sha256,
                                                     "chars": len(markdown)}, actor)
@@ -342,7 +342,7 @@ def approve(db, note_id: int, actor: str | None = None, keep_audio: bool = False
         cur.execute("UPDATE notes SET status='approved', approved_version=?, approved_at=?, approved_by=?, "
                     "updated_at=? WHERE id=?", (rec.current_version, ts, actor, ts, note_id))
         _touch_encounter(cur, rec.encounter_id, "approved")
-        cur.execute("DELETE FROM note_drafts WHERE note_id=?", (note_id,))
+        _drop_draft(cur, note_id)
         audit.append(cur, "approve", "note", note_id, {"version": rec.current_version,
                                                        "sha256": rec.current.sha256 if rec.current else None}, actor)
         if not keep_audio:
@@ -467,7 +467,7 @@ def regenerate_note(db, note_id: int, note: Note, actor: str | None = None) -> N
         if rec.status == "approved":
             raise StoreError(f"note {note_id} is approved and read-only; add an addendum instead")
         ver = _insert_version(cur, note_id, "generated", md, _body(note, md), actor)
-        cur.execute("DELETE FROM note_drafts WHERE note_id=?", (note_id,))
+        _drop_draft(cur, note_id)
         _touch_encounter(cur, rec.encounter_id)
         audit.append(cur, "edit", "note", note_id, {"version": ver.version, "sha256": ver.sha256,
                                                     "regenerated": True, "model": note.model}, actor)
@@ -490,6 +490,11 @@ def save_draft(db, note_id: int, base_version: int, sections: dict[str, Any], ac
             audit.append(cur, "create", "draft", note_id, {"base_version": int(base_version)}, actor)
 
 
+def _drop_draft(cur, note_id: int) -> int:
+    """A save, a regeneration or a signature supersedes the unsaved draft."""
+    return cur.execute("DELETE FROM note_drafts WHERE note_id=?", (note_id,)).rowcount
+
+
 def get_draft(db, note_id: int) -> dict[str, Any] | None:
     """{"base_version", "sections", "updated_at"} or None."""
     with db.read() as cur:
@@ -500,7 +505,7 @@ def get_draft(db, note_id: int) -> dict[str, Any] | None:
 
 def delete_draft(db, note_id: int, actor: str | None = None) -> bool:
     with db.write() as cur:
-        n = cur.execute("DELETE FROM note_drafts WHERE note_id=?", (note_id,)).rowcount
+        n = _drop_draft(cur, note_id)
         if n:
             audit.append(cur, "delete", "draft", note_id, {}, actor)
     return bool(n)
