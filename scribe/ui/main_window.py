@@ -13,16 +13,15 @@ from .encounters import EncounterList, as_row
 from .errors import set_lock_probe, show_error
 from .export import ExportPanel
 from .generate import GeneratePanel
-from .new_encounter import NewEncounterDialog
-from .qt import (QAction, QApplication, QDialog, QKeySequence, QLabel, QMainWindow, QSplitter, QTabWidget, QWidget,
+from .qt import (QAction, QApplication, QDialog, QKeySequence, QLabel, QMainWindow, QSplitter, QTabWidget,
                  Qt, Signal)
 from .record import RecordPanel
 from .recovery import RecoveryDialog
 from .review import ReviewPanel
-from .settings import SettingsDialog
 from .tasks import TaskRunner
 from .unlock import UnlockDialog
 from .wiring import on_trigger
+from .window_dialogs import WindowDialogs
 
 __all__ = ["MainWindow", "window_title"]
 
@@ -40,7 +39,7 @@ def window_title(view) -> str:
     return f"{view.subject}{f' ({extra})' if extra else ''}[*]"
 
 
-class MainWindow(QMainWindow):
+class MainWindow(WindowDialogs, QMainWindow):
     unlocked = Signal()
     locked = Signal(str)
     app_locked = Signal(str)                # emitted from the app's auto-lock timer thread; queued to the GUI
@@ -298,35 +297,6 @@ class MainWindow(QMainWindow):
                            on_done=lambda rows: self.encounters.set_rows([as_row(r) for r in rows], select=select),
                            on_error=lambda e: show_error(self, e, "encounters"))
 
-    def new_encounter(self) -> None:
-        dlg = NewEncounterDialog(self.templates, self.app.settings.domain, self)
-        self.new_dialog = dlg
-
-        def accepted():
-            v = dlg.patient()
-            op = ops.NewEncounter(self.app, v["name"], v["template_id"], v["domain"], v["identifier"],
-                                  v["birth_date"], v["sex"])
-            self.runner.submit(op.label, op.work, on_done=lambda eid: self.refresh_encounters(select=eid),
-                               on_error=lambda e: show_error(self, e, "new encounter"))
-
-        dlg.accepted.connect(accepted)
-        dlg.open()
-
-    def edit_patient(self) -> None:
-        if self.current is None or not self.current.patient:
-            return
-        dlg = NewEncounterDialog(self.templates, self.app.settings.domain, self, patient=self.current.patient)
-        self.patient_dialog = dlg
-
-        def accepted():
-            v = dlg.patient()
-            op = ops.UpdatePatient(self.app, self.current.id, v["name"], v["identifier"], v["birth_date"], v["sex"])
-            self.runner.submit(op.label, op.work, on_done=lambda _s: self.reload_current(keep_tab=True),
-                               on_error=lambda e: show_error(self, e, "patient details"))
-
-        dlg.accepted.connect(accepted)
-        dlg.open()
-
     def open_encounter(self, encounter_id) -> None:
         if encounter_id is None:
             return
@@ -394,42 +364,6 @@ class MainWindow(QMainWindow):
         op = ops.Recover(self.app, rec)
         self.runner.submit(op.label, op.work, on_done=lambda eid: self.refresh_encounters(select=eid),
                            on_error=lambda e: show_error(self, e, "recovery"))
-
-    # ---- settings -----------------------------------------------------------------------------------------
-    def settings_info(self) -> dict:
-        info = dict(self.status_info)
-        try:
-            info.update(self.app.settings_info())
-        except Exception as e:
-            log.debug("settings_info failed: %s", type(e).__name__)
-        return info
-
-    def open_settings(self) -> None:
-        dlg = SettingsDialog(self.app, self.runner, self.settings_info(), self)
-        self.settings_dialog = dlg
-        dlg.saved.connect(lambda _r: (self.idle.set_minutes(self.app.settings.autolock_minutes),
-                                      self.check_status(), self.refresh_templates()))
-        dlg.open()
-
-    def open_templates(self) -> None:
-        from ..notes.templates import load_templates
-        from .template_editor import TemplateEditor
-        try:
-            templates = load_templates(self.app.settings)
-        except Exception as e:   # a broken user file is said once, in the one place
-            show_error(self, e, "templates")
-            return
-        dlg = TemplateEditor(self.app, self.runner, templates, self)
-        self.template_editor = dlg
-        dlg.saved.connect(lambda _p: self.refresh_templates())
-        dlg.open()
-
-    def open_security(self) -> None:
-        from .security import SecurityDialog
-        dlg = SecurityDialog(self.app, self.runner, self)
-        self.security_dialog = dlg
-        dlg.finished_op.connect(lambda name, _r: dlg.accept() if name == "restore" else None)
-        dlg.open()
 
     def closeEvent(self, ev) -> None:
         if self.record.recording:
