@@ -332,6 +332,16 @@ def test_backup_change_passphrase_and_restore_from_the_app(qtbot, win, tmp_path)
     assert app.verify_passphrase("a brand new passphrase") and not app.verify_passphrase(PASS)
     # a new encounter after the backup, then restore: the store is the backup again, unlocked with its passphrase
     app.new_encounter("After Backup", "soap")
+    # a wrong backup passphrase: nothing is replaced; the app locked itself first, so unlock as before
+    dlg.restore_path.setText(str(dest))
+    qtbot.keyClicks(dlg.restore_pass, "not the backup passphrase")
+    click(qtbot, dlg.restore_btn)
+    qtbot.waitUntil(lambda: win.unlock_dialog is not None and win.unlock_dialog.isVisible(), timeout=20000)
+    unlock_via_dialog(qtbot, win, "a brand new passphrase")
+    assert sorted(r.subject_name for r in app.list_encounters()) == ["After Backup", "Jane Roe"]
+    win.open_security()
+    dlg = win.security_dialog
+    qtbot.waitUntil(dlg.isVisible, timeout=5000)
     dlg.restore_path.setText(str(dest))
     qtbot.keyClicks(dlg.restore_pass, "backup pass phrase")
     click(qtbot, dlg.restore_btn)
@@ -341,6 +351,7 @@ def test_backup_change_passphrase_and_restore_from_the_app(qtbot, win, tmp_path)
     unlock_via_dialog(qtbot, win, "backup pass phrase")
     names = sorted(r.subject_name for r in app.list_encounters())
     assert names == ["Jane Roe"]
+    assert [e.split(":")[0] for e in win.errors_shown] == ["Wrong passphrase", "Wrong passphrase"]   # said once each
 
 
 def test_letter_fields_and_letterhead_from_settings(qtbot, win):

@@ -182,13 +182,14 @@ class MainWindow(WindowDialogs, QMainWindow):
         if not self._ui_locked:
             self.locked.emit(reason)
             self._clear_for_lock()
-            task = getattr(getattr(self, "security_dialog", None), "task", None)
-            if reason == "restore" and task is not None:
-                # the app locks before it replaces the file: ask for the passphrase once the restored file is
-                # in place, or an unlock could open the old file meanwhile
+            dlg = getattr(self, "security_dialog", None)
+            if reason == "restore" and dlg is not None and dlg.task is not None:
+                # the app locks before it replaces the file: ask for the passphrase once the restore has ended
+                # (its result is queued after this call), or an unlock could open the old file meanwhile
                 self._ui_locked = True
                 self.body.setVisible(False)
-                task.finished.connect(lambda: (setattr(self, "_ui_locked", False), self._show_locked(reason)))
+                dlg.ended.connect(lambda _n: (setattr(self, "_ui_locked", False), self._show_locked(reason)),
+                                  Qt.ConnectionType.SingleShotConnection)
                 return
             self._show_locked(reason)
 

@@ -17,7 +17,7 @@ from .history import HistoryView
 from .letter import LetterFields
 from .qt import (QCheckBox, QComboBox, QHBoxLayout, QLabel, QListWidget, QListWidgetItem, QPushButton, QScrollArea,
                  QSplitter, QTabWidget, QTimer, QVBoxLayout, QWidget, Qt, Signal)
-from .sign import AddendumDialog, SignDialog
+from .sign import AddendumDialog, SignDialog, SigningMixin
 from .wiring import on_click
 
 __all__ = ["ReviewPanel", "SectionEditor", "TranscriptView", "Mark", "flag_entries"]
@@ -40,7 +40,7 @@ def flag_entries(editors: dict) -> list[tuple[str, Mark, str]]:
     return out
 
 
-class ReviewPanel(QWidget):
+class ReviewPanel(SigningMixin, QWidget):
     changed = Signal(object)           # a new NoteView after save/sign/addendum
     document_selected = Signal(object)  # note id chosen in the document selector
     dirty_changed = Signal(bool)
@@ -385,54 +385,6 @@ class ReviewPanel(QWidget):
         self._autosave.stop()
         self._run(ops.SaveEdit(self.app, self.view.note_id, self.edited_sections(), self.view.version),
                   lambda v: (self._reloaded(v), then and then(v)))
-
-    def approve(self) -> None:
-        """Open the signing dialog (name, passphrase again, open flags to acknowledge)."""
-        if self.view is None or self.view.status == "approved":
-            return
-        flags = [self.flag_list.item(i).text() for i in range(self.flag_list.count())]
-        dlg = SignDialog(flags, getattr(self.app.settings, "signer_name", ""), self)
-        dlg.submitted.connect(self._sign)
-        self.sign_dialog = dlg
-        dlg.open()
-
-    def _sign(self, signer: str, passphrase: str, acknowledged: int) -> None:
-        dlg = self.sign_dialog
-
-        def failed(e) -> None:
-            if isinstance(e, ops.PassphraseError) and dlg is not None:
-                dlg.failed("Wrong passphrase; the note was not signed. Try again.")
-                return
-            if dlg is not None:
-                dlg.reject()
-            show_error(self, e, "signing")
-
-        def signed(v) -> None:
-            if dlg is not None:
-                dlg.accept()
-            if signer != getattr(self.app.settings, "signer_name", signer):
-                op = ops.SaveSettings(self.app, {"signer_name": signer})
-                self.runner.submit(op.label, op.work, on_error=lambda e: None)
-            self._reloaded(v)
-
-        # an unsaved edit is saved first (and rechecked), so the signed version is exactly what is on screen;
-        # flags the edit added are new: the count acknowledged must cover them (the app refuses otherwise)
-        shown = len(dlg.flags) if dlg is not None else 0
-
-        def sign(v) -> None:
-            ack = len(v.note.flags) if acknowledged >= shown and len(self.flag_targets) <= shown else 0
-            self._run(ops.Sign(self.app, v.note_id, signer, passphrase, ack), signed, failed)
-
-        self.save(then=sign)
-
-    def add_addendum(self) -> None:
-        if self.view is None or self.view.status != "approved":
-            return
-        dlg = AddendumDialog(self)
-        dlg.submitted.connect(lambda text: self._run(ops.Addendum(self.app, self.view.note_id, text),
-                                                     self._reloaded))
-        self.addendum_dialog = dlg
-        dlg.open()
 
     def _reloaded(self, view) -> None:
         if isinstance(view, ops.NoteView):

@@ -23,6 +23,7 @@ def _secret(name: str) -> QLineEdit:
 
 class SecurityDialog(QDialog):
     finished_op = Signal(str, object)     # op name, result
+    ended = Signal(str)                   # op name, after success or failure (on the GUI thread)
 
     def __init__(self, app, runner, parent=None):
         super().__init__(parent)
@@ -113,12 +114,14 @@ class SecurityDialog(QDialog):
             self.progress.setValue(1)
             self.message.setText(done_text(r))
             self.finished_op.emit(name, r)
+            self.ended.emit(name)
 
         def failed(e):
             finish()
             self.progress.setValue(0)
             self.message.setText("Not done.")
             show_error(self, e, op.label)
+            self.ended.emit(name)
 
         self.task = self.runner.submit(op.label, op.work,
                                        on_progress=lambda p: self.message.setText(str(p[1])[:1].upper() +

@@ -1,4 +1,4 @@
-"""Approve & sign, and the addendum dialog.
+"""Approve & sign, and the addendum: the dialogs, and the review panel's flow through them (SigningMixin).
 
 Signing asks for the signer's name, the passphrase again (checked against the store with the full KDF, in the
 worker pool) and, when the note has open flags, lists them and requires ticking "I have reviewed these". The
@@ -6,10 +6,12 @@ dialogs are opened with `open()` (window-modal, never a nested event loop), so t
 """
 from __future__ import annotations
 
+from . import ops
+from .errors import show_error
 from .qt import (QCheckBox, QDialog, QDialogButtonBox, QFormLayout, QLabel, QLineEdit, QListWidget, QPlainTextEdit,
                  QVBoxLayout, Signal)
 
-__all__ = ["SignDialog", "AddendumDialog"]
+__all__ = ["SignDialog", "AddendumDialog", "SigningMixin"]
 
 
 def _buttons(dlg, lay, ok_text: str):
@@ -103,3 +105,56 @@ class AddendumDialog(QDialog):
         if self.ok.isEnabled():
             self.submitted.emit(self.text.toPlainText().strip())
             self.accept()
+
+
+class SigningMixin:
+    """Approve & sign and the addendum, for the review panel (needs: app, runner, view, flag_list, flag_targets,
+    save(then), _run(op, done, on_error), _reloaded(view))."""
+
+    def approve(self) -> None:
+        """Open the signing dialog (name, passphrase again, open flags to acknowledge)."""
+        if self.view is None or self.view.status == "approved":
+            return
+        flags = [self.flag_list.item(i).text() for i in range(self.flag_list.count())]
+        dlg = SignDialog(flags, getattr(self.app.settings, "signer_name", ""), self)
+        dlg.submitted.connect(self._sign)
+        self.sign_dialog = dlg
+        dlg.open()
+
+    def _sign(self, signer: str, passphrase: str, acknowledged: int) -> None:
+        dlg = self.sign_dialog
+
+        def failed(e) -> None:
+            if isinstance(e, ops.PassphraseError) and dlg is not None:
+                dlg.failed("Wrong passphrase; the note was not signed. Try again.")
+                return
+            if dlg is not None:
+                dlg.reject()
+            show_error(self, e, "signing")
+
+        def signed(v) -> None:
+            if dlg is not None:
+                dlg.accept()
+            if signer != getattr(self.app.settings, "signer_name", signer):
+                op = ops.SaveSettings(self.app, {"signer_name": signer})
+                self.runner.submit(op.label, op.work, on_error=lambda e: None)
+            self._reloaded(v)
+
+        # an unsaved edit is saved first (and rechecked), so the signed version is exactly what is on screen;
+        # flags the edit added are new: the count acknowledged must cover them (the app refuses otherwise)
+        shown = len(dlg.flags) if dlg is not None else 0
+
+        def sign(v) -> None:
+            ack = len(v.note.flags) if acknowledged >= shown and len(self.flag_targets) <= shown else 0
+            self._run(ops.Sign(self.app, v.note_id, signer, passphrase, ack), signed, failed)
+
+        self.save(then=sign)
+
+    def add_addendum(self) -> None:
+        if self.view is None or self.view.status != "approved":
+            return
+        dlg = AddendumDialog(self)
+        dlg.submitted.connect(lambda text: self._run(ops.Addendum(self.app, self.view.note_id, text),
+                                                     self._reloaded))
+        self.addendum_dialog = dlg
+        dlg.open()
