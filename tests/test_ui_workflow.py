@@ -57,6 +57,7 @@ def test_documents_each_reachable_with_their_status_filtered_and_searched(qtbot,
     rv.document.setFocus()
     qtbot.keyClick(rv.document, Qt.Key.Key_Up)                              # the signed SOAP note, by keyboard
     qtbot.waitUntil(lambda: rv.view.note_id == soap.id, timeout=5000)
+    assert win.export.current_note_id() == soap.id                        # export follows the review
     assert rv.view.status == "approved" and all(e.isReadOnly() for e in rv.editors.values())
     assert "Lisinopril 10 mg daily." in rv.editors["plan"].toPlainText()
     from scribe.ui.qt import QLabel

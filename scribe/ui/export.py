@@ -77,6 +77,12 @@ class ExportPanel(QWidget):
         for b in list(self.buttons.values()) + [self.copy_btn] + list(self.derive_buttons.values()):
             b.setEnabled(on)
 
+    def select(self, note_id) -> None:
+        """Export what the review shows unless the user picks another document here."""
+        i = self.doc.findData(note_id)
+        if i >= 0:
+            self.doc.setCurrentIndex(i)
+
     def current_note_id(self):
         return self.doc.currentData()
 

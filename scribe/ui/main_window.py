@@ -100,6 +100,7 @@ class MainWindow(WindowDialogs, QMainWindow):
         self.generate.note_ready.connect(self._note_ready)
         self.review.changed.connect(lambda _v: self.reload_current(keep_tab=True))
         self.review.dirty_changed.connect(self.setWindowModified)
+        self.review.document_selected.connect(self.export.select)
         # unsaved edits become a version before anything is generated: a derived letter is written from them, and
         # regenerating a draft never drops them
         self.generate.before_generate = lambda go: self.review.save(then=lambda _v: go())
@@ -328,6 +329,8 @@ class MainWindow(WindowDialogs, QMainWindow):
             self.review.clear()
         self.review.set_documents(view.notes)
         self.export.set_notes(view.notes)
+        if self.review.view is not None:
+            self.export.select(self.review.view.note_id)
         self.encounter_loaded.emit(view)
 
     def _note_ready(self, view) -> None:
