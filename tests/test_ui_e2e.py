@@ -124,6 +124,7 @@ def test_dictate_generate_edit_approve_export_end_to_end(qtbot, scribe_home, tmp
     assert win.review.view.template_id == "patient_instructions"
 
     qtbot.waitUntil(lambda: win.export.doc.count() >= 1, timeout=15000)
+    win.export.doc.setCurrentIndex(win.export.doc.findData(view.note_id))   # the signed note, not the handout
     for fmt, name in (("pdf", "note.pdf"), ("fhir", "note.fhir.json")):
         with qtbot.waitSignal(win.export.exported, timeout=30000):
             win.export.export(fmt, tmp_path / name)
