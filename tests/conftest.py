@@ -38,3 +38,23 @@ def guard():
     yield
     if not was:
         privacy.uninstall_guard()
+
+
+@pytest.fixture()
+def make_app(tmp_path, scribe_home):
+    """A ScribeApp on a new encrypted store in tmp_path (no auto-lock), locked again after the test."""
+    from scribe.app import ScribeApp
+    from scribe.config import Settings
+    made = []
+
+    def make(passphrase: str, actor: str, name: str = "app.db"):
+        s = Settings()
+        s.autolock_minutes = 0
+        a = ScribeApp(s, db_path=tmp_path / name, actor=actor)
+        a.create_store(passphrase)
+        made.append(a)
+        return a
+
+    yield make
+    for a in made:
+        a.lock()

@@ -6,6 +6,7 @@ from . import ops
 from .errors import show_error
 from .qt import (QComboBox, QElapsedTimer, QHBoxLayout, QLabel, QPlainTextEdit, QProgressBar, QPushButton,
                  QTextCursor, QVBoxLayout, QWidget, Signal)
+from .wiring import on_click
 
 __all__ = ["GeneratePanel"]
 
@@ -19,6 +20,9 @@ class GeneratePanel(QWidget):
         self.app, self.runner = app, runner
         self.encounter_id = None
         self.has_transcript = False
+        self.all_templates: list[tuple[str, str, str]] = []
+        self.before_generate = None
+        self.domain: str | None = None
         self.task = None
         self.tokens = 0
         self.max_new_tokens: int | None = None   # tests cap generation length
@@ -33,11 +37,11 @@ class GeneratePanel(QWidget):
         self.generate_btn = QPushButton("Generate note")
         self.generate_btn.setAccessibleName("Generate note")
         self.generate_btn.setToolTip("Write the note from the transcript (Ctrl+G); again to regenerate")
-        self.generate_btn.clicked.connect(self.generate)
+        on_click(self.generate_btn, self.generate)
         self.cancel_btn = QPushButton("Cancel")
         self.cancel_btn.setAccessibleName("Cancel generation")
         self.cancel_btn.setEnabled(False)
-        self.cancel_btn.clicked.connect(self.cancel)
+        on_click(self.cancel_btn, self.cancel)
         row.addWidget(lab)
         row.addWidget(self.template, 1)
         row.addWidget(self.generate_btn)
@@ -60,11 +64,23 @@ class GeneratePanel(QWidget):
         lay.addWidget(self.stream, 1)
         self._update_enabled()
 
-    def set_templates(self, templates: list[tuple[str, str]]) -> None:
+    def set_templates(self, templates: list[tuple]) -> None:
+        """(id, title) or (id, title, domain); only the encounter's domain is offered (see set_domain)."""
+        self.all_templates = [tuple(t) + ("",) * (3 - len(t)) for t in templates]
+        self._fill_templates()
+
+    def set_domain(self, domain: str | None) -> None:
+        """A clinical encounter is offered clinical templates only (and a legal one legal templates)."""
+        if domain != self.domain:
+            self.domain = domain
+            self._fill_templates()
+
+    def _fill_templates(self) -> None:
         cur = self.template.currentData()
         self.template.clear()
-        for tid, title in templates:
-            self.template.addItem(title, tid)
+        for tid, title, dom in self.all_templates:
+            if not self.domain or not dom or dom == self.domain:
+                self.template.addItem(title, tid)
         i = self.template.findData(cur)
         if i >= 0:
             self.template.setCurrentIndex(i)
@@ -88,7 +104,17 @@ class GeneratePanel(QWidget):
         self.cancel_btn.setEnabled(not idle)
 
     def generate(self) -> None:
+        """Write the note; `before_generate(go)` (set by the window) may first save the clinician's unsaved edits,
+        so a regenerated or derived document starts from what is on screen."""
         if self.task is not None or not self.generate_btn.isEnabled():
+            return
+        if self.before_generate is not None:
+            self.before_generate(self._start)
+        else:
+            self._start()
+
+    def _start(self) -> None:
+        if self.task is not None:
             return
         self.tokens = 0
         self.stream.clear()
