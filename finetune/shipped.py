@@ -39,6 +39,7 @@ def shipped_card(models_dir: Path, name: str, log_fn=print) -> dict:
             for set_name, m in score_prediction_file(EVALS / f).items():
                 torch_rows.append({"set": set_name, "model": label, **m})
     quant = _load(ROOT / "bench" / "results" / "finetune_quant.json")
+    quant = quant if quant and quant.get("model") == name else None
     adir = ADAPTERS_DIR / recipe.adapter
     tr = _load(adir / "train_result.json") or {}
     rc = _load(EVALS / f"{recipe.adapter.replace('qwen', 'q')}_run_config.json") or {}
