@@ -17,25 +17,17 @@ import time
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
-from ..errors import CancelledError, InputError
+from ..errors import CancelledError, InputError, is_cancelled
 from .prompt import parse_section, section_request
 from .runtime import LoadedModel
 from .templates import Template
 
-__all__ = ["SectionWriter", "SectionResult", "section_budget", "REPEAT_RUN", "REPETITION_PENALTY", "is_cancelled"]
+__all__ = ["SectionWriter", "SectionResult", "section_budget", "REPEAT_RUN", "REPETITION_PENALTY"]
 
 REPEAT_RUN = 16
 REPETITION_PENALTY = 1.05
 _KIND_DEFAULT = {"prose": 320, "list": 256}
 _REQUEST_HEADROOM = 160          # tokens for the longest section request (title + guidance)
-
-
-def is_cancelled(cancel: Any) -> bool:
-    if cancel is None:
-        return False
-    if hasattr(cancel, "is_set"):
-        return bool(cancel.is_set())
-    return bool(cancel())
 
 
 def section_budget(lm: LoadedModel, template: Template, section) -> int:
