@@ -140,7 +140,9 @@ def write_sections(writer: SectionWriter, tpl: Template, on_token, cancel, timin
     t1 = time.perf_counter()
     new = sum(r.tokens for r in results)
     timings.update({"decode_s": t1 - t0, "new_tokens": new, "decode_tok_s": new / max(1e-9, t1 - t0),
-                    "sections": {r.key: {"tokens": r.tokens, "stop": r.stop, "s": round(r.seconds, 3)}
+                    "forward_passes": sum(r.passes for r in results),
+                    "sections": {r.key: {"tokens": r.tokens, "stop": r.stop, "s": round(r.seconds, 3),
+                                         "passes": r.passes}
                                  for r in results}})
     return {r.key: r.value for r in results}, results
 
