@@ -123,16 +123,6 @@ def build_parser() -> argparse.ArgumentParser:
     return ap
 
 
-def _train_config(a, out: Path):
-    from .train import TrainConfig
-    return TrainConfig(out_dir=str(out), base=a.base, domain=a.domain, pairs=a.pairs, seed=a.seed, epochs=a.epochs,
-                       max_steps=a.max_steps, batch_size=a.batch_size, grad_accum=a.grad_accum, lr=a.lr,
-                       lora_r=a.lora_r, lora_alpha=a.lora_alpha, max_len=a.max_len, save_every=a.save_every,
-                       real_data=not a.synthetic_only, limit=a.limit, max_batch_tokens=a.max_batch_tokens,
-                       lora_dropout=a.lora_dropout, threads=a.threads,
-                       grad_checkpointing=not a.no_grad_checkpointing, stop_after=a.stop_after)
-
-
 def _run(a) -> int:
     from scribe.errors import InputError
     if a.cmd in (None, "train"):
@@ -142,7 +132,8 @@ def _run(a) -> int:
             raise InputError("--max-steps must be >= 0")
     if a.cmd == "train":
         from .train import train
-        train(_train_config(a, Path(a.out)))
+        from .train import config_from_args
+        train(config_from_args(a, Path(a.out)))
         return 0
     if a.cmd == "eval":
         from .pipeline import eval_installed
