@@ -8,6 +8,9 @@ import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+# the window prefills a shown transcript in the generation process; UI unit tests need not pay for a model load
+# each (the end-to-end test turns it back on)
+os.environ.setdefault("SCRIBE_PREFILL_AHEAD", "0")
 
 
 @pytest.fixture(scope="session")

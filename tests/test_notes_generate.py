@@ -329,3 +329,19 @@ def test_transcript_in_another_language_is_flagged(settings):
     note = generate(fr, "soap", settings, max_new_tokens=8)
     assert any(f.kind == "language" for f in note.flags)
     assert not any(f.kind == "language" for f in generate(CLINICAL, "soap", settings, max_new_tokens=8).flags)
+
+
+def test_prefill_ahead_is_reused_and_changes_nothing(settings):
+    """A transcript prefilled ahead (as the app does when it is stored) is reused by the next document of the
+    same domain; a different transcript is prefilled afresh; the notes are the same either way."""
+    from scribe.notes.generate import _PREFILLED, prefill
+    _PREFILLED.clear()
+    a = generate(CLINICAL, "progress_note", settings, max_new_tokens=CAP)
+    assert "prefill_reused" not in a.timings and a.timings["prefill_s"] > 0
+    more = CLINICAL + "\n[doctor] And keep drinking plenty of fluids."
+    t = prefill(more, "clinical", settings)
+    assert t["prefill_s"] > 0 and t["prompt_tokens"] > a.timings["prompt_tokens"]
+    b = generate(more, "progress_note", settings, max_new_tokens=CAP)
+    assert b.timings.get("prefill_reused") == 1 and b.timings["prefill_s"] == 0.0
+    c = generate(CLINICAL, "progress_note", settings, max_new_tokens=CAP)
+    assert "prefill_reused" not in c.timings and c.sections == a.sections

@@ -62,7 +62,8 @@ def _generate(qtbot, win, ticks=None):
 
 
 @pytest.mark.slow
-def test_dictate_generate_edit_approve_export_end_to_end(qtbot, scribe_home, tmp_path):
+def test_dictate_generate_edit_approve_export_end_to_end(qtbot, scribe_home, tmp_path, monkeypatch):
+    monkeypatch.setenv("SCRIBE_PREFILL_AHEAD", "1")       # the product's behaviour: prefill once it is shown
     settings = load_settings()
     settings.threads = 2
     win = make_window(qtbot, settings)

@@ -74,7 +74,7 @@ class SectionWriter:
     @property
     def room(self) -> int:
         """Tokens the transcript may still take before the sections would not fit."""
-        return self.context - len(self.fed) - self.max_sections_tokens - _REQUEST_HEADROOM
+        return room_for(self.context, self.max_sections_tokens) - len(self.fed)
 
     def append(self, ids: list[int], cancel=None, chunk: int = 256) -> None:
         """Prefill in chunks so that cancel is honoured within a chunk's time (~1-3 s on 2 cores)."""
@@ -155,6 +155,11 @@ class SectionWriter:
                              stepper.passes)
 
 
+def room_for(context: int, longest_section: int) -> int:
+    """Tokens a prompt (prefix + transcript) may take in `context` and still leave room for the longest section."""
+    return context - longest_section - _REQUEST_HEADROOM
+
+
 def first_repeat(toks: list[int], run: int = REPEAT_RUN) -> int | None:
     """Where the engine's repeat guard would have cut `toks` (the start of the first `run`-token run that equals
     an earlier, not merely adjacent, run), or None. The offline twin of SectionWriter's incremental check."""
@@ -177,4 +182,4 @@ def load_budgets(path) -> dict[str, int]:
     return {str(k): int(v) for k, v in data.items()}
 
 
-__all__ += ["load_budgets", "first_repeat"]
+__all__ += ["load_budgets", "first_repeat", "room_for"]

@@ -2,6 +2,9 @@
 cancel, switch template and regenerate. Generation runs in the worker pool (ops.Generate)."""
 from __future__ import annotations
 
+import logging
+import os
+
 from . import ops
 from .errors import show_error
 from .qt import (QComboBox, QElapsedTimer, QHBoxLayout, QLabel, QPlainTextEdit, QProgressBar, QPushButton,
@@ -9,6 +12,8 @@ from .qt import (QComboBox, QElapsedTimer, QHBoxLayout, QLabel, QPlainTextEdit, 
 from .wiring import on_click
 
 __all__ = ["GeneratePanel"]
+
+log = logging.getLogger("scribe.ui.generate")
 
 
 class GeneratePanel(QWidget):
@@ -27,6 +32,8 @@ class GeneratePanel(QWidget):
         self.tokens = 0
         self.max_new_tokens: int | None = None   # tests cap generation length
         self.isolate = True                      # model in the generation process (bench/ui.py compares both)
+        # prefill a shown transcript in the background (SCRIBE_PREFILL_AHEAD=0 turns it off: the UI unit tests)
+        self.prefill_ahead = os.environ.get("SCRIBE_PREFILL_AHEAD", "1") != "0"
         self.clock = QElapsedTimer()
         lay = QVBoxLayout(self)
         row = QHBoxLayout()
@@ -96,6 +103,11 @@ class GeneratePanel(QWidget):
         self.stream.clear()
         self.stage.setText("" if has_transcript else "Dictate or import audio first.")
         self._update_enabled()
+        if has_transcript and self.isolate and self.prefill_ahead:
+            op = ops.PrefillTranscript(self.app, encounter_id, self.domain or self.app.settings.domain)
+            # in the background and silent: a failure here is said again, properly, when Generate is pressed
+            self.runner.submit(op.label, op.work,
+                               on_error=lambda e: log.info("prefill skipped (%s)", type(e).__name__))
 
     def _update_enabled(self) -> None:
         idle = self.task is None

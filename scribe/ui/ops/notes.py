@@ -10,7 +10,7 @@ from ...errors import InputError
 from .base import Op
 from .views import note_view_for
 
-__all__ = ["Generate", "SaveEdit", "Sign", "Addendum", "Export", "NoteHistory", "WarmNoteModel",
+__all__ = ["Generate", "SaveEdit", "Sign", "Addendum", "Export", "NoteHistory", "WarmNoteModel", "PrefillTranscript",
            "SaveDraft", "DiscardDraft", "DERIVED_TEMPLATES"]
 
 # Documents written *from* the clinician's note (plus the transcript), not from the raw transcript alone, so the
@@ -173,3 +173,29 @@ class WarmNoteModel(Op):
         from ..genproc import get_process
         get_process(self.app.settings).warm(self.app.settings.domain)
         return True
+
+
+@dataclass
+class PrefillTranscript(Op):
+    """Prefill the shown encounter's transcript in the generation process: the prompt's prefix and transcript are
+    the same for every template of a domain, so Generate then only writes sections. Only the newest request runs
+    (browsing encounters must not queue minutes of prefill ahead of a real Generate)."""
+
+    app: Any
+    encounter_id: Any
+    domain: str
+    label = "reading the transcript"
+    _latest = [0]
+
+    def __post_init__(self) -> None:
+        self._latest[0] += 1
+        self.ticket = self._latest[0]
+
+    def work(self, ctx):
+        from ..genproc import get_process
+        if self.ticket != self._latest[0]:
+            return None
+        detail = self.app.get_encounter(self.encounter_id)
+        if not detail.transcript.segments or self.ticket != self._latest[0]:
+            return None
+        return get_process(self.app.settings).prefill(detail.transcript, self.domain)
