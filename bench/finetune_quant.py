@@ -40,7 +40,6 @@ def main() -> int:
     from finetune.base import ensure_qwen, QWEN_BASE
     from finetune.evaluate import aci_items, evaluate_model
     from finetune.export import QUANTS
-    from finetune.metrics import score_prediction_file
     from finetune.synth.templates_io import builtin_templates
     from scribe.errors import ModelError
     from scribe.modelstore import verify_model
@@ -62,13 +61,25 @@ def main() -> int:
             build_model(mdir, name, recipe.domain, ADAPTERS_DIR / recipe.adapter, f"{name}: precision bench",
                         QUANTS[q], base)
         t0 = time.time()
-        r = evaluate_model(mdir, name, items, "aci-bench-valid", templates, a.threads)
+        kept = ROOT / "finetune" / "evals" / f"app-{name}.json"
+        notes = None
+        if q == recipe.quant and kept.exists():
+            # the shipped export's notes from bench/eval_notes.py (same items, same code): not written twice
+            got = json.loads(kept.read_text())["sets"].get("aci-bench-valid", {}).get("notes", {})
+            if all(it.id in got for it in items):
+                notes = {it.id: {"sections": got[it.id], "flags": [], "seconds": 0.0, "timings": {}} for it in items}
+        r = evaluate_model(mdir, name, items, "aci-bench-valid", templates, a.threads, notes=notes)
         rows.append({"name": q, "size_mb": round(_size_mb(mdir / name), 1), "rouge1": r.rouge1, "rouge2": r.rouge2,
                      "rougeLsum": r.rougeLsum, "numbers_not_said": r.numbers_not_said,
                      "ref_numbers_not_said": r.ref_numbers_not_said, "empty_required": r.empty_required,
                      "seconds_per_note": r.seconds_per_note, "seconds": round(time.time() - t0, 1)})
     peer_file = ROOT / "finetune" / "evals" / f"pred-{recipe.adapter.replace('qwen', 'q')}.json"
-    peer = score_prediction_file(peer_file)["aci-bench-valid"] if peer_file.exists() and not a.limit else None
+    peer = None
+    if peer_file.exists():                      # the bf16 notes of the same items (a GPU run's record)
+        from finetune.evaluate import render_plain
+        from finetune.metrics import score_notes
+        got = json.loads(peer_file.read_text())["sets"]["aci-bench-valid"]["notes"]
+        peer = score_notes(items, got, templates, render_plain)["mean"]
     print(f"{'export':10} {'MB':>7} {'R1':>6} {'R2':>6} {'RLsum':>6} {'num!said':>9} {'s/note':>7}")
     for r in rows:
         print(f"{r['name']:10} {r['size_mb']:7.0f} {r['rouge1']:6.1f} {r['rouge2']:6.1f} {r['rougeLsum']:6.1f} "
