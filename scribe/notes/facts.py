@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from ..lexicon import is_drug
 from ..spoken.numbers import MONTH_ABBR as _MONTH_ABBR, MONTHS, UNIT_CANON as _UNIT_CANON, canon_number, \
     NUM_RE, normalize_numbers, number_values
 from ..types import Flag
@@ -22,35 +23,6 @@ _DOSE_RE = re.compile(r"(?<![\w.])(\d+(?:\.\d+)?)\s*(" + "|".join(sorted(map(re.
                       + r")\b", re.I)
 _DATE_RE = re.compile(r"\b(" + "|".join(MONTHS + list(_MONTH_ABBR)) + r")\.?\s+(\d{1,2})(?:\s*,?\s*(\d{4}))?\b"
                       r"|\b(\d{1,2})[/-](\d{1,2})[/-](\d{2,4})\b|\b(" + "|".join(MONTHS) + r")\s+(\d{4})\b", re.I)
-
-_DRUGS = set("""acetaminophen tylenol ibuprofen advil motrin naproxen aleve aspirin lasix furosemide metformin insulin
-lantus humalog novolog lisinopril losartan amlodipine norvasc atorvastatin lipitor simvastatin rosuvastatin crestor
-metoprolol atenolol carvedilol warfarin coumadin eliquis apixaban xarelto rivaroxaban plavix clopidogrel heparin
-prednisone prednisolone methylprednisolone medrol dexamethasone hydrocortisone albuterol ventolin proair symbicort
-advair flovent spiriva singulair montelukast flonase fluticasone zyrtec cetirizine claritin loratadine benadryl
-diphenhydramine omeprazole prilosec pantoprazole protonix nexium famotidine pepcid zantac amoxicillin augmentin
-azithromycin zithromax doxycycline keflex cephalexin cipro ciprofloxacin levofloxacin bactrim nitrofurantoin
-macrobid clindamycin metronidazole flagyl penicillin vancomycin gabapentin neurontin lyrica pregabalin tramadol
-oxycodone percocet hydrocodone norco vicodin morphine fentanyl dilaudid codeine suboxone buprenorphine methadone
-naloxone narcan sertraline zoloft fluoxetine prozac citalopram escitalopram lexapro paxil paroxetine wellbutrin
-bupropion trazodone xanax alprazolam ativan lorazepam klonopin clonazepam valium diazepam ambien zolpidem
-lithium lamotrigine lamictal depakote keppra levetiracetam topiramate topamax synthroid levothyroxine
-hydrochlorothiazide hctz spironolactone chlorthalidone jardiance farxiga ozempic trulicia mounjaro victoza januvia
-glipizide glyburide meloxicam mobic celebrex celecoxib toradol ketorolac colchicine allopurinol flomax tamsulosin
-finasteride viagra sildenafil cialis tadalafil imitrex sumatriptan zofran ondansetron phenergan reglan
-metoclopramide miralax colace senna dulcolax imodium loperamide nitroglycerin digoxin amiodarone diltiazem
-verapamil hydralazine clonidine entresto potassium magnesium iron vitamin folic b12 calcium epinephrine epipen
-humira enbrel methotrexate plaquenil hydroxychloroquine tamoxifen letrozole keytruda""".split())
-_DRUG_SUFFIX = re.compile(r"^[a-z]{3,}(pril|sartan|olol|dipine|vastatin|prazole|tidine|cillin|mycin|cycline|floxacin|"
-                          r"conazole|vir|mab|tinib|gliptin|gliflozin|glutide|formin|parin|xaban|semide|thiazide|triptan|"
-                          r"setron|azepam|zolam|oxetine|ipramine|triptyline|codone|morphone|olone|asone|terol|tropium|"
-                          r"lukast|afil|profen|coxib|dronate|pidem)$")
-
-
-def is_drug(word: str) -> bool:
-    w = word.lower().strip("-")
-    return w in _DRUGS or (len(w) >= 6 and bool(_DRUG_SUFFIX.match(w)))
-
 
 @dataclass
 class Fact:

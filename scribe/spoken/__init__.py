@@ -5,6 +5,8 @@
 """
 from __future__ import annotations
 
+from .clinical import fix_homophones, frequency_values, normalize_transcript, spoken_dates
 from .numbers import canon_number, normalize_numbers, number_values
 
-__all__ = ["normalize_numbers", "number_values", "canon_number"]
+__all__ = ["normalize_numbers", "number_values", "canon_number", "normalize_transcript", "fix_homophones",
+           "frequency_values", "spoken_dates"]
