@@ -2,7 +2,8 @@
 
 Spoken forms count as said: the transcript is normalised first, so "twenty five" = 25, "two point five" = 2.5,
 "one hundred and twenty over eighty" = "one twenty over eighty" = 120/80, "nineteen eighty five" = 1985,
-"march third" = March 3. Matching is by value (25 = 25.0 = "25%"), not by spelling. Drug names come from a
+"march third" = March 3, "b i d" = "twice a day" = BID (scribe.spoken: the same normaliser as the ASR display
+text). Matching is by value (25 = 25.0 = "25%"), not by spelling. Drug names come from a
 small lexicon plus generic-name suffixes (-pril, -olol, -statin, ...); a name counts as said when the same word
 (case-insensitive, plural-insensitive) is in the transcript. The check is lexical: it finds invented or altered
 facts, it cannot tell whether a stated fact was attributed to the right thing.
@@ -13,6 +14,7 @@ import re
 from dataclasses import dataclass
 
 from ..lexicon import is_drug
+from ..spoken.clinical import fix_homophones, frequency_spans, frequency_values
 from ..spoken.numbers import MONTH_ABBR as _MONTH_ABBR, MONTHS, UNIT_CANON as _UNIT_CANON, canon_number, \
     NUM_RE, normalize_numbers, number_values
 from ..types import Flag
@@ -26,7 +28,7 @@ _DATE_RE = re.compile(r"\b(" + "|".join(MONTHS + list(_MONTH_ABBR)) + r")\.?\s+(
 
 @dataclass
 class Fact:
-    kind: str      # number | dose | date | drug
+    kind: str      # number | dose | date | frequency | drug
     text: str      # as written in the note
     values: tuple[str, ...]
 
@@ -55,6 +57,10 @@ def extract_facts(text: str) -> list[Fact]:
         if free(*m.span()):
             facts.append((m.start(), Fact("dose", m.group(0), (canon_number(m.group(1)), _UNIT_CANON[m.group(2).lower()]))))
             taken.append(m.span())
+    for a, b, code in frequency_spans(norm):
+        if free(a, b):
+            facts.append((a, Fact("frequency", norm[a:b], (code,))))
+            taken.append((a, b))
     for m in NUM_RE.finditer(norm):
         if free(*m.span()):
             a = canon_number(m.group(1))
@@ -71,8 +77,11 @@ class _Said:
     """What the transcript contains, indexed once per note."""
 
     def __init__(self, transcript_text: str):
+        # "ibuprofen for hundred milligrams" was said as 400 mg: the shared homophone rules decide it
+        transcript_text = fix_homophones(transcript_text, is_drug)
         norm = normalize_numbers(transcript_text)
         self.numbers = number_values(transcript_text)
+        self.frequencies = frequency_values(transcript_text)
         self.words = {w.lower() for w in re.findall(r"[A-Za-z][A-Za-z-]*", norm)}
         self.words |= {w[:-1] for w in self.words if w.endswith("s")}
         self.months = {w for w in self.words if w in MONTHS} | {_MONTH_ABBR[w] for w in self.words if w in _MONTH_ABBR}
@@ -116,6 +125,8 @@ def _missing(f: Fact, said: _Said) -> str | None:
     if f.kind == "date":
         missing = [v for v in f.values if (v.isalpha() and v not in said.months) or (not v.isalpha() and v not in said.numbers)]
         return "date not in transcript" if missing else None
+    if f.kind == "frequency":
+        return None if f.values[0] in said.frequencies else "dosing frequency not in transcript"
     if f.kind == "drug":
         return None if said.has_word(f.values[0]) else "drug name not in transcript"
     return None

@@ -15,24 +15,33 @@ from typing import Callable
 
 from .numbers import MONTHS, normalize_numbers
 
-__all__ = ["normalize_transcript", "fix_homophones", "frequency_values", "spoken_dates", "FREQUENCIES"]
+__all__ = ["normalize_transcript", "fix_homophones", "frequency_values", "frequency_spans", "spoken_dates",
+           "FREQUENCIES"]
 
 _TIMES_DAY = r"times (?:a|per|each) day|times daily"
 _DOSE_UNITS = r"tablets?|pills?|capsules?|puffs?|drops?|sprays?|milligrams?|mg|micrograms?|units|doses"
 _TAKE = r"take|takes|taking|took|give|given|use|uses|inhale|apply|of"
 
-# canonical frequency code -> regexes (on lower-cased text after number normalisation)
-FREQUENCIES: dict[str, tuple[str, ...]] = {
-    "bid": (r"\bb\.? ?i\.? ?d\b\.?", r"\btwice (?:a|per|each) day\b", r"\btwice daily\b", r"\b2 (?:" + _TIMES_DAY + r")\b"),
-    "tid": (r"\bt\.? ?i\.? ?d\b\.?", r"\b(?:three|3) (?:" + _TIMES_DAY + r")\b"),
-    "qid": (r"\bq\.? ?i\.? ?d\b\.?", r"\b(?:four|4) (?:" + _TIMES_DAY + r")\b"),
-    "daily": (r"\bonce (?:a|per|each) day\b", r"\bonce daily\b", r"\bq\.? ?d\b\.?(?! ?\d)"),
-    "qhs": (r"\bq\.? ?h\.? ?s\b\.?", r"\bat bedtime\b"),
-    "prn": (r"\bp\.? ?r\.? ?n\b\.?", r"\bas needed\b"),
-}
+
+
+def _letters(abbr: str) -> str:
+    """'BID' or letters spoken apart ('b i d', 'b.i.d.'); never the plain word 'bid' ("she bid us goodbye")."""
+    sep = r"(?:\. ?| )"
+    return rf"\b(?:{abbr.upper()}|{sep.join(f'[{c}{c.upper()}]' for c in abbr)})\b"
+
+
+# canonical frequency code -> patterns (case matters only for the bare abbreviations; words match any case)
+FREQUENCIES: dict[str, re.Pattern] = {code: re.compile("|".join(pats)) for code, pats in {
+    "bid": (_letters("bid"), r"(?i:\btwice (?:a|per|each) day\b|\btwice daily\b|\b2 (?:" + _TIMES_DAY + r")\b)"),
+    "tid": (_letters("tid"), r"(?i:\b(?:three|3) (?:" + _TIMES_DAY + r")\b)"),
+    "qid": (_letters("qid"), r"(?i:\b(?:four|4) (?:" + _TIMES_DAY + r")\b)"),
+    "daily": (r"(?i:\bonce (?:a|per|each) day\b|\bonce daily\b)",),
+    "qhs": (_letters("qhs"), r"(?i:\bat bedtime\b)"),
+    "prn": (_letters("prn"), r"(?i:\b(?:as|when|if) (?:needed|required|necessary)\b)"),
+}.items()}
 _Q_HOURS = re.compile(r"\b(?:q|every)\s?(\d{1,2})\s?(?:h|hrs?|hours?)\b\.?", re.I)
 # letters spoken one by one, as Moonshine writes them ("b i d", "b.i.d."), for the display form
-_SPELLED = re.compile(r"\b([bt]|q) ?\.? ?i ?\.? ?d\b\.?|\bp ?\.? ?r ?\.? ?n\b\.?|\bq ?\.? ?h ?\.? ?s\b\.?", re.I)
+_SPELLED = re.compile("|".join(_letters(a) for a in ("bid", "tid", "qid", "prn", "qhs")))
 _UNIT_SHORT = [(r"milligrams?|mgs", "mg"), (r"micrograms?|mcgs", "mcg"), (r"millilit(?:er|re)s?", "mL"),
                (r"kilograms?|kilos", "kg"), (r"grams?", "g"), (r"percent|per cent", "%")]
 
@@ -83,10 +92,14 @@ def fix_homophones(text: str, is_drug: Callable[[str], bool] | None = None) -> s
 
 def frequency_values(text: str) -> set[str]:
     """Canonical dosing frequencies said or written in `text`: bid, tid, qid, daily, qhs, prn, q<N>h."""
-    low = normalize_numbers(fix_homophones(text), ordinals=False).lower()
-    found = {code for code, pats in FREQUENCIES.items() if any(re.search(p, low) for p in pats)}
-    found |= {f"q{int(m.group(1))}h" for m in _Q_HOURS.finditer(low)}
-    return found
+    return {code for _, _, code in frequency_spans(normalize_numbers(fix_homophones(text), ordinals=False))}
+
+
+def frequency_spans(text: str) -> list[tuple[int, int, str]]:
+    """(start, end, code) of each frequency in text whose numbers are already digits, in reading order."""
+    spans = [(m.start(), m.end(), code) for code, pat in FREQUENCIES.items() for m in pat.finditer(text)]
+    spans += [(m.start(), m.end(), f"q{int(m.group(1))}h") for m in _Q_HOURS.finditer(text)]
+    return sorted(spans)
 
 
 def _short_units(text: str) -> str:
