@@ -55,6 +55,7 @@ class AsrEngine:
         self.model = model or MoonshineModel(settings.models_dir, settings.asr_model, threads=settings.threads,
                                              provider=settings.provider, home=settings.home)
         self.model.suppress_initial_eos = True
+        self.corrector = None     # a scribe.asr.correct.NearMissCorrector (see scribe.asr.vocab), or None
         self.rate = self.model.sample_rate
         self.stats = DecodeStats()
         self._lock = threading.Lock()
@@ -66,8 +67,13 @@ class AsrEngine:
     def decode_windows(self, x: np.ndarray, windows: list[Window], stats: DecodeStats | None = None) -> list[str]:
         """Transcribe prepared windows of `x` (in batches); returns one text per window."""
         clips = [prepare(x, self.rate, w, self.options) for w in windows]
-        ids = self.model.decode(clips, stats if stats is not None else self.stats)
-        return [_clean(self.model.tokenizer.decode(t)) for t in ids]
+        stats = stats if stats is not None else self.stats
+        if self.corrector is None:
+            ids = self.model.decode(clips, stats)
+            return [_clean(self.model.tokenizer.decode(t)) for t in ids]
+        probs: list[list[float]] = []
+        ids = self.model.decode(clips, stats, probs=probs)
+        return [_clean(self.corrector.correct(t, p)) for t, p in zip(ids, probs)]
 
     def _batches(self, windows: list[Window]):
         """Consecutive windows, at most batch_size and at most batch_audio_s of padded audio per batch (the
