@@ -116,7 +116,8 @@ def run(args) -> dict:
     results: dict = {}
     for method in args.methods.split(","):
         vocab = RecognitionVocab.for_method(method, eng.model.tokenizer, COMMON_DRUGS,
-                                            BiasOptions(weight=args.bias_weight, top_k=args.bias_top_k),
+                                            BiasOptions(weight=args.bias_weight, top_k=args.bias_top_k,
+                                                        min_chars=args.bias_min_chars),
                                             CorrectOptions(min_similarity=args.min_similarity))
         vocab.install(eng)
         t0, audio_s = time.perf_counter(), 0.0
@@ -141,8 +142,9 @@ def main() -> None:
     ap.add_argument("--clips", type=int, default=24, help="medication clips per source (MTS, ACI; default 24)")
     ap.add_argument("--control", type=int, default=24, help="clips with no drug name (default 24)")
     ap.add_argument("--methods", default=",".join(METHODS), help=f"comma-separated, of {', '.join(METHODS)}")
-    ap.add_argument("--bias-weight", type=float, default=3.0, help="prefix bonus in nats (default 3)")
+    ap.add_argument("--bias-weight", type=float, default=5.0, help="prefix bonus in nats (default 5)")
     ap.add_argument("--bias-top-k", type=int, default=8, help="candidates the bonus may reorder (default 8)")
+    ap.add_argument("--bias-min-chars", type=int, default=4, help="shortest word prefix that earns the bonus (default 4)")
     ap.add_argument("--min-similarity", type=float, default=0.75,
                     help="sound-key similarity for post-correction (default 0.75)")
     ap.add_argument("--sets", default="mts,aci,control", help="which sets to run (default all)")

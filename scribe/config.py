@@ -56,6 +56,8 @@ class Settings:
     autolock_minutes: float = 10.0
     keep_audio_after_approval: bool = False
     user_templates: str = ""      # user template folder chosen in settings; empty = <home>/templates
+    vocab_file: str = ""          # a user vocabulary (one term per line) added to recognition; empty = none
+    vocab_method: str = "correct"  # greedy | bias | correct | bias+correct (scribe.asr.vocab; measured default)
 
     @property
     def user_templates_dir(self) -> Path:
@@ -79,7 +81,7 @@ class Settings:
 
 
 _SAVED = ("provider", "threads", "note_model", "domain", "autolock_minutes", "keep_audio_after_approval",
-          "user_templates")
+          "user_templates", "vocab_file", "vocab_method")
 
 
 def load_settings() -> Settings:

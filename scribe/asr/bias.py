@@ -30,10 +30,10 @@ _SPACE = "\u2581"
 
 @dataclass
 class BiasOptions:
-    weight: float = 3.0       # nats added to a candidate that extends a lexicon prefix
+    weight: float = 5.0       # nats added to a candidate that extends a lexicon prefix
     top_k: int = 8            # only the model's own top candidates are considered
     margin: float = 6.0       # ... and only those within this many nats of the best
-    min_chars: int = 3        # a word prefix shorter than this earns no bonus
+    min_chars: int = 4        # a word prefix shorter than this earns no bonus ("▁let" would pull "letrozole")
 
 
 class PrefixBias:

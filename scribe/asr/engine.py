@@ -47,7 +47,7 @@ class AsrEngine:
     """
 
     def __init__(self, settings, segment_options: SegmentOptions | None = None, batch_size: int = 8,
-                 model: MoonshineModel | None = None):
+                 model: MoonshineModel | None = None, vocab=None):
         self.settings = settings
         self.options = segment_options or SegmentOptions()
         self.batch_size = max(1, int(batch_size))
@@ -56,6 +56,9 @@ class AsrEngine:
                                              provider=settings.provider, home=settings.home)
         self.model.suppress_initial_eos = True
         self.corrector = None     # a scribe.asr.correct.NearMissCorrector (see scribe.asr.vocab), or None
+        # recognition vocabulary: the shipped drug names + the user's file, by the settings' method
+        from .vocab import RecognitionVocab
+        (vocab or RecognitionVocab.from_settings(settings, self.model.tokenizer)).install(self)
         self.rate = self.model.sample_rate
         self.stats = DecodeStats()
         self._lock = threading.Lock()
@@ -136,7 +139,7 @@ _ENGINES_LOCK = threading.Lock()
 def get_engine(settings) -> AsrEngine:
     """One engine per (models dir, model, threads, provider) per process: loading costs seconds."""
     key = (str(Path(settings.models_dir).resolve()), settings.asr_model, int(settings.threads),
-           str(settings.provider))
+           str(settings.provider), str(getattr(settings, "vocab_file", "")), str(getattr(settings, "vocab_method", "")))
     with _ENGINES_LOCK:
         eng = _ENGINES.get(key)
         if eng is None:

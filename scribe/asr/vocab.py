@@ -45,6 +45,17 @@ class RecognitionVocab:
         from ..lexicon import COMMON_DRUGS
         return cls.for_method(method, tokenizer, list(COMMON_DRUGS if drugs else ()) + list(user_words))
 
+    @classmethod
+    def from_settings(cls, settings, tokenizer: Tokenizer) -> "RecognitionVocab":
+        """settings.vocab_method (default DEFAULT_METHOD) over the drug names and settings.vocab_file's words."""
+        from ..errors import ConfigError
+        from ..lexicon import load_vocab
+        method = getattr(settings, "vocab_method", "") or DEFAULT_METHOD
+        if method not in METHODS:
+            raise ConfigError(f"unknown vocabulary method {method!r} (choose from {', '.join(METHODS)})")
+        path = getattr(settings, "vocab_file", "")
+        return cls.build(tokenizer, load_vocab(path).words if path else (), method)
+
     def install(self, engine) -> None:
         engine.model.bias = self.bias
         engine.corrector = self.corrector
