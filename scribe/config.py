@@ -57,7 +57,7 @@ class Settings:
     keep_audio_after_approval: bool = False
     user_templates: str = ""      # user template folder chosen in settings; empty = <home>/templates
     vocab_file: str = ""          # a user vocabulary (one term per line) added to recognition; empty = none
-    vocab_method: str = "correct"  # greedy | bias | correct | bias+correct (scribe.asr.vocab; measured default)
+    vocab_method: str = "bias+correct"  # greedy | bias | correct | bias+correct (scribe.asr.vocab; measured)
 
     @property
     def user_templates_dir(self) -> Path:

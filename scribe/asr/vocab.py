@@ -17,7 +17,7 @@ from .tokenizer import Tokenizer
 __all__ = ["RecognitionVocab", "DEFAULT_METHOD", "METHODS"]
 
 METHODS = ("greedy", "bias", "correct", "bias+correct")
-DEFAULT_METHOD = "correct"
+DEFAULT_METHOD = "bias+correct"
 
 
 @dataclass

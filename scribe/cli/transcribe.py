@@ -31,8 +31,9 @@ def register(sub) -> None:
     p.add_argument("--vocab", metavar="FILE",
                    help="extra words to recognise (names, local drugs): UTF-8, one term per line, # comments")
     p.add_argument("--vocab-method", choices=["greedy", "bias", "correct", "bias+correct"],
-                   help="how the drug names and --vocab words are used: correct = fix low-confidence near misses "
-                        "(default, measured), bias = nudge the decoder, greedy = plain decoding")
+                   help="how the drug names and --vocab words are used: bias = nudge the decoder toward them, "
+                        "correct = fix low-confidence near misses, bias+correct = both (default, best measured), "
+                        "greedy = plain decoding")
     p.add_argument("--normalize", action="store_true",
                    help="print the display form (400 mg, 120/80, BID, q6h); --json always carries both as "
                         '"text" and "normalized_text"')
