@@ -6,7 +6,7 @@
 A word is replaced only when all of these hold, so a correct word is never turned into a drug name:
   * it is not a word the model's tokenizer holds whole ("▁water", "▁fever"): a 32k-piece vocabulary spells
     everyday words as one piece, so a multi-piece word is rare or invented;
-  * it is not already a lexicon word, and has at least `min_chars` letters;
+  * it is not already a lexicon word or an FDA UNII name (`keep`), and has at least `min_chars` letters;
   * the decoder was unsure of it: its least likely token had probability below `max_confidence`;
   * its sound-alike key is within `min_similarity` (normalised Levenshtein) of exactly one best lexicon key.
 Two adjacent words are also tried joined ("a macassisillin", "Lizzie-Oplo"), under the same gates.
@@ -43,8 +43,10 @@ class CorrectOptions:
 
 
 class NearMissCorrector:
-    def __init__(self, tokenizer: Tokenizer, words: Iterable[str], options: CorrectOptions | None = None):
+    def __init__(self, tokenizer: Tokenizer, words: Iterable[str], options: CorrectOptions | None = None,
+                 keep: Iterable[str] = ()):
         self.options = options or CorrectOptions()
+        self.keep = frozenset(keep)     # names that are right as written (FDA UNII names): never "corrected"
         self.tokenizer = tokenizer
         self.lexicon = {w.lower() for w in words if w.isalpha()}
         self._keys: dict[str, list[str]] = {}
@@ -83,7 +85,7 @@ class NearMissCorrector:
 
     def _candidate(self, core: str, conf: float) -> tuple[str, float] | None:
         o = self.options
-        if len(core) < o.min_chars or core in self.lexicon or conf >= o.max_confidence:
+        if len(core) < o.min_chars or core in self.lexicon or core in self.keep or conf >= o.max_confidence:
             return None
         return self._match(core)
 

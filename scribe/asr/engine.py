@@ -69,7 +69,10 @@ class AsrEngine:
 
     def decode_windows(self, x: np.ndarray, windows: list[Window], stats: DecodeStats | None = None) -> list[str]:
         """Transcribe prepared windows of `x` (in batches); returns one text per window."""
-        clips = [prepare(x, self.rate, w, self.options) for w in windows]
+        return self.decode_clips([prepare(x, self.rate, w, self.options) for w in windows], stats)
+
+    def decode_clips(self, clips: list[np.ndarray], stats: DecodeStats | None = None) -> list[str]:
+        """Decode prepared 16 kHz clips as one batch; the vocabulary correction, if any, applied."""
         stats = stats if stats is not None else self.stats
         if self.corrector is None:
             ids = self.model.decode(clips, stats)

@@ -33,10 +33,12 @@ class RecognitionVocab:
                    correct_options: CorrectOptions | None = None) -> "RecognitionVocab":
         if method not in METHODS:
             raise ValueError(f"unknown vocabulary method {method!r}")
+        from ..lexicon import unii_words
         words = sorted({w.lower() for w in words if w})
         return cls(method, words,
                    PrefixBias(tokenizer, words, bias_options) if "bias" in method else None,
-                   NearMissCorrector(tokenizer, words, correct_options) if "correct" in method else None)
+                   NearMissCorrector(tokenizer, words, correct_options, keep=unii_words())
+                   if "correct" in method else None)
 
     @classmethod
     def build(cls, tokenizer: Tokenizer, user_words: Iterable[str] = (), method: str = DEFAULT_METHOD,
