@@ -34,6 +34,9 @@ class BiasOptions:
     top_k: int = 8            # only the model's own top candidates are considered
     margin: float = 6.0       # ... and only those within this many nats of the best
     min_chars: int = 4        # a word prefix shorter than this earns no bonus ("▁let" would pull "letrozole")
+    first_weight: float = 0.0  # bonus for a word's first piece: everyday words start drug names ("▁test" ->
+                               # testosterone, "▁well" -> wellbutrin, "▁done" -> donepezil), so by default only
+                               # the continuation of a word the model itself began is nudged
 
 
 class PrefixBias:
@@ -93,8 +96,9 @@ class PrefixBias:
                 if float(row[t]) < best - o.margin:
                     continue
                 w = self._extends(self._partial[i], t)
-                if w is not None and len(w) >= o.min_chars and self.is_prefix(w) and lp + o.weight > score:
-                    choice, score = t, lp + o.weight
+                bonus = o.first_weight if self._piece[t][0] else o.weight
+                if w is not None and bonus and len(w) >= o.min_chars and self.is_prefix(w) and lp + bonus > score:
+                    choice, score = t, lp + bonus
             nxt[i] = choice
         return nxt
 
