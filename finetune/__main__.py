@@ -1,17 +1,18 @@
-"""Fine-tune Scribe's note model: synthetic pairs → LoRA → eval card → int4 onnxruntime-genai model.
+"""Fine-tune Scribe's note model: real + synthetic section pairs → LoRA → eval card → onnxruntime-genai model.
 
-    python -m finetune                       # full default run: clinical adapter, 1,500 pairs (≤ 60 min on 2 cores)
-    python -m finetune --quick               # a few minutes end to end (tests/CI): tiny data, few steps
-    python -m finetune --domain legal --pairs 1500 --name scribe-note-smollm2-legal
-    python -m finetune train --out runs/x --pairs 64 --max-steps 4      # training only (resumable)
-    python -m finetune eval --model scribe-note-smollm2 --limit 5        # eval of an installed model
+    python -m finetune                       # full default run on Qwen2.5-0.5B (on CPU capped at 60 steps)
+    python -m finetune --quick               # a few minutes end to end (tests/CI): SmolLM2, 24 examples, 3 steps
+    python -m finetune train --out runs/x --limit 64 --max-steps 4      # training only (resumable)
+    python -m finetune eval --model scribe-note-qwen05 --sets aci --limit 5   # app-path eval of an installed model
     python -m finetune export --adapter finetune/adapters/clinical --name my-note-model [--quant int8]
     python -m finetune generate --base B.gguf --adapter A --sets aci,mts --out p.json   # torch notes (GPU eval)
+    python -m finetune card --model scribe-note-qwen05   # the shipped model's eval card from the kept records
     python -m finetune build-default         # set-up: build the app's default models from committed adapters
     python -m finetune synth --n 9 --seed 1  # print synthetic pairs as JSON lines
 
-Tiny CPU configuration: `python -m finetune --quick --threads 2`. Several GPUs: `accelerate launch
---num_processes N -m finetune train ...` (or `torchrun --nproc_per_node N -m finetune train ...`).
+Tiny CPU configuration: `python -m finetune --quick --threads 2`. One GPU: the same commands (bf16 autocast, the
+LoRA weights in fp32). Several GPUs: `accelerate launch --num_processes N -m finetune train ...` (or `torchrun
+--nproc_per_node N -m finetune train ...`); finetune/scripts/gpu_session.sh is the run that trained the shipped adapter.
 Every run logs its configuration; bad options and a bad --base give one line and exit 2.
 """
 from __future__ import annotations
@@ -78,7 +79,6 @@ def build_parser() -> argparse.ArgumentParser:
     ap.add_argument("--work", default=str(ROOT / "runs"), help="run folder for checkpoints and logs")
     ap.add_argument("--quant", default="int8", help="export precision: int8 (shipped; see decisions)|int4-b32|int4-b16|int4-mixed|fp32")
     ap.add_argument("--eval-limit", type=int, default=20, help="items per eval set (0 = all)")
-    ap.add_argument("--skip-base-eval", action="store_true", help="do not evaluate the un-tuned base")
     ap.add_argument("-v", "--verbose", action="store_true", help="debug logging")
     _train_flags(ap)
     sub = ap.add_subparsers(dest="cmd", parser_class=_Parser)
@@ -90,7 +90,7 @@ def build_parser() -> argparse.ArgumentParser:
     e = sub.add_parser("eval", help="evaluate an installed model with the app's decoding; writes JSON")
     e.add_argument("--model", required=True, help="model folder name under --models")
     e.add_argument("--models", default=str(ROOT / "models"), help="models folder")
-    e.add_argument("--sets", default="synthetic,aci,mts", help="comma list of synthetic,aci,mts")
+    e.add_argument("--sets", default="aci,aci-asr,mts", help="comma list of synthetic, aci, aci-asr, mts")
     e.add_argument("--domain", choices=["clinical", "legal"], default="clinical", help="synthetic set domain")
     e.add_argument("--limit", type=int, default=20, help="items per set (0 = all)")
     e.add_argument("--out", help="write results JSON here")
@@ -110,6 +110,9 @@ def build_parser() -> argparse.ArgumentParser:
     g.add_argument("--device", default="cuda", help="torch device (cuda, cuda:1, cpu)")
     g.add_argument("--dtype", choices=["bf16", "fp32", "fp16"], default="bf16", help="weights dtype for generation")
     g.add_argument("--out", required=True, help="write the notes JSON here")
+    c = sub.add_parser("card", help="write a shipped model's eval card from the records in bench/results and finetune/evals")
+    c.add_argument("--model", default="scribe-note-qwen05", help="default recipe name")
+    c.add_argument("--models", default=str(ROOT / "models"), help="models folder")
     b = sub.add_parser("build-default", help="build the app's default note models from committed adapters (set-up)")
     b.add_argument("--models", default=str(ROOT / "models"), help="models folder")
     b.add_argument("--force", action="store_true", help="rebuild even when the models verify")
@@ -118,16 +121,6 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--seed", type=int, default=0, help="seed")
     s.add_argument("--domain", choices=["clinical", "legal"], help="only this domain")
     return ap
-
-
-def _train_config(a, out: Path):
-    from .train import TrainConfig
-    return TrainConfig(out_dir=str(out), base=a.base, domain=a.domain, pairs=a.pairs, seed=a.seed, epochs=a.epochs,
-                       max_steps=a.max_steps, batch_size=a.batch_size, grad_accum=a.grad_accum, lr=a.lr,
-                       lora_r=a.lora_r, lora_alpha=a.lora_alpha, max_len=a.max_len, save_every=a.save_every,
-                       real_data=not a.synthetic_only, limit=a.limit, max_batch_tokens=a.max_batch_tokens,
-                       lora_dropout=a.lora_dropout, threads=a.threads,
-                       grad_checkpointing=not a.no_grad_checkpointing, stop_after=a.stop_after)
 
 
 def _run(a) -> int:
@@ -139,7 +132,8 @@ def _run(a) -> int:
             raise InputError("--max-steps must be >= 0")
     if a.cmd == "train":
         from .train import train
-        train(_train_config(a, Path(a.out)))
+        from .train import config_from_args
+        train(config_from_args(a, Path(a.out)))
         return 0
     if a.cmd == "eval":
         from .pipeline import eval_installed
@@ -162,6 +156,10 @@ def _run(a) -> int:
     if a.cmd == "generate":
         from .torch_eval import run
         run(a.base, a.adapter, [x for x in a.sets.split(",") if x], Path(a.out), a.device, a.dtype, a.limit)
+        return 0
+    if a.cmd == "card":
+        from .shipped import shipped_card
+        shipped_card(Path(a.models), a.model)
         return 0
     if a.cmd == "build-default":
         from .build import build_default

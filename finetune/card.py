@@ -28,7 +28,7 @@ def _f(v, fmt="{:.1f}") -> str:
 def _row(r: dict, path: str) -> str:
     return (f"| {r['set']} | {r['model']} | {path} | {r['n']} | {_f(r['rouge1'])} | {_f(r['rouge2'])} | "
             f"{_f(r['rougeLsum'])} | {_f(r['numbers_not_said'], '{:.2f}')} ({_f(r.get('ref_numbers_not_said'), '{:.2f}')}) | "
-            f"{r.get('empty_required', r.get('empty_required_total', ''))} | {_f(r.get('repeated_4grams'))} |")
+            f"{r.get('empty_required_total', r.get('empty_required', ''))} | {_f(r.get('repeated_4grams'))} |")
 
 
 def render_markdown(card: dict) -> str:
@@ -71,6 +71,8 @@ def render_markdown(card: dict) -> str:
               f"- LoRA r={t.get('lora_r')} alpha={t.get('lora_alpha')} on {', '.join(t.get('targets', []))}; "
               f"{t.get('steps')} optimizer steps, {t.get('examples')} examples ({t.get('dropped', 0)} over "
               f"{t.get('max_len')} tokens dropped), {t.get('tokens')} tokens seen; final loss {t.get('final_loss')}.",
+              f"- Recipe: lr {t.get('lr')}, {t.get('epochs')} epochs, micro-batches of ≤ {t.get('max_batch_tokens')} padded "
+              f"tokens, {t.get('processes')} process(es); bf16 autocast over fp32 weights, non-finite steps skipped.",
               f"- Device: {t.get('device')}; time {t.get('seconds')} s; peak RSS {t.get('peak_rss_mb')} MB.",
               f"- Data: {t.get('data')}", ""]
     if card.get("multi_gpu"):

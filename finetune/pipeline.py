@@ -70,8 +70,8 @@ def run_pipeline(a, log_fn=print) -> dict:
     if not quick and not a.max_steps and a.epochs == 1.0 and not _has_cuda():
         cfg_over["max_steps"] = CPU_DEFAULT_STEPS
     limit = cfg_over.pop("eval_limit", a.eval_limit)
-    from .__main__ import _train_config
-    tc = _train_config(a, work / "train")
+    from .train import config_from_args
+    tc = config_from_args(a, work / "train")
     for k, v in cfg_over.items():
         setattr(tc, k, v)
     if not quick and not a.base:

@@ -18,7 +18,7 @@ from pathlib import Path
 
 from scribe.errors import InputError
 
-__all__ = ["TrainConfig", "TrainResult", "train", "latest_checkpoint", "save_adapter_fp16"]
+__all__ = ["TrainConfig", "TrainResult", "train", "latest_checkpoint", "save_adapter_fp16", "config_from_args"]
 
 log = logging.getLogger("finetune.train")
 TARGETS = ["q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj"]
@@ -66,6 +66,16 @@ class TrainResult:
     tokens: int
     device: str
     history: list = field(default_factory=list)
+
+
+def config_from_args(a, out: Path) -> TrainConfig:
+    """The training flags of `python -m finetune [train]` (argparse namespace) as a TrainConfig."""
+    return TrainConfig(out_dir=str(out), base=a.base, domain=a.domain, pairs=a.pairs, seed=a.seed, epochs=a.epochs,
+                       max_steps=a.max_steps, batch_size=a.batch_size, grad_accum=a.grad_accum, lr=a.lr,
+                       lora_r=a.lora_r, lora_alpha=a.lora_alpha, max_len=a.max_len, save_every=a.save_every,
+                       real_data=not a.synthetic_only, limit=a.limit, max_batch_tokens=a.max_batch_tokens,
+                       lora_dropout=a.lora_dropout, threads=a.threads,
+                       grad_checkpointing=not a.no_grad_checkpointing, stop_after=a.stop_after)
 
 
 def latest_checkpoint(out_dir: Path) -> Path | None:

@@ -109,11 +109,12 @@ def build_app_wheel(work: Path, source: str) -> Path:
 
 
 def default_models(models_dir: Path, asr: str) -> list[str]:
-    """The ASR model and the product note models (scribe-note-smollm2, -legal, ...). Not the un-tuned
-    `-base` build: it exists for evaluations, and a clinician should not be able to pick it in Settings."""
-    found = sorted(p.name for p in models_dir.iterdir() if p.name.startswith("scribe-note-smollm2")
-                   and not p.name.endswith("-base") and (p / "manifest.json").is_file()) if models_dir.is_dir() else []
+    """The ASR model and the desktop's note model(s): the default and its `-legal` twin when one is built. The
+    web companion's json-v1 SmolLM2 models and the un-tuned `-base` builds are left out: the desktop refuses the
+    former, and a clinician should not be able to pick the latter in Settings."""
     from scribe.config import DEFAULT_NOTE_MODEL
+    found = sorted(n for n in (DEFAULT_NOTE_MODEL, f"{DEFAULT_NOTE_MODEL}-legal")
+                   if (models_dir / n / "manifest.json").is_file()) if models_dir.is_dir() else []
     if DEFAULT_NOTE_MODEL not in found:
         _log(f"WARNING: the default note model {DEFAULT_NOTE_MODEL} is not built (models/{DEFAULT_NOTE_MODEL}); "
              f"the installed app's selfcheck will report it missing")
@@ -272,8 +273,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--key", type=Path, help="Ed25519 private key (PEM); default $SCRIBE_SIGNING_KEY")
     ap.add_argument("--test-key", action="store_true",
                     help="allow a key other than packaging/release-key.pub (bundle marked channel 'test')")
-    ap.add_argument("--models", help="comma-separated model names, or 'none' (default: moonshine-base-en and the "
-                                     "scribe-note-smollm2* product models present, not the eval-only -base)")
+    ap.add_argument("--models", help="comma-separated model names, or 'none' (default: moonshine-base-en, "
+                                     "the default note model and its -legal twin where built, not the eval-only -base)")
     ap.add_argument("--models-dir", type=Path, default=ROOT / "models", help="where the models live")
     ap.add_argument("--templates-dir", type=Path, default=ROOT / "templates", help="built-in templates to ship")
     ap.add_argument("--source", choices=["worktree", "git"], default="worktree",

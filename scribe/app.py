@@ -28,6 +28,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
 
+from .app_documents import DocumentUseCases
 from .config import Settings, load_settings
 from .errors import CancelledError, InputError, StoreError
 from .store import IdleLock, Store, StoreOptions, records
@@ -71,7 +72,7 @@ class EncounterDetail:
                 "audio_kept": self.audio_kept}
 
 
-class ScribeApp:
+class ScribeApp(DocumentUseCases):
     """Use cases over one store file. Construct once per process (or window); thread-safe."""
 
     def __init__(self, settings: Settings | None = None, db_path: Path | None = None,
@@ -212,12 +213,17 @@ class ScribeApp:
 
     # ---- encounters -----------------------------------------------------------------------------------------
     def new_encounter(self, subject: str | None = None, template_id: str | None = None, domain: str | None = None,
-                      title: str = "", identifier: str | None = None) -> Encounter:
-        """A new encounter; `subject` is the patient/client name (a subject row is created for it)."""
+                      title: str = "", identifier: str | None = None, birth_date: str | None = None,
+                      sex: str | None = None) -> Encounter:
+        """A new encounter; `subject` is the patient/client name (a subject row is created for it, with the
+        optional MRN / matter number `identifier`, `birth_date` YYYY-MM-DD and `sex`)."""
         st = self._require()
         sid = None
+        records.check_subject_fields(birth_date, sex)   # before anything is written
         if subject and subject.strip():
-            sid = records.create_subject(st.db, subject.strip(), identifier, actor=st.actor).id
+            sid = records.create_subject(st.db, subject.strip(), identifier or None, actor=st.actor).id
+            if birth_date or sex:
+                records.update_subject(st.db, sid, birth_date=birth_date, sex=sex, actor=st.actor)
         return records.create_encounter(st.db, sid, title or "", template_id, actor=st.actor)
 
     def get_encounter(self, encounter_id: int) -> EncounterDetail:
@@ -346,9 +352,15 @@ class ScribeApp:
         rec = records.get_note(st.db, int(note_id))
         if isinstance(content, dict):
             from .notes import get_template
+            from .notes.recheck import recheck
             note = rec.note
+            before = rec.note
             note.sections = {**note.sections, **content}
-            note.markdown = get_template(rec.template_id, self.settings).render_markdown(note.sections)
+            tpl = get_template(rec.template_id, self.settings)
+            note.markdown = self._render(tpl, note.sections, rec.encounter_id)
+            # evidence and flags follow the edited text (never point at sentences that are gone)
+            note = recheck(note, records.get_transcript(st.db, rec.encounter_id),
+                           [s.key for s in tpl.sections if s.fixed_text is not None], before=before)
             return records.save_edit(st.db, rec.id, note.markdown, note=note, base_version=base_version,
                                      actor=st.actor)
         return records.save_edit(st.db, rec.id, str(content), base_version=base_version, actor=st.actor)

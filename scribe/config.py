@@ -55,6 +55,13 @@ class Settings:
     domain: str = "clinical"
     autolock_minutes: float = 10.0
     keep_audio_after_approval: bool = False
+    play_evidence_audio: bool = False   # review: play the audio of a clicked evidence sentence (a user choice, kept)
+    signer_name: str = ""               # review: the name last used to sign, offered next time
+    practice_name: str = ""             # letterhead and signature block of letters (no PHI)
+    practice_address: str = ""
+    sender_name: str = ""
+    sender_role: str = ""
+    sender_contact: str = ""
     user_templates: str = ""      # user template folder chosen in settings; empty = <home>/templates
     vocab_file: str = ""          # a user vocabulary (one term per line) added to recognition; empty = none
     vocab_method: str = "bias+correct"  # greedy | bias | correct | bias+correct (scribe.asr.vocab; measured)
@@ -81,7 +88,8 @@ class Settings:
 
 
 _SAVED = ("provider", "threads", "note_model", "domain", "autolock_minutes", "keep_audio_after_approval",
-          "user_templates", "vocab_file", "vocab_method")
+          "user_templates", "play_evidence_audio", "signer_name", "practice_name", "practice_address", "sender_name",
+          "sender_role", "sender_contact", "vocab_file", "vocab_method")
 
 
 def load_settings() -> Settings:

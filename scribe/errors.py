@@ -3,7 +3,7 @@ from __future__ import annotations
 
 __all__ = [
     "ScribeError", "AudioError", "ModelError", "StoreError", "PassphraseError", "IntegrityError",
-    "TemplateError", "ConfigError", "NetworkBlockedError", "CancelledError", "InputError",
+    "TemplateError", "ConfigError", "NetworkBlockedError", "CancelledError", "InputError", "is_cancelled",
 ]
 
 
@@ -59,3 +59,12 @@ class NetworkBlockedError(ScribeError, OSError):
 class CancelledError(ScribeError):
     kind = "cancelled"
     exit_code = 130
+
+
+def is_cancelled(cancel) -> bool:
+    """`cancel` may be None, a threading.Event (or anything with is_set), or a zero-argument callable."""
+    if cancel is None:
+        return False
+    if hasattr(cancel, "is_set"):
+        return bool(cancel.is_set())
+    return bool(cancel())

@@ -98,7 +98,7 @@ class Note:
     def to_json(self) -> dict[str, Any]:
         return {"template": self.template_id, "sections": self.sections, "markdown": self.markdown,
                 "evidence": [e.to_json() for e in self.evidence], "flags": [f.to_json() for f in self.flags],
-                "model": self.model, "timings": {k: round(v, 4) for k, v in self.timings.items()}}
+                "model": self.model, "timings": {k: (round(v, 4) if isinstance(v, float) else v) for k, v in self.timings.items()}}
 
     @classmethod
     def from_json(cls, d: dict[str, Any]) -> "Note":

@@ -1,5 +1,5 @@
-"""`python -m finetune --quick` end to end: train → export (merged, int4) → verified manifest → eval card →
-load in onnxruntime-genai → the app's generate() gives schema-valid JSON."""
+"""`python -m finetune --quick` end to end: train → export (merged, int8) → verified manifest (sections-v1, budgets)
+→ eval card → load in onnxruntime-genai → the app's generate() gives a note that validates."""
 from __future__ import annotations
 
 import dataclasses
@@ -23,7 +23,7 @@ def test_quick_run_end_to_end(root, tmp_path):
     from scribe.modelstore import verify_model
     m = verify_model(models, "quick-note")
     assert m.kind == "llm" and m.get("quantization")["name"] == "int8"      # the shipped precision is the default
-    assert m.get("built_from")["adapter"] == "adapter"
+    assert m.get("built_from")["adapter"] == "adapter" and m.get("prompt_format") == "sections-v1"
     card = json.loads((models / "quick-note" / "eval_card.json").read_text())
     assert card["quick"] is True and card["results"] and card["results"][0]["schema_valid"] == 1.0
     assert (models / "quick-note" / "eval_card.md").read_text().startswith("# Eval card: quick-note")

@@ -12,7 +12,7 @@ pytestmark = pytest.mark.slow
 def _cfg(out, **kw):
     from finetune.train import TrainConfig
     base = dict(out_dir=str(out), pairs=6, max_steps=2, batch_size=1, grad_accum=1, save_every=1, max_len=768,
-                threads=2, seed=3)
+                threads=2, seed=3, real_data=False)
     base.update(kw)
     return TrainConfig(**base)
 
@@ -48,3 +48,39 @@ def test_resume_from_checkpoint(tmp_path):
     ad = load_file(str(out / "adapter" / "adapter_model.safetensors"))
     assert all(str(v.dtype) == "torch.float16" for v in ad.values())
     assert (out / "adapter" / "adapter_config.json").exists()
+    budgets = json.loads((out / "adapter" / "section_budgets.json").read_text())   # learned from the targets
+    assert budgets and all(48 <= v <= 1024 for v in budgets.values())
+
+
+def test_token_batches_pack_by_padded_length():
+    from finetune.data import Example, token_batches
+    ex = [Example(str(i), [0] * n, [0] * n) for i, n in enumerate([100, 3000, 120, 2900, 90, 4000, 110])]
+    batches = token_batches(ex, 4096, seed=1, epoch=0)
+    assert sorted(i for b in batches for i in b) == list(range(len(ex)))      # every example once
+    for b in batches:
+        assert len(b) * max(len(ex[i]) for i in b) <= 4096 or len(b) == 1
+    assert token_batches(ex, 4096, seed=1, epoch=0) == batches                  # deterministic per (seed, epoch)
+
+
+def test_real_corpus_maps_sources_to_template_sections():
+    """The section corpus: ACI-Bench notes → history_physical sections (empties kept: the model learns to write
+    nothing), ACI section files → soap, MTS-Dialog rows → their one section; train splits only."""
+    from finetune.corpus import real_pairs, split_aci_ap
+    from finetune.data import aci_rows
+    from finetune.synth.templates_io import builtin_templates
+    t = builtin_templates()
+    pairs = real_pairs(t)
+    by = {}
+    for p in pairs:
+        by.setdefault(p.source, []).append(p)
+    assert set(by) >= {"aci-note", "aci-sections", "mts"}
+    hp_keys = [s.key for s in t["history_physical"].generated_sections]
+    assert len(by["aci-note"]) == len(aci_rows("train")) * len(hp_keys)
+    assert any(not p.target for p in by["aci-note"]) and any(p.target for p in by["aci-note"])
+    valid_dialogues = {r["dialogue"] for r in aci_rows("valid")}
+    assert not any(p.transcript in valid_dialogues for p in pairs)               # valid never trains
+    assert {p.section for p in by["aci-sections"]} == {"subjective", "objective", "assessment", "plan"}
+    a, plan = split_aci_ap("ASSESSMENT AND PLAN\n\nKnee pain.\n• Medical Reasoning: likely strain.\n"
+                           "• Medical Treatment: Start ibuprofen 400 mg.\n• Follow-up: 2 weeks.")
+    assert a == "Knee pain.\nMedical Reasoning: likely strain." and plan == [
+        "Medical Treatment: Start ibuprofen 400 mg.", "Follow-up: 2 weeks."]

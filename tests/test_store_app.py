@@ -6,8 +6,6 @@ import threading
 
 import pytest
 
-from scribe.app import ScribeApp
-from scribe.config import Settings
 from scribe.errors import InputError, PassphraseError, StoreError
 from scribe.notes import get_template
 from scribe.types import Note, Segment, Transcript
@@ -16,13 +14,8 @@ PASS = "app test passphrase"
 
 
 @pytest.fixture()
-def app(tmp_path, scribe_home):
-    s = Settings()
-    s.autolock_minutes = 0
-    a = ScribeApp(s, db_path=tmp_path / "app.db", actor="dr.app")
-    a.create_store(PASS)
-    yield a
-    a.lock()
+def app(make_app):
+    return make_app(PASS, "dr.app", "app.db")
 
 
 def _wav(path):

@@ -111,3 +111,23 @@ def test_missing_passphrase_and_store_are_one_line_errors(home, tmp_path):
     assert r.returncode == 2 and len(r.stderr.strip().splitlines()) == 1 and "no store at" in r.stderr
     r = cli("store", "init", home=home)
     assert r.returncode == 2 and "already exists" in r.stderr
+
+
+def test_notes_list_names_each_document_of_an_encounter(home):
+    st = Store.open(home / "scribe.db", PASS, actor="dr.cli")
+    enc = records.create_encounter(st.db, records.create_subject(st.db, "Patient Two").id, "visit 2", "soap")
+    records.save_transcript(st.db, enc.id, Transcript.from_text("some words"))
+    soap = records.create_note(st.db, enc.id, Note("soap", {}, markdown="# SOAP\nlisinopril started"))
+    records.approve(st.db, soap.id, actor="Dr Two", keep_audio=False)
+    ref = records.create_note(st.db, enc.id, Note("referral_letter", {}, markdown="# Referral\nplease see"))
+    st.close()
+    r = cli("notes", "list", "--search", "lisinopril", home=home)
+    assert r.returncode == 0, r.stderr
+    lines = [ln.split() for ln in r.stdout.splitlines()[1:]]
+    assert [(int(ln[0]), ln[4], ln[5]) for ln in lines] == [(soap.id, "soap", "approved"),
+                                                            (ref.id, "referral_letter", "draft")]
+    r = cli("notes", "list", "--json", "--status", "approved", home=home)
+    [row] = json.loads(r.stdout)
+    assert row["note_template"] == "referral_letter" and row["encounter_id"] == enc.id
+    assert [(d["template"], d["status"]) for d in row["documents"]] == [("soap", "approved"),
+                                                                       ("referral_letter", "draft")]

@@ -21,7 +21,7 @@ pytest.importorskip("pytestqt")
 
 from scribe.config import load_settings  # noqa: E402
 
-from ui_helpers import PASS, make_window, unlock_via_dialog  # noqa: E402
+from ui_helpers import PASS, click, make_window, sign_via_dialog, unlock_via_dialog  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 WAV = ROOT / "samples" / "dictation.wav"
@@ -62,7 +62,8 @@ def _generate(qtbot, win, ticks=None):
 
 
 @pytest.mark.slow
-def test_dictate_generate_edit_approve_export_end_to_end(qtbot, scribe_home, tmp_path):
+def test_dictate_generate_edit_approve_export_end_to_end(qtbot, scribe_home, tmp_path, monkeypatch):
+    monkeypatch.setenv("SCRIBE_PREFILL_AHEAD", "1")       # the product's behaviour: prefill once it is shown
     settings = load_settings()
     settings.threads = 2
     win = make_window(qtbot, settings)
@@ -94,12 +95,37 @@ def test_dictate_generate_edit_approve_export_end_to_end(qtbot, scribe_home, tmp
 
     ed = win.review.editors["plan"]
     ed.setPlainText("Amoxicillin 500 mg twice daily for 10 days. Return if not better in 3 days.")
-    win.review.save()
+    click(qtbot, win.review.save_btn)
     qtbot.waitUntil(lambda: win.review.view.version == 2, timeout=15000)
-    win.review.approve(signer="Dr Test")
-    qtbot.waitUntil(lambda: win.review.view.status == "approved", timeout=15000)
+    sign_via_dialog(qtbot, win, "Dr Test")
+
+    # patient instructions from the same encounter: written from the signed note (its corrected plan first) and
+    # the transcript; writing them again is a new version of the same draft, not a second document
+    fed = []
+    from scribe.ui import genproc
+    proc = genproc.get_process(win.app.settings)
+    real = proc.generate
+    proc.generate = lambda source, *a, **k: (fed.append(source), real(source, *a, **k))[1]
+    for round_ in (1, 2):
+        notes = []
+        win.generate.note_ready.connect(notes.append)
+        win.tabs.setCurrentWidget(win.export)
+        button = win.export.derive_buttons["patient_instructions"]
+        assert button.text() == ("Write patient instructions" if round_ == 1 else "Regenerate patient instructions")
+        click(qtbot, button)
+        qtbot.waitUntil(lambda: bool(notes) or bool(win.errors_shown), timeout=300000)
+        assert win.errors_shown == []
+        qtbot.waitUntil(lambda: win.runner.active == 0 and win.review.document.count() == 2, timeout=15000)
+    proc.generate = real
+    assert all(s.segments[0].speaker == "note" for s in fed) and len(fed) == 2
+    assert any("10 days" in s.text for s in fed[0].segments if s.speaker == "note")
+    docs = win.app.get_encounter(eid).notes
+    assert [d.template_id for d in docs] == ["soap", "patient_instructions"]
+    assert [v.kind for v in win.app.note_versions(docs[1].id)] == ["generated", "generated"]
+    assert win.review.view.template_id == "patient_instructions"
 
     qtbot.waitUntil(lambda: win.export.doc.count() >= 1, timeout=15000)
+    win.export.doc.setCurrentIndex(win.export.doc.findData(view.note_id))   # the signed note, not the handout
     for fmt, name in (("pdf", "note.pdf"), ("fhir", "note.fhir.json")):
         with qtbot.waitSignal(win.export.exported, timeout=30000):
             win.export.export(fmt, tmp_path / name)
@@ -121,6 +147,19 @@ def test_dictate_generate_edit_approve_export_end_to_end(qtbot, scribe_home, tmp
     assert (tmp_path / "note.pdf").read_bytes()[:5] == b"%PDF-"
     fhir = json.loads((tmp_path / "note.fhir.json").read_text())
     assert fhir["resourceType"] == "DocumentReference" and fhir.get("docStatus") in ("final", "amended", None)
+
+    # the rest of the day: search finds the encounter by a word of the signed (older) note; lock and reopen
+    # bring both documents back, each with its own status
+    win.encounters.search.setText("10 days")
+    qtbot.waitUntil(lambda: [r.id for r in win.encounters.visible_rows()] == [eid], timeout=15000)
+    win.encounters.search.clear()
+    win.lock("user")
+    qtbot.waitUntil(lambda: win.app.is_locked() and win.unlock_dialog.isVisible(), timeout=15000)
+    assert win.review.view is None
+    unlock_via_dialog(qtbot, win)
+    qtbot.waitUntil(lambda: win.review.view is not None and win.review.document.count() == 2, timeout=15000)
+    labels = [win.review.document.itemText(i) for i in range(2)]
+    assert "signed by Dr Test" in labels[0] and labels[1].endswith("draft")
     assert win.errors_shown == []
     win.close()
 

@@ -85,7 +85,7 @@ def test_error_surface_is_one_dialog_and_ignores_cancel(qtbot):
         ui_errors.show_error(None, KeyError("Jane Roe"))
     finally:
         ui_errors.reset_presenter()
-    assert shown == [("Scribe — generation", "Model error: models/x/model.onnx: sha256 mismatch"),
+    assert shown == [("Generation", "Model error: models/x/model.onnx: sha256 mismatch"),
                      ("Scribe", "Unexpected error: KeyError")]
 
 
@@ -165,16 +165,31 @@ def test_every_control_has_an_accessible_name(qtbot, scribe_home):
     win.start()
     unlock_via_dialog(qtbot, win)
     missing = []
-    for cls in (QPushButton, QLineEdit, QComboBox, QTextEdit, QCheckBox, QDateEdit, QAbstractItemView):
+    # the dialogs issue 14 added: sign, addendum, patient, backup, templates
+    from ui_helpers import seed_two_documents
+    from scribe.ui.sign import AddendumDialog, SignDialog
+    from scribe.ui.qt import QPlainTextEdit
+    enc, soap, ref = seed_two_documents(win.app)
+    win.refresh_encounters(select=enc.id)
+    qtbot.waitUntil(lambda: win.current is not None and win.runner.active == 0, timeout=10000)
+    win.edit_patient()
+    win.open_security()
+    win.open_templates()
+    dialogs = [SignDialog(["a flag"], "", win), AddendumDialog(win), win.patient_dialog, win.security_dialog,
+               win.template_editor]
+    windows, seen = {win, *dialogs}, set()
+    for cls in (QPushButton, QLineEdit, QComboBox, QTextEdit, QPlainTextEdit, QCheckBox, QDateEdit,
+                QAbstractItemView):
         for w in win.findChildren(cls):
-            if w.window() is not win:
+            if w.window() not in windows:
                 continue
+            seen.add(w.window())
             name = w.accessibleName() or (w.text() if hasattr(w, "text") and isinstance(w.text(), str) else "")
             if not name.strip() and w.objectName() not in ("qt_spinbox_lineedit", "qt_calendar_calendarview") \
                     and not type(w).__name__.startswith("QCalendar") and w.parent() is not None \
                     and type(w.parent()).__name__ not in ("QComboBox", "QDateEdit", "QAbstractSpinBox"):
                 missing.append(f"{type(w).__name__} in {type(w.parent()).__name__}")
-    assert missing == []
+    assert missing == [] and seen == windows
     keys = {a.text(): a.shortcut().toString() for a in win.findChildren(type(win.act_record))}
     assert keys["Record/Stop"] == "Ctrl+R" and keys["Generate"] == "Ctrl+G"
     assert keys["Approve"] == "Ctrl+Shift+A" and keys["Next flag"] == "F8"

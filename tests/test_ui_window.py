@@ -12,8 +12,9 @@ pytest.importorskip("PySide6")
 pytest.importorskip("pytestqt")
 
 from scribe.config import load_settings  # noqa: E402
+from scribe.ui.qt import Qt  # noqa: E402
 
-from ui_helpers import PASS, make_window, sample_note, sample_transcript, unlock_via_dialog  # noqa: E402
+from ui_helpers import PASS, make_window, sample_note, sample_transcript, unlock_via_dialog, visible_ids  # noqa: E402
 
 
 @pytest.fixture()
@@ -104,23 +105,48 @@ def test_review_evidence_flags_edit_approve_addendum_export(qtbot, win, tmp_path
     plan = rv.editors["plan"]
     plan.setPlainText("Amoxicillin 500 mg twice a day for 10 days.")
     assert rv.is_dirty()
-    rv.save()
+    qtbot.mouseClick(rv.save_btn, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: rv.view.version == 2, timeout=10000)
     assert win.app.get_note(rec.id).note.sections["plan"] == "Amoxicillin 500 mg twice a day for 10 days."
     qtbot.waitUntil(lambda: rv.history.list.count() == 2, timeout=10000)
     rv.history.list.setCurrentRow(1)
     assert "10 days" in rv.history.diff_text() and "14 days" in rv.history.diff_text()
 
-    # approve & sign: read-only, audited; then an addendum
-    rv.approve(signer="Dr Test")
-    qtbot.waitUntil(lambda: rv.view.status == "approved", timeout=10000)
-    assert all(e.isReadOnly() for e in rv.editors.values())
+    # approve & sign by clicking the button (Qt's clicked(False) once reached the slot as signer=False): the
+    # dialog asks for the name, the passphrase again and an acknowledgement of the open flags
+    assert rv.flag_list.count() == 2     # recomputed for the edited text: "10" and the unsupported sentence
+    qtbot.mouseClick(rv.approve_btn, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: rv.sign_dialog is not None and rv.sign_dialog.isVisible(), timeout=5000)
+    dlg = rv.sign_dialog
+    assert dlg.flag_list.count() == 2 and any("“10”" in f for f in dlg.flags)
+    qtbot.keyClicks(dlg.signer, "Dr Test")
+    qtbot.keyClicks(dlg.passphrase, "not the passphrase")
+    assert not dlg.ok.isEnabled()                     # the open flags are not acknowledged yet
+    qtbot.mouseClick(dlg.ack, Qt.MouseButton.LeftButton)
+    assert dlg.ack.isChecked() and dlg.ok.isEnabled()
+    qtbot.mouseClick(dlg.ok, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: "Wrong passphrase" in dlg.message.text(), timeout=15000)
+    assert dlg.isVisible() and win.app.get_note(rec.id).status == "draft"
+    qtbot.keyClicks(dlg.passphrase, PASS)
+    qtbot.mouseClick(dlg.ok, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: rv.view.status == "approved", timeout=15000)
+    assert not dlg.isVisible() and all(e.isReadOnly() for e in rv.editors.values())
     stored = win.app.get_note(rec.id)
     assert stored.status == "approved" and stored.approved_by == "Dr Test"
+    assert rv.status.text().startswith(f"Signed by Dr Test · {stored.approved_at[:16].replace('T', ' ')} UTC · "
+                                       "version 2 locked")
     assert not rv.save_btn.isEnabled() and rv.addendum_btn.isEnabled()
-    rv.add_addendum("Called the patient: feeling better.")
+    signed = [e for e in win.app.audit_events("signature", rec.id)]
+    assert len(signed) == 1 and signed[0].detail["flags_acknowledged"] == 2
+
+    # the addendum button opens its dialog (it used to be reachable only from code)
+    qtbot.mouseClick(rv.addendum_btn, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: rv.addendum_dialog is not None and rv.addendum_dialog.isVisible(), timeout=5000)
+    qtbot.keyClicks(rv.addendum_dialog.text, "Called the patient: feeling better.")
+    qtbot.mouseClick(rv.addendum_dialog.ok, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: rv.view.version == 3, timeout=10000)
     assert "feeling better" in win.app.get_note(rec.id).markdown
+    assert "feeling better" in rv.addenda.text()
 
     # exports through the panel
     qtbot.waitUntil(lambda: win.export.doc.count() == 1, timeout=10000)
@@ -142,12 +168,8 @@ def test_encounter_search_and_filters(qtbot, win):
     win.refresh_encounters()
     lst = win.encounters
     qtbot.waitUntil(lambda: lst.list.count() == 2, timeout=10000)
-    lst.status.setCurrentIndex(lst.status.findData("draft"))
-    assert [r.id for r in lst.visible_rows()] == [enc.id]
-    lst.status.setCurrentIndex(0)
-    lst.template.setCurrentIndex(lst.template.findData("progress_note"))
-    assert [r.id for r in lst.visible_rows()] == [other.id]
-    lst.template.setCurrentIndex(0)
+    assert visible_ids(lst, "draft") == [enc.id]
+    assert visible_ids(lst, template="progress_note") == [other.id]
     lst.since_on.setChecked(True)
     lst.since.setDate(dt.date.today() + dt.timedelta(days=1))
     assert lst.visible_rows() == []

@@ -58,3 +58,50 @@ def sample_note() -> Note:
     flags = [Flag("number", "14 days", "plan", "'14' does not appear in the transcript")]
     md = "# SOAP note\n\n" + "\n\n".join(f"## {k.title()}\n\n{v}" for k, v in sections.items()) + "\n"
     return Note("soap", sections, md, ev, flags, "hand-written", {})
+
+
+def click(qtbot, widget) -> None:
+    from scribe.ui.qt import Qt
+    assert widget.isEnabled() and widget.isVisible(), widget.text() if hasattr(widget, "text") else widget
+    qtbot.mouseClick(widget, Qt.MouseButton.LeftButton)
+
+
+def sign_via_dialog(qtbot, win, signer: str = "Dr Test", passphrase: str = PASS) -> None:
+    """Click "Approve & sign…", fill the dialog (name, passphrase, acknowledge open flags), click Sign, wait."""
+    rv = win.review
+    click(qtbot, rv.approve_btn)
+    qtbot.waitUntil(lambda: rv.sign_dialog is not None and rv.sign_dialog.isVisible(), timeout=5000)
+    dlg = rv.sign_dialog
+    dlg.signer.clear()
+    qtbot.keyClicks(dlg.signer, signer)
+    qtbot.keyClicks(dlg.passphrase, passphrase)
+    if dlg.flags:
+        click(qtbot, dlg.ack)
+    click(qtbot, dlg.ok)
+    qtbot.waitUntil(lambda: rv.view is not None and rv.view.status == "approved", timeout=20000)
+
+
+def referral(text: str) -> Note:
+    return Note("referral_letter", {"reason_for_referral": text}, f"# Referral\n\n{text}\n", [], [], "hand-written", {})
+
+
+def seed_two_documents(app):
+    """An encounter (with patient fields) holding a signed SOAP note whose plan the clinician corrected, and a
+    draft referral letter written after it."""
+    enc = app.new_encounter("Jane Roe", "soap", identifier="MRN-4411", birth_date="1961-02-03", sex="female")
+    app.attach_transcript(enc.id, sample_transcript())
+    soap = app.save_note(enc.id, sample_note())
+    soap = app.save_edit(soap.id, {"plan": "Lisinopril 10 mg daily."}, base_version=1)
+    soap = app.approve(soap.id, "Dr Roe")
+    ref = app.save_generated(enc.id, referral("Please see for tonsillitis."))
+    return enc, soap, ref
+
+
+def visible_ids(lst, status: str = "all", template: str = "all") -> list:
+    """The encounter list's rows under a status and template filter (set through the combo boxes, then reset)."""
+    lst.status.setCurrentIndex(lst.status.findData(status))
+    lst.template.setCurrentIndex(lst.template.findData(template))
+    ids = [r.id for r in lst.visible_rows()]
+    lst.status.setCurrentIndex(0)
+    lst.template.setCurrentIndex(0)
+    return ids

@@ -7,7 +7,8 @@ Real app, real encrypted store (in a temporary SCRIBE_HOME), real widgets. The r
 samples/dictation.wav plays through the same streaming path as a microphone; the review screen shows the note the
 real model wrote from that transcript, with a sentence clicked so its transcript span is highlighted. --seeded
 uses a hand-written note with a known flag instead of the model (faster; for layout work).
-Files: unlock.png, recording.png, review.png, settings.png.
+Files: unlock.png, recording.png, review.png, history.png, sign.png, documents.png, new-encounter.png,
+backup.png, settings.png.
 """
 from __future__ import annotations
 
@@ -131,6 +132,66 @@ def main(argv=None) -> int:
     if rv.flag_list.count():
         rv.flag_list.setCurrentRow(0)
     save(win, "review.png")
+
+    # an edit saved: the history tab with its diff (added green, deleted red)
+    from scribe.ui.qt import QTabWidget
+    key, ed = next((k, e) for k, e in rv.editors.items() if e.toPlainText().strip())
+    ed.setPlainText(ed.toPlainText().replace(".", ". Reviewed with the patient.", 1))
+    rv.save()
+    pump(lambda: rv.view is not None and rv.view.version == 2 and win.runner.active == 0)
+    rv.findChildren(QTabWidget)[0].setCurrentWidget(rv.history)
+    pump(lambda: rv.history.list.count() == 2)
+    rv.history.list.setCurrentRow(1)
+    save(win, "history.png")
+    rv.findChildren(QTabWidget)[0].setCurrentIndex(0)
+
+    # approve & sign: name, passphrase again, open flags to acknowledge
+    rv.approve()
+    pump(lambda: rv.sign_dialog is not None and rv.sign_dialog.isVisible())
+    rv.sign_dialog.signer.setText("Dr Casey Park")
+    rv.sign_dialog.passphrase.setText("maple river lantern 42")
+    save(rv.sign_dialog, "sign.png")
+    if rv.sign_dialog.flags:
+        rv.sign_dialog.ack.setChecked(True)
+    rv.sign_dialog.submit()
+    pump(lambda: rv.view.status == "approved" and win.runner.active == 0)
+
+    # a second document of the same encounter, written from the signed note: both stay reachable
+    if args.seeded:
+        from scribe.types import Note
+        app.save_generated(enc.id, Note("patient_instructions", {"instructions": "Take the antibiotic twice a day."},
+                                        "# Patient instructions\n\nTake the antibiotic twice a day.\n", [], [],
+                                        "hand-written", {}))
+        win.refresh_encounters(select=enc.id)
+    else:
+        win.tabs.setCurrentWidget(win.export)
+        win.export.derive_buttons["patient_instructions"].click()
+        pump(lambda: win.generate.task is None and win.runner.active == 0, timeout=600)
+    pump(lambda: rv.document.count() == 2 and win.runner.active == 0)
+    win.tabs.setCurrentWidget(win.review)
+    rv.select_document(rv.document.itemData(0))     # the signed note, still reachable beside the new one
+    pump(lambda: win.runner.active == 0)
+    save(win, "documents.png")
+
+    win.new_encounter()
+    pump(lambda: win.new_dialog.isVisible())
+    nd = win.new_dialog
+    nd.subject.setText("Ana Lima")
+    nd.identifier.setText("MRN-0099")
+    nd.birth_date.setText("1980-12-01")
+    nd.sex.setCurrentIndex(nd.sex.findData("female"))
+    save(nd, "new-encounter.png")
+    nd.reject()
+    win.open_security()
+    pump(lambda: win.security_dialog.isVisible())
+    sd = win.security_dialog
+    sd.backup_pass.setText("lantern river maple 7")
+    sd.backup_confirm.setText("lantern river maple 7")
+    sd.backup_path.setText(str(home / "scribe-backup.db"))
+    sd.backup()
+    pump(lambda: sd.task is None)
+    save(sd, "backup.png")
+    sd.reject()
     win.open_settings()
     pump(lambda: win.settings_dialog.isVisible())
     save(win.settings_dialog, "settings.png")

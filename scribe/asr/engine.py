@@ -15,7 +15,7 @@ from typing import Any, Callable
 
 import numpy as np
 
-from ..errors import CancelledError
+from ..errors import CancelledError, is_cancelled
 from ..types import Segment, Transcript
 from .moonshine import DecodeStats, MoonshineModel
 from .segment import SegmentOptions, Window, plan_windows, prepare
@@ -28,15 +28,6 @@ log = logging.getLogger("scribe.asr.engine")
 def _clean(text: str) -> str:
     """Drop outputs with no letters or digits: on breaths and clicks Moonshine writes "♪♪" or lone punctuation."""
     return text if any(ch.isalnum() for ch in text) else ""
-
-
-def is_cancelled(cancel: Any) -> bool:
-    """`cancel` may be None, a threading.Event (or anything with is_set), or a zero-argument callable."""
-    if cancel is None:
-        return False
-    if hasattr(cancel, "is_set"):
-        return bool(cancel.is_set())
-    return bool(cancel())
 
 
 class AsrEngine:

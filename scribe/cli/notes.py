@@ -76,11 +76,14 @@ def _run(app, args) -> int:
             print(json.dumps([r.to_json() for r in rows], indent=2))
         else:
             print(f"{'note':>5} {'enc':>5} {'created (UTC)':17} {'template':22} {'status':10} {'v':>3}  subject")
-            for r in rows:
+            for r in rows:   # one line per document (note) of the encounter, each with its own template/status
                 e = r.encounter
-                print(f"{r.note_id or '-':>5} {e.id:>5} {e.created_at[:16].replace('T', ' '):17} "
-                      f"{(e.template_id or '-'):22.22} {(r.note_status or e.status):10} {r.note_version or '-':>3}  "
-                      f"{_printable(r.subject_name or '')}")
+                docs = r.documents or [{"note_id": None, "template": e.template_id, "status": e.status,
+                                        "version": None}]
+                for d in docs:
+                    print(f"{d['note_id'] or '-':>5} {e.id:>5} {e.created_at[:16].replace('T', ' '):17} "
+                          f"{(d['template'] or '-'):22.22} {d['status']:10} {d['version'] or '-':>3}  "
+                          f"{_printable(r.subject_name or '')}")
         return 0
     if cmd == "show":
         if args.diff:

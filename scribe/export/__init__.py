@@ -34,6 +34,9 @@ def header_fields(rec, encounter=None, subject=None) -> list[tuple[str, str]]:
     out: list[tuple[str, Any]] = []
     if subject is not None:
         out.append(("Subject", subject.display_name + (f" ({subject.identifier})" if subject.identifier else "")))
+        details = [f"born {subject.birth_date}" if subject.birth_date else "", getattr(subject, "sex", None) or ""]
+        if any(details):
+            out.append(("Patient", ", ".join(d for d in details if d)))
     if encounter is not None:
         out.append(("Encounter", f"#{encounter.id} {encounter.created_at[:16].replace('T', ' ')} UTC"))
     out.append(("Note", f"#{rec.id}, version {rec.current_version}, template {rec.template_id}"))

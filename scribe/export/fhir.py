@@ -72,14 +72,28 @@ def document_reference(rec, encounter=None, subject=None, title: str | None = No
             "code": "clinical-note", "display": "Clinical Note"}]}]
     if rec.status == "approved" and rec.approved_by:
         res["authenticator"] = {"display": rec.approved_by}
-    if subject is not None:
-        subj: dict[str, Any] = {"display": subject.display_name}
+    if subject is not None:   # the Patient travels with the document (contained), referenced as `subject`
+        res["contained"] = [patient_resource(subject)]
+        subj: dict[str, Any] = {"reference": "#patient", "type": "Patient", "display": subject.display_name}
         if subject.identifier:
             subj["identifier"] = {"value": subject.identifier}
         res["subject"] = subj
     if encounter is not None:
         res["context"] = {"period": {"start": encounter.created_at}}
     return res
+
+
+def patient_resource(subject) -> dict[str, Any]:
+    """A FHIR R4 Patient from the subject's fields: name, MRN, date of birth, administrative gender."""
+    pat: dict[str, Any] = {"resourceType": "Patient", "id": "patient", "name": [{"text": subject.display_name}]}
+    if subject.identifier:
+        pat["identifier"] = [{"type": {"text": "MRN"}, "value": subject.identifier}]
+    sex = getattr(subject, "sex", None)
+    if sex:
+        pat["gender"] = sex if sex in ("female", "male", "other", "unknown") else "unknown"
+    if subject.birth_date:
+        pat["birthDate"] = subject.birth_date
+    return pat
 
 
 def _uuid(hex32: str) -> str:

@@ -125,13 +125,14 @@ _INLINE = re.compile(r"(\*\*|__|`)")
 
 
 def _blocks(md: str) -> list[tuple[str, str]]:
-    """Markdown → (kind, text) blocks: h1, h2 (## and deeper), li, p. Inline emphasis markers are dropped."""
+    """Markdown → (kind, text) blocks: h1, h2 (## and deeper), li, p. Inline emphasis markers are dropped; a line
+    ending in two spaces keeps its line break inside the paragraph."""
     out: list[tuple[str, str]] = []
     para: list[str] = []
 
     def flush() -> None:
         if para:
-            out.append(("p", " ".join(para)))
+            out.append(("p", "".join(para).rstrip()))
             para.clear()
     for raw in md.splitlines():
         line = raw.rstrip()
@@ -150,6 +151,7 @@ def _blocks(md: str) -> list[tuple[str, str]]:
             out.append(("li", _INLINE.sub("", m.group(2))))
             continue
         t = _INLINE.sub("", s).replace("_Not discussed._", "Not discussed.")
-        para.append(t)
+        # two trailing spaces are Markdown's hard break (a letter's letterhead and addressee lines)
+        para.append(t + ("\n" if raw.endswith("  ") else " "))
     flush()
     return out

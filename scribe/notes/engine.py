@@ -8,7 +8,8 @@ plain-text section needs no JSON grammar: nothing to repair, nothing raw to show
 Bounds, so a section can never run away: a per-section token budget learned from the training targets
 (`section_budgets.json` in the model folder: p99 of the reference length plus headroom; templates the data never
 saw get the per-kind default), a repeat guard (a 16-token run already written in this section ends it and the
-repeat is dropped), and end-of-turn. Greedy, repetition penalty 1.05 (the recipe the eval card measured).
+repeat is dropped), and end-of-turn. Greedy, repetition penalty 1.05 (the recipe the eval card measured), with
+prompt-lookup drafts verified in the same forward pass (stepper.py: same tokens, fewer passes).
 """
 from __future__ import annotations
 
@@ -17,25 +18,18 @@ import time
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
-from ..errors import CancelledError, InputError
+from ..errors import CancelledError, InputError, is_cancelled
 from .prompt import parse_section, section_request
 from .runtime import LoadedModel
+from .stepper import DRAFT, GreedyStepper
 from .templates import Template
 
-__all__ = ["SectionWriter", "SectionResult", "section_budget", "REPEAT_RUN", "REPETITION_PENALTY", "is_cancelled"]
+__all__ = ["SectionWriter", "SectionResult", "section_budget", "REPEAT_RUN", "REPETITION_PENALTY"]
 
 REPEAT_RUN = 16
 REPETITION_PENALTY = 1.05
 _KIND_DEFAULT = {"prose": 320, "list": 256}
 _REQUEST_HEADROOM = 160          # tokens for the longest section request (title + guidance)
-
-
-def is_cancelled(cancel: Any) -> bool:
-    if cancel is None:
-        return False
-    if hasattr(cancel, "is_set"):
-        return bool(cancel.is_set())
-    return bool(cancel())
 
 
 def section_budget(lm: LoadedModel, template: Template, section) -> int:
@@ -52,6 +46,7 @@ class SectionResult:
     tokens: int
     stop: str                      # "end" | "budget" | "repeat"
     seconds: float
+    passes: int = 0                # forward passes (fewer than tokens when prompt-lookup drafts are accepted)
 
 
 @dataclass
@@ -60,6 +55,7 @@ class SectionWriter:
     lm: LoadedModel
     max_sections_tokens: int                   # the largest section budget this writer will be asked for
     context: int = 0                            # 0: the model's window
+    draft: int = DRAFT                          # prompt-lookup draft tokens per step (0: one token a pass)
     fed: list[int] = field(default_factory=list)
     prefill_s: float = 0.0
 
@@ -68,7 +64,8 @@ class SectionWriter:
         ctx = min(self.lm.context_length, self.context or self.lm.context_length)
         self.context = ctx
         params = og.GeneratorParams(self.lm.model)
-        params.set_search_options(max_length=int(ctx), do_sample=False, repetition_penalty=REPETITION_PENALTY)
+        # greedy and the repetition penalty are applied by GreedyStepper (so drafts can be verified exactly)
+        params.set_search_options(max_length=int(ctx), do_sample=False)
         self._gen = og.Generator(self.lm.model, params)
         tok = self.lm.tokenizer
         self._eos = set(tok.eos_token_ids) if hasattr(tok, "eos_token_ids") else set()
@@ -77,7 +74,7 @@ class SectionWriter:
     @property
     def room(self) -> int:
         """Tokens the transcript may still take before the sections would not fit."""
-        return self.context - len(self.fed) - self.max_sections_tokens - _REQUEST_HEADROOM
+        return room_for(self.context, self.max_sections_tokens) - len(self.fed)
 
     def append(self, ids: list[int], cancel=None, chunk: int = 256) -> None:
         """Prefill in chunks so that cancel is honoured within a chunk's time (~1-3 s on 2 cores)."""
@@ -121,35 +118,46 @@ class SectionWriter:
         t0 = time.perf_counter()
         self._gen.rewind_to(base)
         req = [int(x) for x in tok.encode(section_request(template, s))]
-        self._gen.append_tokens(req)
+        stepper = GreedyStepper(self._gen, REPETITION_PENALTY, self.draft)
+        stepper.start(self.fed, req)
         budget = min(section_budget(self.lm, template, s), self.context - base - len(req) - 1, cap)
         stream = tok.create_stream()
         toks: list[int] = []
         seen: set[tuple[int, ...]] = set()
         stop = "budget"
-        while len(toks) < budget:
+        while len(toks) < budget and stop == "budget":
             if is_cancelled(cancel):
                 raise CancelledError("note generation cancelled")
-            self._gen.generate_next_token()
-            t = int(self._gen.get_next_tokens()[0])
-            if t in self._eos:
+            if stepper.next in self._eos:
                 stop = "end"
                 break
-            toks.append(t)
-            if len(toks) >= REPEAT_RUN:
-                run = tuple(toks[-REPEAT_RUN:])
-                if run in seen:
-                    del toks[-REPEAT_RUN:]
-                    stop = "repeat"
+            for t in stepper.step():
+                if t in self._eos:          # a draft copied from the prompt can carry an end-of-turn
+                    stop = "end"
                     break
-                if len(toks) > REPEAT_RUN:
-                    seen.add(tuple(toks[-REPEAT_RUN - 1:-1]))
-            if on_token is not None:
-                piece = stream.decode(t)
-                if piece:
-                    on_token(piece)
+                if len(toks) >= budget:
+                    break
+                toks.append(t)
+                if len(toks) >= REPEAT_RUN:
+                    run = tuple(toks[-REPEAT_RUN:])
+                    if run in seen:
+                        del toks[-REPEAT_RUN:]
+                        stop = "repeat"
+                        break
+                    if len(toks) > REPEAT_RUN:
+                        seen.add(tuple(toks[-REPEAT_RUN - 1:-1]))
+                if on_token is not None:
+                    piece = stream.decode(t)
+                    if piece:
+                        on_token(piece)
         text = tok.decode(toks) if toks else ""
-        return SectionResult(s.key, parse_section(s, text), len(toks), stop, time.perf_counter() - t0)
+        return SectionResult(s.key, parse_section(s, text), len(toks), stop, time.perf_counter() - t0,
+                             stepper.passes)
+
+
+def room_for(context: int, longest_section: int) -> int:
+    """Tokens a prompt (prefix + transcript) may take in `context` and still leave room for the longest section."""
+    return context - longest_section - _REQUEST_HEADROOM
 
 
 def first_repeat(toks: list[int], run: int = REPEAT_RUN) -> int | None:
@@ -174,4 +182,4 @@ def load_budgets(path) -> dict[str, int]:
     return {str(k): int(v) for k, v in data.items()}
 
 
-__all__ += ["load_budgets", "first_repeat"]
+__all__ += ["load_budgets", "first_repeat", "room_for"]

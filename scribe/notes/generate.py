@@ -15,12 +15,13 @@ from __future__ import annotations
 import json
 import logging
 import re
+import threading
 import time
 from typing import Any, Callable
 
 from ..errors import InputError, ModelError
 from ..types import Flag, Note, Segment, Transcript
-from .engine import SectionResult, SectionWriter, section_budget
+from .engine import SectionResult, SectionWriter, room_for, section_budget
 from .evidence import content_words, link_evidence
 from .facts import check_facts
 from .prompt import section_prefix, transcript_body, transcript_to_text
@@ -29,7 +30,7 @@ from .runtime import LoadedModel, load_model, resolve_model_name
 from .templates import Template, get_template
 
 __all__ = ["generate", "generate_many", "guidance_schema", "fit_transcript", "DEFAULT_MAX_NEW_TOKENS",
-           "NOTE_CONTEXT", "as_transcript", "finish_note", "prefill_ids", "language_flag", "write_sections"]
+           "NOTE_CONTEXT", "as_transcript", "finish_note", "prefill_ids", "language_flag", "write_sections", "prefill"]
 
 log = logging.getLogger("scribe.notes")
 DEFAULT_MAX_NEW_TOKENS = 1024    # json-v1's whole-note cap (web parity); sections-v1 notes have per-section budgets
@@ -133,6 +134,50 @@ def _max_budget(lm: LoadedModel, templates: list[Template]) -> int:
     return max(section_budget(lm, t, s) for t in templates for s in t.generated_sections)
 
 
+# One prefilled transcript per process, kept after its note is written: the prefix and the transcript are the same
+# for every template of a domain, so the next document of the encounter (or a prefill done ahead, while the
+# clinician reads the transcript) starts writing at once. Keyed by the exact prompt ids; one entry (a 0.5B model's
+# 8k-token KV cache is ~200 MB).
+_PREFILLED: dict[str, Any] = {}
+_PREFILL_LOCK = threading.Lock()
+
+
+def _writer_for(lm: LoadedModel, name: str, domain: str, tr: Transcript, settings, context: int, cancel,
+                timings: dict) -> SectionWriter:
+    """The prefilled writer for this transcript: the cached one when its prompt ids are these, else a new one."""
+    from .templates import load_templates
+    domain_tpls = [t for t in load_templates(settings).values() if t.domain == domain]
+    longest = _max_budget(lm, domain_tpls) if domain_tpls else 1024
+    ids = prefill_ids(lm, domain, tr, room_for(context, longest), timings)
+    key = f"{name}|{context}|{domain}"
+    with _PREFILL_LOCK:
+        hit = _PREFILLED.get(key)
+        if hit is not None and hit[0] == ids:
+            timings.update({"prefill_s": 0.0, "prefill_reused": 1, "prefill_tok_s": 0.0})
+            return hit[1]
+        _PREFILLED.clear()          # drop the old KV cache before a new one is allocated
+    writer = SectionWriter(lm, longest, context)
+    writer.append(ids, cancel)
+    timings.update({"prefill_s": writer.prefill_s, "prefill_tok_s": len(ids) / max(1e-9, writer.prefill_s)})
+    with _PREFILL_LOCK:
+        _PREFILLED[key] = (list(ids), writer)
+    return writer
+
+
+def prefill(transcript: Transcript | str, domain: str, settings=None, model: str | None = None,
+            context_tokens: int | None = None, cancel=None) -> dict:
+    """Prefill the transcript now (e.g. as soon as it is stored), so that generating any document of `domain`
+    from it later only writes sections. Returns the timings."""
+    settings = _settings(settings)
+    tr = as_transcript(transcript)
+    name = resolve_model_name(domain, settings, model)
+    lm = load_model(name, settings)
+    timings: dict[str, Any] = {}
+    with lm.lock:
+        _writer_for(lm, name, domain, tr, settings, int(context_tokens or NOTE_CONTEXT), cancel, timings)
+    return timings
+
+
 def write_sections(writer: SectionWriter, tpl: Template, on_token, cancel, timings: dict,
                    max_new: int | None = None) -> tuple[dict, list]:
     t0 = time.perf_counter()
@@ -140,7 +185,9 @@ def write_sections(writer: SectionWriter, tpl: Template, on_token, cancel, timin
     t1 = time.perf_counter()
     new = sum(r.tokens for r in results)
     timings.update({"decode_s": t1 - t0, "new_tokens": new, "decode_tok_s": new / max(1e-9, t1 - t0),
-                    "sections": {r.key: {"tokens": r.tokens, "stop": r.stop, "s": round(r.seconds, 3)}
+                    "forward_passes": sum(r.passes for r in results),
+                    "sections": {r.key: {"tokens": r.tokens, "stop": r.stop, "s": round(r.seconds, 3),
+                                         "passes": r.passes}
                                  for r in results}})
     return {r.key: r.value for r in results}, results
 
@@ -220,11 +267,8 @@ def generate_many(transcript: Transcript | str, templates: list[Template | str],
     load_s = time.perf_counter() - t_load
     notes = []
     with lm.lock:
-        writer = SectionWriter(lm, _max_budget(lm, tpls), int(context_tokens or NOTE_CONTEXT))
         pre: dict[str, Any] = {"load_s": load_s}
-        ids = prefill_ids(lm, tpls[0].domain, tr, writer.room, pre)
-        writer.append(ids, cancel)
-        pre.update({"prefill_s": writer.prefill_s, "prefill_tok_s": len(ids) / max(1e-9, writer.prefill_s)})
+        writer = _writer_for(lm, name, tpls[0].domain, tr, settings, int(context_tokens or NOTE_CONTEXT), cancel, pre)
         for tpl in tpls:
             timings = dict(pre)
             data, results = write_sections(writer, tpl, on_token, cancel, timings, max_new_tokens)

@@ -4,9 +4,10 @@ Prefill, not decode, dominates a note from a long encounter (an ACI-Bench encoun
 The prompt puts the transcript first and each section's request after it, so every final ASR segment can be fed
 to the model as it arrives; when the encounter ends only the sections remain to write.
 
-The result is the same as `generate()` on the same transcript: at finish the full transcript body is tokenised
-once and compared with what was fed; where a segment boundary tokenised differently, the generator is rewound to
-the common prefix and the rest appended. If the encounter outgrows the window, finish falls back to `generate()`,
+The result is the same as `generate()` on the same transcript: the body is always tokenised whole and only its
+stable part is fed: BPE merges across a line break (Qwen's pre-tokenizer makes ".\n" one token), so the last
+HOLD tokens wait for the next segment; at finish the whole body is tokenised once more and, in the rare case that
+an earlier token changed, the generator is rewound to the common prefix and the rest appended. If the encounter outgrows the window, finish falls back to `generate()`,
 which fits the transcript.
 """
 from __future__ import annotations
@@ -23,6 +24,8 @@ from .runtime import load_model, resolve_model_name
 from .templates import Template, get_template
 
 __all__ = ["NoteSession"]
+
+HOLD = 2        # tokens at the end of the body that the next segment may still merge with
 
 
 class NoteSession:
@@ -42,10 +45,11 @@ class NoteSession:
         self._overflow = False
         self._finished = False
         self._lock = threading.Lock()
+        self._prefix_ids = [int(x) for x in self.lm.tokenizer.encode(section_prefix(self.template.domain))]
+        self._prefix_len = len(self._prefix_ids)
         with self.lm.lock:
             self._writer = SectionWriter(self.lm, _max_budget(self.lm, [self.template]), NOTE_CONTEXT)
-            self._writer.append([int(x) for x in self.lm.tokenizer.encode(section_prefix(self.template.domain))])
-        self._prefix_len = len(self._writer.fed)
+            self._writer.append(self._prefix_ids)
 
     @property
     def prefill_s(self) -> float:
@@ -54,20 +58,37 @@ class NoteSession:
     def add(self, segment: Segment | str) -> None:
         """Feed one final segment (or one line of text); its prefill cost is paid now, during the encounter."""
         seg = Segment(0.0, 0.0, segment) if isinstance(segment, str) else segment
-        line = transcript_to_text(Transcript([seg]))
         with self._lock:
             if self._finished:
                 raise InputError("note session already finished")
-            first = not any(transcript_to_text(Transcript([s])) for s in self._segments)
             self._segments.append(seg)
-            if not line or self._overflow:
+            if self._overflow or not transcript_to_text(Transcript([seg])):
                 return
-            ids = [int(x) for x in self.lm.tokenizer.encode(transcript_body(line) if first else "\n" + transcript_body(line))]
-            if len(ids) > self._writer.room:
+            ids = self._body_ids()
+            if len(ids) - len(self._writer.fed) > self._writer.room:
                 self._overflow = True     # finish() will fit the transcript instead
                 return
             with self.lm.lock:
-                self._writer.append(ids)
+                self._feed(ids[:max(self._prefix_len, len(ids) - HOLD)])
+
+    def _body_ids(self) -> list[int]:
+        body = transcript_body(transcript_to_text(Transcript(list(self._segments))))
+        return self._prefix_ids + [int(x) for x in self.lm.tokenizer.encode(body)]
+
+    def _feed(self, ids: list[int], cancel=None) -> int:
+        """Make the generator hold exactly `ids` (rewinding past a changed token first); returns tokens rewound."""
+        w = self._writer
+        k = 0
+        for a, b in zip(w.fed, ids):
+            if a != b:
+                break
+            k += 1
+        rewound = len(w.fed) - k
+        if rewound > 0:
+            w.rewind(k)
+        if len(ids) > k:
+            w.append(ids[k:], cancel)
+        return rewound
 
     def finish(self, on_token=None, cancel=None) -> Note:
         """Write the note now. Raises InputError for an empty encounter, CancelledError when cancelled."""
@@ -80,25 +101,16 @@ class NoteSession:
         if self._overflow:
             return generate(tr, self.template, self.settings, on_token, cancel, self.model_name,
                             max_new_tokens=self.max_new)
-        tok = self.lm.tokenizer
         w = self._writer
         timings: dict = {"load_s": 0.0, "prefill_during_encounter_s": w.prefill_s}
-        full = [int(x) for x in tok.encode(section_prefix(self.template.domain))]
-        full += [int(x) for x in tok.encode(transcript_body(transcript_to_text(tr)))]
         with self.lm.lock:
-            k = 0
-            for a, b in zip(w.fed, full):
-                if a != b:
-                    break
-                k += 1
+            early, fed_before = w.prefill_s, len(w.fed)
             t0 = time.perf_counter()
-            if k < len(w.fed):
-                timings["rewound_tokens"] = len(w.fed) - k
-                w.rewind(k)
-            early = w.prefill_s
-            w.append(full[k:], cancel)
+            full = self._body_ids()
+            rewound = self._feed(full, cancel)
+            k = fed_before - rewound
             timings.update({"prefill_s": time.perf_counter() - t0, "prompt_tokens": len(full),
-                            "prefilled_early_tokens": k,
+                            "prefilled_early_tokens": k, "rewound_tokens": rewound,
                             "prefill_tok_s": len(full) / max(1e-9, early + time.perf_counter() - t0)})
             data, results = write_sections(w, self.template, on_token, cancel, timings, self.max_new)
         return finish_note(self.template, tr, self.model_name, data, results, timings, t_all)

@@ -21,7 +21,8 @@ __all__ = ["Subject", "Encounter", "NoteVersion", "NoteRecord", "EncounterSummar
            "get_subject", "create_encounter", "get_encounter", "delete_encounter", "add_recording",
            "get_recording_audio", "purge_recordings", "purge_encounter_audio", "save_transcript", "get_transcript", "create_note",
            "get_note", "save_edit", "approve", "add_addendum", "note_versions", "list_encounters",
-           "notes_for_encounter", "get_setting", "set_setting", "content_sha256"]
+           "notes_for_encounter", "get_setting", "set_setting", "content_sha256", "regenerate_note",
+           "save_draft", "get_draft", "delete_draft", "update_subject", "check_subject_fields", "SEXES"]
 
 
 def content_sha256(markdown: str) -> str:
@@ -36,6 +37,7 @@ class Subject:
     identifier: str | None
     birth_date: str | None
     created_at: str
+    sex: str | None = None        # schema v3
 
 
 @dataclass
@@ -111,13 +113,15 @@ class EncounterSummary:
     note_version: int | None
     has_audio: bool = False
     segments: int = 0
+    note_template: str | None = None        # the template of the note `note_id` (not the encounter's first one)
+    documents: list[dict[str, Any]] = field(default_factory=list)   # every note: id, template, status, version
 
     def to_json(self) -> dict[str, Any]:
         e = self.encounter
         return {"encounter_id": e.id, "title": e.title, "template": e.template_id, "status": e.status,
                 "created_at": e.created_at, "subject": self.subject_name, "note_id": self.note_id,
                 "note_status": self.note_status, "note_version": self.note_version, "has_audio": self.has_audio,
-                "segments": self.segments}
+                "segments": self.segments, "note_template": self.note_template, "documents": self.documents}
 
 
 _ENC_COLS = "id, uid, subject_id, title, template_id, status, created_at, updated_at"
@@ -141,7 +145,8 @@ def create_subject(db, display_name: str, identifier: str | None = None, birth_d
 
 def get_subject(db, subject_id: int) -> Subject:
     with db.read() as cur:
-        r = cur.execute("SELECT id, uid, display_name, identifier, birth_date, created_at FROM subjects WHERE id=?",
+        r = cur.execute("SELECT id, uid, display_name, identifier, birth_date, created_at, sex FROM subjects "
+                        "WHERE id=?",
                         (subject_id,)).fetchone()
     if not r:
         raise InputError(f"no subject {subject_id}")
@@ -288,6 +293,7 @@ def save_edit(db, note_id: int, markdown: str, note: Note | None = None, base_ve
         body = _body(note, markdown) if note is not None else json.dumps(
             {**(rec.current.body if rec.current else {}), "markdown": markdown}, ensure_ascii=False, sort_keys=True)
         ver = _insert_version(cur, note_id, "edit", markdown, body, actor)
+        _drop_draft(cur, note_id)   # the draft is now a version
         _touch_encounter(cur, rec.encounter_id)
         audit.append(cur, "edit", "note", note_id, {"version": ver.version, "sha256": ver.sha256,
                                                     "chars": len(markdown)}, actor)
@@ -307,6 +313,7 @@ def approve(db, note_id: int, actor: str | None = None, keep_audio: bool = False
         cur.execute("UPDATE notes SET status='approved', approved_version=?, approved_at=?, approved_by=?, "
                     "updated_at=? WHERE id=?", (rec.current_version, ts, actor, ts, note_id))
         _touch_encounter(cur, rec.encounter_id, "approved")
+        _drop_draft(cur, note_id)
         audit.append(cur, "approve", "note", note_id, {"version": rec.current_version,
                                                        "sha256": rec.current.sha256 if rec.current else None}, actor)
         if not keep_audio:
@@ -357,11 +364,12 @@ def list_encounters(db, search: str | None = None, status: str | None = None, te
     """Newest first. `search` matches title, subject name/identifier and the current note text (case-insensitive).
     Dates are ISO prefixes (YYYY-MM-DD) compared against the encounter's creation time (UTC)."""
     conds, args = [], []
-    if status:
-        conds.append("(e.status = ? OR n.status = ?)")
+    if status:   # an encounter matches when any of its documents has the status (or, with none, the encounter)
+        conds.append("(e.status = ? OR EXISTS (SELECT 1 FROM notes x WHERE x.encounter_id = e.id AND x.status = ?))")
         args += [status, status]
     if template:
-        conds.append("(e.template_id = ? OR n.template_id = ?)")
+        conds.append("(e.template_id = ? OR EXISTS (SELECT 1 FROM notes x WHERE x.encounter_id = e.id "
+                     "AND x.template_id = ?))")
         args += [template, template]
     if date_from:
         conds.append("e.created_at >= ?")
@@ -371,20 +379,38 @@ def list_encounters(db, search: str | None = None, status: str | None = None, te
         args += [len(date_to), date_to]
     if search:
         like = "%" + search.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+        # every document of the encounter (its current version) and the subject's fields, not only the newest note
         conds.append("(e.title LIKE ? ESCAPE '\\' OR s.display_name LIKE ? ESCAPE '\\' "
-                     "OR s.identifier LIKE ? ESCAPE '\\' OR v.markdown LIKE ? ESCAPE '\\')")
-        args += [like] * 4
+                     "OR s.identifier LIKE ? ESCAPE '\\' OR s.birth_date LIKE ? ESCAPE '\\' "
+                     "OR EXISTS (SELECT 1 FROM notes x JOIN note_versions xv ON xv.note_id = x.id "
+                     "AND xv.version = x.current_version WHERE x.encounter_id = e.id "
+                     "AND xv.markdown LIKE ? ESCAPE '\\'))")
+        args += [like] * 5
     where = ("WHERE " + " AND ".join(conds)) if conds else ""
     q = (f"SELECT e.{', e.'.join(_ENC_COLS.split(', '))}, s.display_name, n.id, n.status, n.current_version, "
          "(SELECT count(*) FROM recordings r WHERE r.encounter_id = e.id AND r.audio IS NOT NULL), "
-         "(SELECT count(*) FROM transcript_segments t WHERE t.encounter_id = e.id) "
+         "(SELECT count(*) FROM transcript_segments t WHERE t.encounter_id = e.id), n.template_id "
          "FROM encounters e LEFT JOIN subjects s ON s.id = e.subject_id "
          "LEFT JOIN notes n ON n.id = (SELECT max(id) FROM notes WHERE encounter_id = e.id) "
-         "LEFT JOIN note_versions v ON v.note_id = n.id AND v.version = n.current_version "
          f"{where} ORDER BY e.created_at DESC, e.id DESC LIMIT ?")
     with db.read() as cur:
         rows = cur.execute(q, args + [int(limit)]).fetchall()
-    return [EncounterSummary(Encounter(*r[:8]), r[8], r[9], r[10], r[11], bool(r[12]), int(r[13])) for r in rows]
+        docs = _documents(cur, [r[0] for r in rows])
+    return [EncounterSummary(Encounter(*r[:8]), r[8], r[9], r[10], r[11], bool(r[12]), int(r[13]), r[14],
+                             docs.get(r[0], [])) for r in rows]
+
+
+def _documents(cur, encounter_ids: list[int]) -> dict[int, list[dict[str, Any]]]:
+    out: dict[int, list[dict[str, Any]]] = {}
+    for i in range(0, len(encounter_ids), 500):
+        chunk = encounter_ids[i:i + 500]
+        marks = ",".join("?" * len(chunk))
+        for eid, nid, tid, st, ver, by, at in cur.execute(
+                f"SELECT encounter_id, id, template_id, status, current_version, approved_by, approved_at FROM notes "
+                f"WHERE encounter_id IN ({marks}) ORDER BY id", chunk).fetchall():
+            out.setdefault(eid, []).append({"note_id": nid, "template": tid, "status": st, "version": ver,
+                                            "approved_by": by, "approved_at": at})
+    return out
 
 
 # ---- settings -------------------------------------------------------------------------------------------------
@@ -399,3 +425,90 @@ def set_setting(db, key: str, value: Any, actor: str | None = None) -> None:
         cur.execute("INSERT INTO settings (key, value, updated_at) VALUES (?,?,?) ON CONFLICT(key) DO UPDATE SET "
                     "value=excluded.value, updated_at=excluded.updated_at", (key, json.dumps(value), now_iso()))
         audit.append(cur, "settings", "setting", key, {}, actor)
+
+
+# ---- documents, drafts, patient fields (schema v3) ----------------------------------------------------------
+def regenerate_note(db, note_id: int, note: Note, actor: str | None = None) -> NoteRecord:
+    """Regenerate a *draft* in place: the new text becomes the next version (kind 'generated'), so generating the
+    same document again never leaves a duplicate draft beside it. Refused once approved (write a new document)."""
+    actor = actor or audit.default_actor()
+    md = note.markdown or ""
+    with db.write() as cur:
+        rec = _note_row(cur, note_id)
+        if rec.status == "approved":
+            raise StoreError(f"note {note_id} is approved and read-only; add an addendum instead")
+        ver = _insert_version(cur, note_id, "generated", md, _body(note, md), actor)
+        _drop_draft(cur, note_id)
+        _touch_encounter(cur, rec.encounter_id)
+        audit.append(cur, "edit", "note", note_id, {"version": ver.version, "sha256": ver.sha256,
+                                                    "regenerated": True, "model": note.model}, actor)
+        return _note_row(cur, note_id)
+
+
+def save_draft(db, note_id: int, base_version: int, sections: dict[str, Any], actor: str | None = None) -> None:
+    """Keep the editor's unsaved sections (one draft per note, replaced on every autosave). Inside the encrypted
+    file like every note; the first save of a draft is an audit event, later autosaves are not (no noise)."""
+    with db.write() as cur:
+        rec = _note_row(cur, note_id)
+        if rec.status == "approved":
+            raise StoreError(f"note {note_id} is approved and read-only")
+        had = cur.execute("SELECT 1 FROM note_drafts WHERE note_id=?", (note_id,)).fetchone()
+        cur.execute("INSERT INTO note_drafts (note_id, base_version, sections, updated_at) VALUES (?,?,?,?) "
+                    "ON CONFLICT(note_id) DO UPDATE SET base_version=excluded.base_version, "
+                    "sections=excluded.sections, updated_at=excluded.updated_at",
+                    (note_id, int(base_version), json.dumps(sections, ensure_ascii=False, sort_keys=True), now_iso()))
+        if not had:
+            audit.append(cur, "create", "draft", note_id, {"base_version": int(base_version)}, actor)
+
+
+def _drop_draft(cur, note_id: int) -> int:
+    """A save, a regeneration or a signature supersedes the unsaved draft."""
+    return cur.execute("DELETE FROM note_drafts WHERE note_id=?", (note_id,)).rowcount
+
+
+def get_draft(db, note_id: int) -> dict[str, Any] | None:
+    """{"base_version", "sections", "updated_at"} or None."""
+    with db.read() as cur:
+        r = cur.execute("SELECT base_version, sections, updated_at FROM note_drafts WHERE note_id=?",
+                        (note_id,)).fetchone()
+    return {"base_version": r[0], "sections": json.loads(r[1]), "updated_at": r[2]} if r else None
+
+
+def delete_draft(db, note_id: int, actor: str | None = None) -> bool:
+    with db.write() as cur:
+        n = _drop_draft(cur, note_id)
+        if n:
+            audit.append(cur, "delete", "draft", note_id, {}, actor)
+    return bool(n)
+
+
+SEXES = ("female", "male", "other", "unknown")
+
+
+def check_subject_fields(birth_date: str | None = None, sex: str | None = None) -> None:
+    import datetime as _dt
+    if birth_date:
+        try:
+            _dt.date.fromisoformat(birth_date)
+        except ValueError:
+            raise InputError("date of birth: use YYYY-MM-DD") from None
+    if sex and sex not in SEXES:
+        raise InputError(f"sex: one of {', '.join(SEXES)}")
+
+
+def update_subject(db, subject_id: int, display_name: str | None = None, identifier: str | None = None,
+                   birth_date: str | None = None, sex: str | None = None, actor: str | None = None) -> Subject:
+    """Set the patient/client fields that are given (None leaves a field as it is; "" clears it)."""
+    check_subject_fields(birth_date, sex)
+    if display_name is not None and not display_name.strip():
+        raise InputError("a subject needs a name")
+    changes = {k: (v.strip() or None) if isinstance(v, str) else v
+               for k, v in (("display_name", display_name), ("identifier", identifier),
+                            ("birth_date", birth_date), ("sex", sex)) if v is not None}
+    with db.write() as cur:
+        if not cur.execute("SELECT 1 FROM subjects WHERE id=?", (subject_id,)).fetchone():
+            raise InputError(f"no subject {subject_id}")
+        for k, v in changes.items():
+            cur.execute(f"UPDATE subjects SET {k}=? WHERE id=?", (v, subject_id))
+        audit.append(cur, "edit", "subject", subject_id, {"fields": sorted(changes)}, actor)
+    return get_subject(db, subject_id)

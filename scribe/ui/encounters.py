@@ -7,6 +7,7 @@ from typing import Any, Iterable
 
 from .qt import (QCheckBox, QComboBox, QDateEdit, QHBoxLayout, QLineEdit, QListWidget, QListWidgetItem,
                  QPushButton, QTimer, QVBoxLayout, QWidget, Qt, Signal)
+from .wiring import on_click
 
 __all__ = ["EncounterRow", "as_row", "filter_rows", "EncounterList"]
 
@@ -25,12 +26,22 @@ class EncounterRow:
     id: Any
     subject: str
     template_id: str
-    status: str          # "draft" | "approved" | "new"
+    status: str          # "draft" | "approved" | "new" | "transcribed"
     created: dt.datetime
+    documents: tuple = ()   # (template id, status) of every note of the encounter, oldest first
 
     @property
     def label(self) -> str:
-        return f"{self.subject}\n{self.created:%Y-%m-%d %H:%M} · {self.template_id or 'no template'} · {self.status}"
+        docs = "; ".join(f"{t} · {st}" for t, st in self.documents) or \
+            f"{self.template_id or 'no template'} · {self.status}"
+        return f"{self.subject}\n{self.created:%Y-%m-%d %H:%M} · {docs}"
+
+    def has_status(self, status: str) -> bool:
+        """Any document with this status (an encounter with a signed note and a draft letter is both)."""
+        return status == self.status or any(st == status for _t, st in self.documents)
+
+    def has_template(self, template: str) -> bool:
+        return template == self.template_id or any(t == template for t, _st in self.documents)
 
 
 def as_row(obj: Any) -> EncounterRow:
@@ -47,7 +58,8 @@ def as_row(obj: Any) -> EncounterRow:
         created = created.astimezone().replace(tzinfo=None)
     return EncounterRow(_get(obj, "id", "encounter_id"), str(_get(obj, "subject", "subject_name", default="") or ""),
                         str(_get(obj, "template_id", "template", default="") or ""),
-                        str(_get(obj, "status", default="draft") or "draft"), created)
+                        str(_get(obj, "status", default="draft") or "draft"), created,
+                        tuple(tuple(d) for d in (_get(obj, "documents", default=()) or ())))
 
 
 def filter_rows(rows: Iterable[EncounterRow], query: str = "", status: str = "all", template: str = "all",
@@ -55,11 +67,12 @@ def filter_rows(rows: Iterable[EncounterRow], query: str = "", status: str = "al
     q = query.strip().lower()
     out = []
     for r in rows:
-        if q and q not in r.subject.lower() and q not in r.template_id.lower():
+        if q and q not in r.subject.lower() and not any(q in t.lower() for t in
+                                                         (r.template_id, *(d[0] for d in r.documents))):
             continue
-        if status != "all" and r.status != status:
+        if status != "all" and not r.has_status(status):
             continue
-        if template != "all" and r.template_id != template:
+        if template != "all" and not r.has_template(template):
             continue
         if since and r.created.date() < since:
             continue
@@ -84,7 +97,7 @@ class EncounterList(QWidget):
         lay.setContentsMargins(0, 0, 0, 0)
         self.new_button = QPushButton("&New encounter")
         self.new_button.setAccessibleName("New encounter")
-        self.new_button.clicked.connect(self.new_requested)
+        on_click(self.new_button, self.new_requested.emit)
         lay.addWidget(self.new_button)
         self.search = QLineEdit()
         self.search.setPlaceholderText("Search subject or template")

@@ -8,10 +8,10 @@ from __future__ import annotations
 import logging
 from typing import Callable
 
-from ..errors import CancelledError, ScribeError
+from ..errors import CancelledError, ScribeError, StoreError
 from .qt import QMessageBox, QWidget
 
-__all__ = ["show_error", "set_presenter", "reset_presenter"]
+__all__ = ["show_error", "set_presenter", "reset_presenter", "set_lock_probe"]
 
 log = logging.getLogger("scribe.ui.errors")
 
@@ -34,13 +34,26 @@ def reset_presenter() -> None:
     set_presenter(_dialog)
 
 
+_is_locked: Callable[[], bool] = lambda: False
+
+
+def set_lock_probe(fn: Callable[[], bool]) -> None:
+    """The main window says whether the app is locked: work still in flight when the user (or the idle clock)
+    locks fails with "the store is locked"; that is the lock doing its job, not an error to show."""
+    global _is_locked
+    _is_locked = fn
+
+
 def show_error(parent: QWidget | None, err: BaseException, context: str = "") -> None:
     if isinstance(err, CancelledError):
+        return
+    if isinstance(err, StoreError) and "store is locked" in str(err) and _is_locked():
+        log.info("error dropped after lock context=%s", context or "-")
         return
     if isinstance(err, ScribeError):
         line = err.one_line()
     else:  # a non-Scribe exception reached the UI: say so in one line, never its message (may hold PHI)
         line = f"unexpected error: {type(err).__name__}"
     log.info("error shown kind=%s context=%s", getattr(err, "kind", type(err).__name__), context or "-")
-    title = f"Scribe — {context}" if context else "Scribe"
+    title = context[:1].upper() + context[1:] if context else "Scribe"   # Qt appends "— Scribe" itself
     _present(parent, title, line[:1].upper() + line[1:])

@@ -8,6 +8,7 @@ from . import ops
 from .errors import show_error
 from .qt import (QComboBox, QFileDialog, QGridLayout, QGuiApplication, QHBoxLayout, QLabel, QPushButton,
                  QVBoxLayout, QWidget, Signal)
+from .wiring import on_click
 
 __all__ = ["ExportPanel", "FORMATS"]
 
@@ -34,24 +35,24 @@ class ExportPanel(QWidget):
         lay.addLayout(row)
         grid = QGridLayout()
         self.buttons = {}
+        self.derive_buttons = {}
         for i, (fmt, (name, _filt, _ext)) in enumerate(FORMATS.items()):
             b = QPushButton(f"Export {name}…")
             b.setAccessibleName(f"Export {name}")
-            b.clicked.connect(lambda _=False, f=fmt: self.choose_and_export(f))
+            on_click(b, self.choose_and_export, fmt)
             grid.addWidget(b, 0, i)
             self.buttons[fmt] = b
         self.copy_btn = QPushButton("Copy to clipboard")
         self.copy_btn.setAccessibleName("Copy note to clipboard")
-        self.copy_btn.clicked.connect(self.copy)
+        on_click(self.copy_btn, self.copy)
         grid.addWidget(self.copy_btn, 0, len(FORMATS))
         lay.addLayout(grid)
         lay.addWidget(QLabel("From the same encounter:"))
         drow = QHBoxLayout()
-        self.derive_buttons = {}
         for tid, title in DERIVED:
             b = QPushButton(f"Write {title.lower()}")
             b.setAccessibleName(f"Write {title.lower()}")
-            b.clicked.connect(lambda _=False, t=tid: self.derive_requested.emit(t))
+            on_click(b, self.derive_requested.emit, tid)
             drow.addWidget(b)
             self.derive_buttons[tid] = b
         drow.addStretch(1)
@@ -65,12 +66,22 @@ class ExportPanel(QWidget):
 
     def set_notes(self, notes: list[ops.NoteView]) -> None:
         self.notes = notes
+        for tid, title in DERIVED:   # a draft of it exists: generating again makes its next version
+            again = any(n.template_id == tid and n.status == "draft" for n in notes)
+            self.derive_buttons[tid].setText(f"{'Regenerate' if again else 'Write'} {title.lower()}")
         self.doc.clear()
         for n in notes:
-            self.doc.addItem(f"{n.template_id} · v{n.version} · {n.status}", n.note_id)
+            state = f"signed by {n.approved_by}" if n.status == "approved" and n.approved_by else n.status
+            self.doc.addItem(f"{n.template_title or n.template_id} · v{n.version} · {state}", n.note_id)
         on = bool(notes)
         for b in list(self.buttons.values()) + [self.copy_btn] + list(self.derive_buttons.values()):
             b.setEnabled(on)
+
+    def select(self, note_id) -> None:
+        """Export what the review shows unless the user picks another document here."""
+        i = self.doc.findData(note_id)
+        if i >= 0:
+            self.doc.setCurrentIndex(i)
 
     def current_note_id(self):
         return self.doc.currentData()

@@ -2,12 +2,18 @@
 cancel, switch template and regenerate. Generation runs in the worker pool (ops.Generate)."""
 from __future__ import annotations
 
+import logging
+import os
+
 from . import ops
 from .errors import show_error
 from .qt import (QComboBox, QElapsedTimer, QHBoxLayout, QLabel, QPlainTextEdit, QProgressBar, QPushButton,
                  QTextCursor, QVBoxLayout, QWidget, Signal)
+from .wiring import on_click
 
 __all__ = ["GeneratePanel"]
+
+log = logging.getLogger("scribe.ui.generate")
 
 
 class GeneratePanel(QWidget):
@@ -19,10 +25,15 @@ class GeneratePanel(QWidget):
         self.app, self.runner = app, runner
         self.encounter_id = None
         self.has_transcript = False
+        self.all_templates: list[tuple[str, str, str]] = []
+        self.before_generate = None
+        self.domain: str | None = None
         self.task = None
         self.tokens = 0
         self.max_new_tokens: int | None = None   # tests cap generation length
         self.isolate = True                      # model in the generation process (bench/ui.py compares both)
+        # prefill a shown transcript in the background (SCRIBE_PREFILL_AHEAD=0 turns it off: the UI unit tests)
+        self.prefill_ahead = os.environ.get("SCRIBE_PREFILL_AHEAD", "1") != "0"
         self.clock = QElapsedTimer()
         lay = QVBoxLayout(self)
         row = QHBoxLayout()
@@ -33,11 +44,11 @@ class GeneratePanel(QWidget):
         self.generate_btn = QPushButton("Generate note")
         self.generate_btn.setAccessibleName("Generate note")
         self.generate_btn.setToolTip("Write the note from the transcript (Ctrl+G); again to regenerate")
-        self.generate_btn.clicked.connect(self.generate)
+        on_click(self.generate_btn, self.generate)
         self.cancel_btn = QPushButton("Cancel")
         self.cancel_btn.setAccessibleName("Cancel generation")
         self.cancel_btn.setEnabled(False)
-        self.cancel_btn.clicked.connect(self.cancel)
+        on_click(self.cancel_btn, self.cancel)
         row.addWidget(lab)
         row.addWidget(self.template, 1)
         row.addWidget(self.generate_btn)
@@ -60,11 +71,23 @@ class GeneratePanel(QWidget):
         lay.addWidget(self.stream, 1)
         self._update_enabled()
 
-    def set_templates(self, templates: list[tuple[str, str]]) -> None:
+    def set_templates(self, templates: list[tuple]) -> None:
+        """(id, title) or (id, title, domain); only the encounter's domain is offered (see set_domain)."""
+        self.all_templates = [tuple(t) + ("",) * (3 - len(t)) for t in templates]
+        self._fill_templates()
+
+    def set_domain(self, domain: str | None) -> None:
+        """A clinical encounter is offered clinical templates only (and a legal one legal templates)."""
+        if domain != self.domain:
+            self.domain = domain
+            self._fill_templates()
+
+    def _fill_templates(self) -> None:
         cur = self.template.currentData()
         self.template.clear()
-        for tid, title in templates:
-            self.template.addItem(title, tid)
+        for tid, title, dom in self.all_templates:
+            if not self.domain or not dom or dom == self.domain:
+                self.template.addItem(title, tid)
         i = self.template.findData(cur)
         if i >= 0:
             self.template.setCurrentIndex(i)
@@ -80,6 +103,11 @@ class GeneratePanel(QWidget):
         self.stream.clear()
         self.stage.setText("" if has_transcript else "Dictate or import audio first.")
         self._update_enabled()
+        if has_transcript and self.isolate and self.prefill_ahead:
+            op = ops.PrefillTranscript(self.app, encounter_id, self.domain or self.app.settings.domain)
+            # in the background and silent: a failure here is said again, properly, when Generate is pressed
+            self.runner.submit(op.label, op.work,
+                               on_error=lambda e: log.info("prefill skipped (%s)", type(e).__name__))
 
     def _update_enabled(self) -> None:
         idle = self.task is None
@@ -88,7 +116,17 @@ class GeneratePanel(QWidget):
         self.cancel_btn.setEnabled(not idle)
 
     def generate(self) -> None:
+        """Write the note; `before_generate(go)` (set by the window) may first save the clinician's unsaved edits,
+        so a regenerated or derived document starts from what is on screen."""
         if self.task is not None or not self.generate_btn.isEnabled():
+            return
+        if self.before_generate is not None:
+            self.before_generate(self._start)
+        else:
+            self._start()
+
+    def _start(self) -> None:
+        if self.task is not None:
             return
         self.tokens = 0
         self.stream.clear()

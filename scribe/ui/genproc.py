@@ -40,6 +40,10 @@ def _child_main(conn, settings, cancel) -> None:   # runs in the child process
                 load_model(resolve_model_name(msg[1], settings), settings)
                 conn.send(("done", None))
                 continue
+            if msg[0] == "prefill":
+                from ..notes.generate import prefill
+                conn.send(("done", prefill(Transcript.from_json(msg[1]), msg[2], settings)))
+                continue
             _, tr_json, template_id, max_new = msg
             cancel.clear()
             note = generate(Transcript.from_json(tr_json), template_id, settings,
@@ -98,6 +102,18 @@ class GenerationProcess:
             self._ensure()
             self._conn.send(("warm", domain))
             self._wait(None, None)
+
+    def prefill(self, transcript: Transcript, domain: str) -> dict:
+        """Prefill the transcript in the child now (the model kept loaded): a later Generate of any template of the
+        domain on the same transcript then only writes sections. Returns the child's timings."""
+        with self._lock:
+            self._ensure()
+            self._conn.send(("prefill", transcript.to_json(), domain))
+            try:
+                return self._wait(None, None) or {}
+            except (EOFError, OSError):
+                self._proc = None
+                raise ModelError("the note engine stopped unexpectedly; try again") from None
 
     def generate(self, transcript: Transcript, template_id: str, on_token=None, cancel=None,
                  max_new_tokens: int | None = None) -> Note:

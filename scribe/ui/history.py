@@ -8,19 +8,32 @@ from . import ops
 from .errors import show_error
 from .qt import QLabel, QListWidget, QListWidgetItem, QSplitter, QTextBrowser, QVBoxLayout, QWidget, Qt
 
-__all__ = ["HistoryView", "diff_html"]
+__all__ = ["HistoryView", "diff_html", "tint"]
 
 
-def diff_html(lines: list[str]) -> str:
+ADDED, DELETED = (0x1e, 0x7f, 0x34), (0xc5, 0x22, 0x1f)
+
+
+def tint(rgb: tuple[int, int, int], base: tuple[int, int, int], share: float = 0.2) -> str:
+    """`rgb` laid over `base` at `share`, as an opaque #RRGGBB. Qt's rich text reads 8-digit colours as #AARRGGBB
+    (CSS means #RRGGBBAA), so "#c5221f22" came out charcoal and the added green pink; opaque colours mean the same
+    in both."""
+    return "#" + "".join(f"{round(c * share + b * (1 - share)):02x}" for c, b in zip(rgb, base))
+
+
+def diff_html(lines: list[str], base: tuple[int, int, int] = (255, 255, 255)) -> str:
+    """Unified-diff lines as HTML: added lines tinted green, deleted red (struck through), over `base` (the
+    editor's background, so a dark palette gets dark tints)."""
+    add, dele = tint(ADDED, base), tint(DELETED, base)
     out = []
     for ln in lines:
         e = html.escape(ln)
         if ln.startswith("+") and not ln.startswith("+++"):
-            out.append(f'<div style="background:#1e7f3422">{e}</div>')
+            out.append(f'<div style="background-color:{add}">{e}</div>')
         elif ln.startswith("-") and not ln.startswith("---"):
-            out.append(f'<div style="background:#c5221f22;text-decoration:line-through">{e}</div>')
+            out.append(f'<div style="background-color:{dele};text-decoration:line-through">{e}</div>')
         elif ln.startswith("@@"):
-            out.append(f'<div style="color:#888">{e}</div>')
+            out.append(f'<div style="color:#888888">{e}</div>')
         else:
             out.append(f"<div>{e or '&nbsp;'}</div>")
     return "<pre style='white-space:pre-wrap'>" + "".join(out) + "</pre>"
@@ -73,7 +86,8 @@ class HistoryView(QWidget):
         old = self.versions[row - 1] if row > 0 else {"markdown": "", "version": 0}
         lines = ops.unified_diff(old.get("markdown", ""), new.get("markdown", ""), f"v{old['version']}",
                                  f"v{new['version']}")
-        self.diff.setHtml(diff_html(lines) if lines else "<i>No change in text.</i>")
+        b = self.diff.palette().base().color()
+        self.diff.setHtml(diff_html(lines, (b.red(), b.green(), b.blue())) if lines else "<i>No change in text.</i>")
 
     def diff_text(self) -> str:
         return self.diff.toPlainText()

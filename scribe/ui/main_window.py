@@ -10,25 +10,36 @@ import logging
 from . import ops
 from .autolock import IdleWatcher
 from .encounters import EncounterList, as_row
-from .errors import show_error
+from .errors import set_lock_probe, show_error
 from .export import ExportPanel
 from .generate import GeneratePanel
-from .new_encounter import NewEncounterDialog
-from .qt import (QAction, QApplication, QKeySequence, QLabel, QMainWindow, QSplitter, QTabWidget, QWidget, Qt,
-                 Signal)
+from .qt import (QAction, QApplication, QDialog, QKeySequence, QLabel, QMainWindow, QSplitter, QTabWidget,
+                 Qt, Signal)
 from .record import RecordPanel
 from .recovery import RecoveryDialog
 from .review import ReviewPanel
-from .settings import SettingsDialog
 from .tasks import TaskRunner
 from .unlock import UnlockDialog
+from .wiring import on_trigger
+from .window_dialogs import WindowDialogs
 
-__all__ = ["MainWindow"]
+__all__ = ["MainWindow", "window_title"]
 
 log = logging.getLogger("scribe.ui")
 
 
-class MainWindow(QMainWindow):
+def window_title(view) -> str:
+    """The window's own part of the title. Qt appends the application display name ("— Scribe") itself, so no
+    title here names the app (it read "Scribe — settings — Scribe"); `[*]` shows an unsaved-edits marker."""
+    if view is None:
+        return "Scribe"
+    p = view.patient or {}
+    extra = " · ".join(x for x in (p.get("identifier"), f"born {p['birth_date']}" if p.get("birth_date") else "")
+                       if x)
+    return f"{view.subject}{f' ({extra})' if extra else ''}[*]"
+
+
+class MainWindow(WindowDialogs, QMainWindow):
     unlocked = Signal()
     locked = Signal(str)
     app_locked = Signal(str)                # emitted from the app's auto-lock timer thread; queued to the GUI
@@ -44,7 +55,7 @@ class MainWindow(QMainWindow):
         self.recovery_dialog: RecoveryDialog | None = None
         self.status_info: dict = {}
         self.prewarm_note_model = True
-        self.setWindowTitle("Scribe")
+        self.setWindowTitle(window_title(None))
         self.setAccessibleName("Scribe")
         self.resize(1200, 780)
 
@@ -88,6 +99,11 @@ class MainWindow(QMainWindow):
         self.record.transcript_ready.connect(lambda _t: self.reload_current())
         self.generate.note_ready.connect(self._note_ready)
         self.review.changed.connect(lambda _v: self.reload_current(keep_tab=True))
+        self.review.dirty_changed.connect(self.setWindowModified)
+        self.review.document_selected.connect(self.export.select)
+        # unsaved edits become a version before anything is generated: a derived letter is written from them, and
+        # regenerating a draft never drops them
+        self.generate.before_generate = lambda go: self.review.save(then=lambda _v: go())
         self.export.derive_requested.connect(self.derive)
         self.runner.busy_changed.connect(lambda n: self.busy_label.setText(f"Working… ({n})" if n else ""))
 
@@ -97,6 +113,7 @@ class MainWindow(QMainWindow):
         self._ui_locked = True
         self.app_locked.connect(self._app_locked)
         app.on_lock = self.app_locked.emit
+        set_lock_probe(lambda: self._ui_locked or self.app.is_locked())
         QApplication.instance().installEventFilter(self.idle)
 
     # ---- actions and shortcuts ----------------------------------------------------------------------------
@@ -110,7 +127,7 @@ class MainWindow(QMainWindow):
             a.setShortcut(QKeySequence(shortcut))
             a.setShortcutContext(Qt.ShortcutContext.ApplicationShortcut)
             a.setToolTip(f"{tip} ({QKeySequence(shortcut).toString(QKeySequence.SequenceFormat.NativeText)})")
-            a.triggered.connect(slot)
+            on_trigger(a, slot)
             tb.addAction(a)
             return a
 
@@ -123,6 +140,9 @@ class MainWindow(QMainWindow):
         self.act_flag = act("Next flag", "F8", self._next_flag, "Go to the next flagged item")
         tb.addSeparator()
         self.act_settings = act("Settings", "Ctrl+,", self.open_settings, "Settings")
+        self.act_security = act("Backup", "Ctrl+Shift+B", self.open_security, "Backup, restore, change passphrase")
+        self.act_patient = act("Patient", "Ctrl+Shift+P", self.edit_patient, "Patient details of this encounter")
+        self.act_templates = act("Templates", "Ctrl+Shift+T", self.open_templates, "Duplicate and edit templates")
         self.act_lock = act("Lock", "Ctrl+L", lambda: self.lock("user"), "Lock now")
 
     def _record_toggle(self) -> None:
@@ -163,6 +183,15 @@ class MainWindow(QMainWindow):
         if not self._ui_locked:
             self.locked.emit(reason)
             self._clear_for_lock()
+            dlg = getattr(self, "security_dialog", None)
+            if reason == "restore" and dlg is not None and dlg.task is not None:
+                # the app locks before it replaces the file: ask for the passphrase once the restore has ended
+                # (its result is queued after this call), or an unlock could open the old file meanwhile
+                self._ui_locked = True
+                self.body.setVisible(False)
+                dlg.ended.connect(lambda _n: (setattr(self, "_ui_locked", False), self._show_locked(reason)),
+                                  Qt.ConnectionType.SingleShotConnection)
+                return
             self._show_locked(reason)
 
     def _show_locked(self, reason: str) -> None:
@@ -174,7 +203,8 @@ class MainWindow(QMainWindow):
             a.setEnabled(False)
         create = not self.app.store_exists()
         text = {"idle": f"Locked after {self.app.settings.autolock_minutes:g} idle minutes. Enter your passphrase "
-                        "to continue.", "user": "Locked. Enter your passphrase to continue."}.get(reason, "")
+                        "to continue.", "user": "Locked. Enter your passphrase to continue.",
+                "restore": "Restored from the backup. Enter the backup's passphrase."}.get(reason, "")
         self.unlock_dialog = UnlockDialog(self.app, self.runner, create=create, reason=text, parent=self)
         self.unlock_dialog.unlocked.connect(self._unlocked)
         self.unlock_dialog.rejected.connect(self._unlock_cancelled)
@@ -203,24 +233,36 @@ class MainWindow(QMainWindow):
 
     def _clear_for_lock(self) -> None:
         self.idle.disarm()
+        for d in self.findChildren(QDialog):   # sign, addendum, patient, backup…: nothing stays open over a lock
+            if d is not self.unlock_dialog and d.isVisible():
+                d.reject()
         self.review.clear()       # drop PHI from widgets, not only from the store
         self.record.set_encounter(None)
         self.generate.set_encounter(None, None, False)
         self.export.set_notes([])
         self.encounters.set_rows([])
-        self.setWindowTitle("Scribe")
+        self.setWindowTitle(window_title(None))
 
     def lock(self, reason: str = "user") -> None:
         if self._ui_locked:
             return
         if self.record.recording:
             self.record.stop()   # keep what was said: stop (not cancel) writes the transcript before the lock
+        draft = self.review.draft_op()   # unsaved edits, taken from the editors before they are cleared
         self._clear_for_lock()
         self._ui_locked = True
         self.body.setVisible(False)
         op = ops.Lock(self.app, reason)
-        self.runner.submit(op.label, op.work, on_done=lambda r: (self.locked.emit(r), self._after_lock(r)),
-                           on_error=lambda e: show_error(self, e, "lock"))
+
+        def lock_now(*_):
+            self.runner.submit(op.label, op.work, on_done=lambda r: (self.locked.emit(r), self._after_lock(r)),
+                               on_error=lambda e: show_error(self, e, "lock"))
+
+        if draft is None:
+            lock_now()
+        else:   # the encrypted draft is written before the key is dropped; restored at the next unlock
+            self.runner.submit(draft.label, draft.work, on_done=lock_now,
+                               on_error=lambda e: (show_error(self, e, "draft"), lock_now()))
 
     def _after_lock(self, reason: str) -> None:
         self._ui_locked = False   # let _show_locked open the dialog once
@@ -249,7 +291,7 @@ class MainWindow(QMainWindow):
     def _templates(self, templates) -> None:
         self.templates = list(templates)
         self.encounters.set_templates([t[0] for t in self.templates])
-        self.generate.set_templates([(t[0], t[1]) for t in self.templates])
+        self.generate.set_templates(self.templates)
 
     def refresh_encounters(self, select=None) -> None:
         op = ops.ListEncounters(self.app, self.encounters.search.text())
@@ -257,24 +299,13 @@ class MainWindow(QMainWindow):
                            on_done=lambda rows: self.encounters.set_rows([as_row(r) for r in rows], select=select),
                            on_error=lambda e: show_error(self, e, "encounters"))
 
-    def new_encounter(self) -> None:
-        dlg = NewEncounterDialog(self.templates, self.app.settings.domain, self)
-        self.new_dialog = dlg
-
-        def accepted():
-            subject, template_id, domain = dlg.values()
-            op = ops.NewEncounter(self.app, subject, template_id, domain)
-            self.runner.submit(op.label, op.work, on_done=lambda eid: self.refresh_encounters(select=eid),
-                               on_error=lambda e: show_error(self, e, "new encounter"))
-
-        dlg.accepted.connect(accepted)
-        dlg.open()
-
     def open_encounter(self, encounter_id) -> None:
         if encounter_id is None:
             return
         if self.current is not None and self.current.id != encounter_id and self.record.recording:
             return  # the recording stays with its encounter
+        if self.current is not None and self.current.id != encounter_id:
+            self.review.flush_draft()   # unsaved edits are kept (encrypted) and come back with the encounter
         op = ops.LoadEncounter(self.app, encounter_id)
         self.runner.submit(op.label, op.work, on_done=self._loaded,
                            on_error=lambda e: show_error(self, e, "open encounter"))
@@ -285,25 +316,27 @@ class MainWindow(QMainWindow):
             self.refresh_encounters(select=self.current.id)
 
     def _loaded(self, view: ops.EncounterView) -> None:
+        if self._ui_locked or self.app.is_locked():
+            return   # read before a lock, delivered after it: never put PHI back on a locked window
+        same = self.current is not None and self.current.id == view.id
         self.current = view
-        self.setWindowTitle(f"Scribe — {view.subject}")
+        self.setWindowTitle(window_title(view))
         self.record.set_encounter(view.id, view.transcript)
         has_tr = view.transcript is not None and bool(view.transcript.segments)
+        self.generate.set_domain(view.domain)
         self.generate.set_encounter(view.id, view.template_id, has_tr)
-        latest = view.latest
-        if latest is not None:
-            if self.review.view is None or self.review.view.note_id != latest.note_id or \
-                    self.review.view.version != latest.version or self.review.view.status != latest.status:
-                self.review.load(latest)
-        else:
+        if not same and self.review.view is not None:
             self.review.clear()
+        self.review.set_documents(view.notes)
         self.export.set_notes(view.notes)
+        if self.review.view is not None:
+            self.export.select(self.review.view.note_id)
         self.encounter_loaded.emit(view)
 
     def _note_ready(self, view) -> None:
-        self.reload_current()
         if isinstance(view, ops.NoteView):
-            self.review.load(view)
+            self.review.load(view)     # the new (or regenerated) document is the one shown
+        self.reload_current()
         self.tabs.setCurrentWidget(self.review)
 
     def derive(self, template_id: str) -> None:
@@ -335,22 +368,6 @@ class MainWindow(QMainWindow):
         op = ops.Recover(self.app, rec)
         self.runner.submit(op.label, op.work, on_done=lambda eid: self.refresh_encounters(select=eid),
                            on_error=lambda e: show_error(self, e, "recovery"))
-
-    # ---- settings -----------------------------------------------------------------------------------------
-    def settings_info(self) -> dict:
-        info = dict(self.status_info)
-        try:
-            info.update(self.app.settings_info())
-        except Exception as e:
-            log.debug("settings_info failed: %s", type(e).__name__)
-        return info
-
-    def open_settings(self) -> None:
-        dlg = SettingsDialog(self.app, self.runner, self.settings_info(), self)
-        self.settings_dialog = dlg
-        dlg.saved.connect(lambda _r: (self.idle.set_minutes(self.app.settings.autolock_minutes),
-                                      self.check_status(), self.refresh_templates()))
-        dlg.open()
 
     def closeEvent(self, ev) -> None:
         if self.record.recording:

@@ -17,6 +17,7 @@ from .level_meter import LevelMeter
 from .qt import (QComboBox, QElapsedTimer, QFileDialog, QFont, QHBoxLayout, QLabel, QPushButton, QTextCharFormat,
                  QTextCursor, QTextEdit, QTimer, QVBoxLayout, QWidget, Signal)
 from .theme import colors
+from .wiring import on_click
 
 __all__ = ["RecordPanel", "LiveTranscript"]
 
@@ -91,21 +92,21 @@ class RecordPanel(QWidget):
         top.addWidget(self.device, 1)
         self.refresh_devices_btn = QPushButton("Refresh")
         self.refresh_devices_btn.setAccessibleName("Refresh input devices")
-        self.refresh_devices_btn.clicked.connect(self.refresh_devices)
+        on_click(self.refresh_devices_btn, self.refresh_devices)
         top.addWidget(self.refresh_devices_btn)
         lay.addLayout(top)
         ctl = QHBoxLayout()
         self.record_btn = QPushButton("● Record")
         self.record_btn.setAccessibleName("Start recording")
         self.record_btn.setToolTip("Start dictation (Ctrl+R)")
-        self.record_btn.clicked.connect(self.toggle_record)
+        on_click(self.record_btn, self.toggle_record)
         self.pause_btn = QPushButton("Pause")
         self.pause_btn.setAccessibleName("Pause recording")
         self.pause_btn.setEnabled(False)
-        self.pause_btn.clicked.connect(self.toggle_pause)
+        on_click(self.pause_btn, self.toggle_pause)
         self.import_btn = QPushButton("Import audio file…")
         self.import_btn.setAccessibleName("Import audio file")
-        self.import_btn.clicked.connect(self.choose_file)
+        on_click(self.import_btn, self.choose_file)
         self.elapsed = QLabel("00:00")
         self.elapsed.setAccessibleName("Elapsed time")
         f = QFont(self.elapsed.font())
@@ -152,6 +153,7 @@ class RecordPanel(QWidget):
     def set_encounter(self, encounter_id, transcript=None) -> None:
         if self.recording:
             return  # never switch under a running recording
+        same = encounter_id is not None and encounter_id == self.encounter_id
         self.encounter_id = encounter_id
         self.transcript.clear_all()
         if transcript is not None:
@@ -160,7 +162,8 @@ class RecordPanel(QWidget):
         on = encounter_id is not None
         self.record_btn.setEnabled(on)
         self.import_btn.setEnabled(on)
-        self.state.setText("Ready." if on else "Choose or create an encounter to dictate.")
+        if not same:   # a reload of the same encounter keeps "Transcript saved: …" on screen
+            self.state.setText("Ready." if on else "Choose or create an encounter to dictate.")
 
     def _busy(self, on: bool) -> None:
         self.record_btn.setText("■ Stop" if on else "● Record")
@@ -257,6 +260,8 @@ class RecordPanel(QWidget):
         kind, val = p
         if kind == "segment":
             self.transcript.add_segment(val)
+            if self.mode == "import" and not self.state.text().startswith("Transcribing"):
+                self.state.setText("Transcribing…")   # text is streaming: the model is loaded
         elif kind == "level":
             self.meter.set_rms(val)
         elif kind == "stage":

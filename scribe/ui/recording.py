@@ -12,28 +12,19 @@ import json
 import os
 import time
 import uuid
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterator
 
 import numpy as np
 
 from ..errors import AudioError, InputError
+from ..recovery import Interrupted   # one record of a crash-interrupted recording, core and UI alike
 
 __all__ = ["Journal", "Interrupted", "find_interrupted", "WavSource", "SAMPLE_RATE"]
 
 SAMPLE_RATE = 16_000
 
 
-@dataclass
-class Interrupted:
-    uid: str
-    encounter_id: int
-    started: str
-    seconds: float
-    pcm: Path
-    meta: Path
-    subject: str = ""
 
 
 class Journal:

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from .qt import QDialog, QDialogButtonBox, QLabel, QListWidget, QListWidgetItem, QVBoxLayout, Qt, Signal
+from .wiring import on_click
 
 __all__ = ["RecoveryDialog"]
 
@@ -32,9 +33,9 @@ class RecoveryDialog(QDialog):
         self.recover_btn = bb.addButton("Recover", QDialogButtonBox.ButtonRole.AcceptRole)
         self.discard_btn = bb.addButton("Discard", QDialogButtonBox.ButtonRole.DestructiveRole)
         self.later_btn = bb.addButton("Later", QDialogButtonBox.ButtonRole.RejectRole)
-        self.recover_btn.clicked.connect(lambda: self._emit(self.recover))
-        self.discard_btn.clicked.connect(lambda: self._emit(self.discard))
-        self.later_btn.clicked.connect(self.reject)
+        on_click(self.recover_btn, self._emit, self.recover)
+        on_click(self.discard_btn, self._emit, self.discard)
+        on_click(self.later_btn, self.reject)
         lay.addWidget(bb)
 
     def _emit(self, sig) -> None:

@@ -1,248 +1,100 @@
-"""Review panel: note sections editable beside the transcript.
+"""Review panel: every document of the encounter (a selector, each with its own status), its sections editable
+beside the transcript.
 
 Clicking a note sentence highlights the transcript span that supports it (and plays that audio span when audio is
-kept); unsupported sentences are underlined and flagged numbers/drugs are highlighted, each with its reason as a
-tooltip and in the flag list (F8 walks through them). Save edit, approve & sign, addendum after approval; the
-version history with diffs lives in history.py.
+kept and the user chose to hear it); unsupported sentences are underlined and flagged numbers/drugs highlighted,
+each listed once (F8 walks through them). Unsaved edits are autosaved as an encrypted draft in the store and
+restored when the document is opened again (after an auto-lock, or after switching encounter). Save edit,
+approve & sign (passphrase again, open flags acknowledged), addendum after signing; the version history with
+diffs lives in history.py, the text widgets in editors.py, the dialogs in sign.py.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from . import ops
+from .editors import Mark, SectionEditor, TranscriptView
 from .errors import show_error
-from .highlight import MarkHighlighter
 from .history import HistoryView
-from .qt import (QCheckBox, QEvent, QHBoxLayout, QInputDialog, QLabel, QListWidget, QListWidgetItem, QPushButton,
-                 QScrollArea, QSplitter, QTabWidget, QTextCharFormat, QTextCursor, QTextEdit, QToolTip,
-                 QVBoxLayout, QWidget, Qt, Signal)
-from .theme import colors
+from .letter import LetterFields
+from .qt import (QCheckBox, QComboBox, QHBoxLayout, QLabel, QListWidget, QListWidgetItem, QPushButton, QScrollArea,
+                 QSplitter, QTabWidget, QTimer, QVBoxLayout, QWidget, Qt, Signal)
+from .sign import AddendumDialog, SignDialog, SigningMixin
+from .wiring import on_click
 
-__all__ = ["ReviewPanel", "SectionEditor", "TranscriptView", "Mark"]
+__all__ = ["ReviewPanel", "SectionEditor", "TranscriptView", "Mark", "flag_entries"]
 
-
-@dataclass
-class Mark:
-    start: int
-    end: int
-    kind: str        # "flag" | "unsupported"
-    reason: str
-    evidence: object = None
+AUTOSAVE_MS = 1500
 
 
-def _find_all(text: str, needle: str) -> list[int]:
-    out, i = [], 0
-    if not needle:
-        return out
-    while True:
-        i = text.find(needle, i)
-        if i < 0:
-            return out
-        out.append(i)
-        i += max(1, len(needle))
+def flag_entries(editors: dict) -> list[tuple[str, Mark, str]]:
+    """The flag list, one entry per problem: (section key, mark, label), in reading order."""
+    out = []
+    for key, ed in editors.items():
+        text = ed.toPlainText()
+        for m in sorted(ed.marks, key=lambda m: (m.start, m.kind)):
+            txt = text[m.start:m.end]
+            label = (f"{ed.title}: “{txt}” — {m.reason}" if m.kind == "flag"
+                     else f"{ed.title}: unsupported — “{txt[:60]}{'…' if len(txt) > 60 else ''}”")
+            out.append((key, m, label))
+        for fl in ed.loose_flags:   # a flag about the whole section (e.g. cut off at the length limit)
+            out.append((key, Mark(0, 0, "section", f"{fl.kind}: {fl.reason}", fl), f"{ed.title}: {fl.kind} — {fl.reason}"))
+    return out
 
 
-class SectionEditor(QTextEdit):
-    """One note section. Knows its evidence sentences and flags so it can mark them and answer clicks."""
-
-    sentence_clicked = Signal(object)     # Evidence
-
-    def __init__(self, key: str, title: str, parent=None):
-        super().__init__(parent)
-        self.key, self.title = key, title
-        self.setAcceptRichText(False)
-        self.setAccessibleName(f"Note section {title}")
-        self.setTabChangesFocus(True)
-        self.evidence: list = []
-        self.flags: list = []
-        self.marks: list[Mark] = []
-        self.selected_range: tuple[int, int] | None = None
-        self.highlighter = MarkHighlighter(self.document())
-        self.document().contentsChanged.connect(self._fit)
-        self.cursorPositionChanged.connect(self._cursor_moved)
-
-    def _fit(self) -> None:
-        h = int(self.document().size().height()) + 12
-        self.setFixedHeight(max(48, min(h, 400)))
-
-    def load(self, text: str, evidence: list, flags: list) -> None:
-        self.blockSignals(True)
-        self.setPlainText(text)
-        self.blockSignals(False)
-        self.evidence, self.flags = evidence, flags
-        self.remark()
-        self._fit()
-
-    def sentence_range(self, ev) -> tuple[int, int] | None:
-        text = self.toPlainText()
-        pos = _find_all(text, ev.sentence.strip())
-        return (pos[0], pos[0] + len(ev.sentence.strip())) if pos else None
-
-    def remark(self) -> None:
-        text = self.toPlainText()
-        self.marks = []
-        for ev in self.evidence:
-            r = self.sentence_range(ev)
-            if r and not ev.supported:
-                self.marks.append(Mark(r[0], r[1], "unsupported", "No supporting passage found in the transcript.", ev))
-        unsupported = {m.start for m in self.marks}
-        for fl in self.flags:
-            if fl.kind == "unsupported" and any(p in unsupported for p in _find_all(text, fl.text)):
-                continue   # already marked from the evidence; one entry per problem
-            for p in _find_all(text, fl.text):
-                if any(m.start == p and m.end == p + len(fl.text) and m.kind == "flag" for m in self.marks):
-                    continue   # the same number flagged twice is one place to look at
-                self.marks.append(Mark(p, p + len(fl.text), "flag", f"{fl.kind}: {fl.reason}", fl))
-        self._paint()
-
-    def _paint(self) -> None:
-        c = colors()
-        needles = []
-        if self.selected_range:
-            fmt = QTextCharFormat()
-            fmt.setBackground(c.evidence)
-            needles.append((self.toPlainText()[self.selected_range[0]:self.selected_range[1]], fmt))
-        for m in self.marks:
-            fmt = QTextCharFormat()
-            if m.kind == "flag":
-                fmt.setBackground(c.flag)
-            else:
-                fmt.setUnderlineStyle(QTextCharFormat.UnderlineStyle.WaveUnderline)
-                fmt.setUnderlineColor(c.unsupported)
-                bg = c.unsupported.lighter(190) if not c.unsupported.lightness() > 150 else c.unsupported.darker(300)
-                bg.setAlpha(60)
-                fmt.setBackground(bg)
-            needles.append((self.toPlainText()[m.start:m.end], fmt))
-        self.highlighter.set_marks(needles=needles)
-
-    def evidence_at(self, pos: int):
-        for ev in self.evidence:
-            r = self.sentence_range(ev)
-            if r and r[0] <= pos <= r[1]:
-                return ev, r
-        return None, None
-
-    def marks_at(self, pos: int) -> list[Mark]:
-        return [m for m in self.marks if m.start <= pos <= m.end]
-
-    def _cursor_moved(self) -> None:
-        ev, r = self.evidence_at(self.textCursor().position())
-        new = r if ev is not None else None
-        if new != self.selected_range:
-            self.selected_range = new
-            self._paint()
-            if ev is not None:
-                self.sentence_clicked.emit(ev)
-
-    def event(self, e) -> bool:
-        if e.type() == QEvent.Type.ToolTip:
-            pos = self.cursorForPosition(e.pos()).position()
-            reasons = [m.reason for m in self.marks_at(pos)]
-            if reasons:
-                QToolTip.showText(e.globalPos(), "\n".join(reasons), self)
-            else:
-                QToolTip.hideText()
-            return True
-        return super().event(e)
-
-    def select_range(self, start: int, end: int) -> None:
-        cur = self.textCursor()
-        cur.setPosition(start)
-        self.setTextCursor(cur)       # triggers evidence highlight for the sentence under it
-        self.ensureCursorVisible()
-
-
-class TranscriptView(QTextEdit):
-    """Read-only transcript, one paragraph per segment with its time; can highlight the spans of an evidence."""
-
-    def __init__(self, parent=None):
-        super().__init__(parent)
-        self.setReadOnly(True)
-        self.setAccessibleName("Transcript")
-        self.ranges: list[tuple[int, int, object]] = []    # (doc start, doc end, Segment)
-        self.highlighted: list[tuple[int, int]] = []
-        self.highlighter = MarkHighlighter(self.document())
-
-    def load(self, transcript) -> None:
-        self.clear()
-        self.ranges = []
-        self.highlighted = []
-        self.highlighter.set_marks()
-        cur = QTextCursor(self.document())
-        plain = QTextCharFormat()
-        dim = QTextCharFormat()
-        dim.setForeground(colors().partial)
-        for i, seg in enumerate(getattr(transcript, "segments", []) or []):
-            if i:
-                cur.insertBlock()
-            m, s = divmod(int(seg.start), 60)
-            who = f" {seg.speaker}:" if seg.speaker else ""
-            cur.insertText(f"[{m:02d}:{s:02d}]{who} ", dim)
-            a = cur.position()
-            cur.insertText(seg.text.strip(), plain)
-            self.ranges.append((a, cur.position(), seg))
-
-    def spans_for(self, evidence) -> list[tuple[int, int]]:
-        out = []
-        for span in getattr(evidence, "spans", []) or []:
-            for a, b, seg in self.ranges:
-                overlap = min(seg.end, span.end) - max(seg.start, span.start)
-                if overlap > 0 or (seg.start == span.start and seg.end == span.end):
-                    text = seg.text.strip()
-                    i = text.find(span.text.strip()) if span.text.strip() else -1
-                    if i >= 0 and span.text.strip() != text:
-                        out.append((a + i, a + i + len(span.text.strip())))
-                    else:
-                        out.append((a, b))
-        return sorted(set(out))
-
-    def highlight(self, evidence) -> list[tuple[int, int]]:
-        self.highlighted = self.spans_for(evidence)
-        fmt = QTextCharFormat()
-        fmt.setBackground(colors().evidence)
-        self.highlighter.set_marks(ranges=[(a, b, fmt) for a, b in self.highlighted])
-        if self.highlighted:
-            cur = QTextCursor(self.document())
-            cur.setPosition(self.highlighted[0][0])
-            self.setTextCursor(cur)
-            self.ensureCursorVisible()
-        return self.highlighted
-
-    def highlighted_text(self) -> str:
-        t = self.toPlainText()
-        return " ".join(t[a:b] for a, b in self.highlighted)
-
-
-class ReviewPanel(QWidget):
-    changed = Signal(object)           # a new NoteView after save/approve/addendum
+class ReviewPanel(SigningMixin, QWidget):
+    changed = Signal(object)           # a new NoteView after save/sign/addendum
+    document_selected = Signal(object)  # note id chosen in the document selector
+    dirty_changed = Signal(bool)
     busy_changed = Signal(bool)
 
     def __init__(self, app, runner, parent=None):
         super().__init__(parent)
         self.app, self.runner = app, runner
         self.view: ops.NoteView | None = None
+        self.documents: list[ops.NoteView] = []
         self.editors: dict[str, SectionEditor] = {}
+        self.flag_targets: list[tuple[str, Mark]] = []
         self.flag_index = -1
         self.play_task = None
+        self.sign_dialog: SignDialog | None = None
+        self.addendum_dialog: AddendumDialog | None = None
+        self.draft_restored = False
+        self.letter = None
+        self._last_text = None
+        self._dirty = False
+        self._autosave = QTimer(self)
+        self._autosave.setSingleShot(True)
+        self._autosave.setInterval(AUTOSAVE_MS)
+        self._autosave.timeout.connect(self.autosave)
         lay = QVBoxLayout(self)
+        top = QHBoxLayout()
+        lab = QLabel("&Document:")
+        self.document = QComboBox()
+        self.document.setAccessibleName("Document of this encounter")
+        lab.setBuddy(self.document)
+        self.document.activated.connect(lambda i: self.select_document(self.document.itemData(i)))
+        top.addWidget(lab)
+        top.addWidget(self.document, 1)
+        lay.addLayout(top)
         bar = QHBoxLayout()
         self.status = QLabel("No note yet.")
         self.status.setAccessibleName("Note status")
+        self.status.setWordWrap(True)
         self.save_btn = QPushButton("Save edit")
         self.save_btn.setAccessibleName("Save edit")
         self.save_btn.setToolTip("Save your changes as a new version (Ctrl+S)")
-        self.save_btn.clicked.connect(self.save)
+        on_click(self.save_btn, self.save)
         self.approve_btn = QPushButton("Approve && sign…")
         self.approve_btn.setAccessibleName("Approve and sign")
         self.approve_btn.setToolTip("Lock this version and sign it (Ctrl+Shift+A)")
-        self.approve_btn.clicked.connect(self.approve)
+        on_click(self.approve_btn, self.approve)
         self.addendum_btn = QPushButton("Addendum…")
         self.addendum_btn.setAccessibleName("Add addendum")
-        self.addendum_btn.clicked.connect(self.add_addendum)
+        on_click(self.addendum_btn, self.add_addendum)
         self.play_audio = QCheckBox("Play evidence audio")
         self.play_audio.setAccessibleName("Play the audio of the selected evidence")
-        for w in (self.status,):
-            bar.addWidget(w, 1)
+        self.play_audio.setChecked(bool(getattr(app.settings, "play_evidence_audio", False)))
+        on_click(self.play_audio, self._play_choice)   # a user click only; loading a note never changes it
+        bar.addWidget(self.status, 1)
         for w in (self.play_audio, self.save_btn, self.approve_btn, self.addendum_btn):
             bar.addWidget(w)
         lay.addLayout(bar)
@@ -253,6 +105,7 @@ class ReviewPanel(QWidget):
         scroll.setWidgetResizable(True)
         scroll.setWidget(self.sections_box)
         scroll.setAccessibleName("Note sections")
+        self.scroll = scroll
         split.addWidget(scroll)
         right = QTabWidget()
         tr_box = QWidget()
@@ -260,7 +113,8 @@ class ReviewPanel(QWidget):
         tl.setContentsMargins(0, 0, 0, 0)
         self.transcript = TranscriptView()
         tl.addWidget(self.transcript, 3)
-        tl.addWidget(QLabel("Flags (F8: next)"))
+        self.flag_header = QLabel("Flags (F8: next)")
+        tl.addWidget(self.flag_header)
         self.flag_list = QListWidget()
         self.flag_list.setAccessibleName("Flags")
         self.flag_list.setWordWrap(True)
@@ -279,21 +133,56 @@ class ReviewPanel(QWidget):
         lay.addWidget(self.addenda)
         self._update_enabled()
 
+    # ---- documents ----------------------------------------------------------------------------------------
+    def set_documents(self, notes: list, select=None) -> None:
+        """All documents of the encounter; shows `select` (a note id), else the one on screen, else the newest."""
+        self.documents = list(notes)
+        keep = select if select is not None else (self.view.note_id if self.view is not None else None)
+        self.document.clear()
+        for n in self.documents:
+            self.document.addItem(self.document_label(n), n.note_id)
+        self.document.setEnabled(bool(self.documents))
+        pick = next((n for n in self.documents if n.note_id == keep), None) or (
+            self.documents[-1] if self.documents else None)
+        if pick is None:
+            self.clear()
+            return
+        self.document.setCurrentIndex(self.document.findData(pick.note_id))
+        v = self.view
+        if v is None or v.note_id != pick.note_id or v.version != pick.version or v.status != pick.status:
+            self.load(pick)
+
+    @staticmethod
+    def document_label(n) -> str:
+        state = (f"signed by {n.approved_by}" if n.status == "approved" and n.approved_by else n.status)
+        return f"{n.template_title or n.template_id} · v{n.version} · {state}"
+
+    def select_document(self, note_id) -> None:
+        if self.view is not None and note_id == self.view.note_id:
+            return
+        self.flush_draft()
+        view = next((n for n in self.documents if n.note_id == note_id), None)
+        if view is not None:
+            self.load(view)
+            self.document_selected.emit(note_id)
+
     # ---- loading ------------------------------------------------------------------------------------------
     def clear(self) -> None:
+        self._autosave.stop()
         self.view = None
-        for ed in self.editors.values():
-            ed.setParent(None)
-            ed.deleteLater()
-        while self.sections_lay.count():
+        while self.sections_lay.count():   # hidden now: deleteLater alone left old titles drawn under new ones
             it = self.sections_lay.takeAt(0)
             if it.widget():
+                it.widget().hide()
                 it.widget().deleteLater()
         self.editors = {}
         self.flag_list.clear()
+        self.flag_targets = []
         self.transcript.clear()
         self.status.setText("No note yet.")
         self.addenda.setText("")
+        self.draft_restored = False
+        self._set_dirty(False)
         self._update_enabled()
 
     def load(self, view: ops.NoteView) -> None:
@@ -302,7 +191,13 @@ class ReviewPanel(QWidget):
         note = view.note
         if view.transcript is not None:
             self.transcript.load(view.transcript)
-        titles = view.section_titles or {k: k.replace("_", " ").title() for k in note.sections}
+        draft = view.draft if view.draft and view.draft.get("base_version") == view.version else None
+        self.letter = None
+        if view.letter is not None:   # a letter: addressee, greeting and closing are the clinician's to edit
+            self.letter = LetterFields(view.letter)
+            self.letter.set_read_only(view.status == "approved")
+            self.sections_lay.addWidget(self.letter)
+        titles = view.section_titles or {k: k.replace("_", " ").title() for k in note.sections if k[:1] != "_"}
         for key, title in titles.items():
             if key not in note.sections:
                 continue
@@ -317,37 +212,58 @@ class ReviewPanel(QWidget):
             self.sections_lay.addWidget(ed)
             self.editors[key] = ed
         self.sections_lay.addStretch(1)
+        if draft:   # unsaved edits kept in the store: back on screen, still marked unsaved
+            if self.letter is not None:
+                self.letter.set_values(draft["sections"])
+            for key, val in draft["sections"].items():
+                if key in self.editors:
+                    self.editors[key].setPlainText(ops.section_text(val))
+                    self.editors[key].remark()
+            self.draft_restored = True
+        self._last_text = self.edited_sections() if self.editors else None
+        for ed in self.editors.values():
+            ed.textChanged.connect(self._edited)
+        if self.letter is not None:
+            self.letter.changed.connect(self._edited)
         self._fill_flags()
-        unsupported = sum(1 for e in note.evidence if not e.supported)
-        self.status.setText(f"{view.status.capitalize()} · version {view.version} · {len(note.flags)} flags · "
-                            f"{unsupported} unsupported sentences · model {note.model or '?'}")
         self.play_audio.setEnabled(bool(view.audio_kept))
-        self.play_audio.setChecked(bool(view.audio_kept))
         self.addenda.setText("".join(f"<p><b>Addendum</b> ({a.get('created', '')}): {a.get('text', '')}</p>"
                                      for a in view.addenda) if view.addenda else "")
         self.history.set_note(view.note_id)
+        i = self.document.findData(view.note_id)
+        if i >= 0:
+            self.document.setCurrentIndex(i)
+        self._set_dirty(bool(draft) and self.is_dirty())
         self._update_enabled()
+
+    def _status_text(self) -> str:
+        v = self.view
+        if v is None:
+            return "No note yet."
+        unsupported = sum(1 for _k, m in self.flag_targets if m.kind == "unsupported")
+        if v.status == "approved":
+            at = str(v.approved_at or "")[:16].replace("T", " ")
+            head = f"Signed by {v.approved_by} · {at} UTC · version {v.approved_version} locked"
+            if v.version != v.approved_version:
+                head += f" · v{v.version} with addenda"
+        else:
+            head = f"Draft · version {v.version}"
+        text = f"{head} · {len(self.flag_targets)} flags ({unsupported} unsupported) · model {v.note.model or '?'}"
+        if self._dirty:
+            text += " · ● unsaved changes" + (" (draft restored)" if self.draft_restored else "")
+        return text
 
     def _fill_flags(self) -> None:
         self.flag_list.clear()
         self.flag_targets = []
-        for key, ed in self.editors.items():
-            for m in sorted(ed.marks, key=lambda m: m.start):
-                txt = ed.toPlainText()[m.start:m.end]
-                label = (f"{ed.title}: “{txt}” — {m.reason}" if m.kind == "flag"
-                         else f"{ed.title}: unsupported — “{txt[:60]}{'…' if len(txt) > 60 else ''}”")
-                it = QListWidgetItem(label)
-                it.setToolTip(m.reason)
-                self.flag_list.addItem(it)
-                self.flag_targets.append((key, m))
-            marked = {id(m.evidence) for m in ed.marks if m.kind == "flag"}
-            for fl in ed.flags:   # a flag about the whole section (e.g. cut off at the length limit)
-                if id(fl) not in marked:
-                    m = Mark(0, 0, "section", f"{fl.kind}: {fl.reason}", fl)
-                    it = QListWidgetItem(f"{ed.title}: {fl.kind} — {fl.reason}")
-                    it.setToolTip(fl.reason)
-                    self.flag_list.addItem(it)
-                    self.flag_targets.append((key, m))
+        for key, m, label in flag_entries(self.editors):
+            it = QListWidgetItem(label)
+            it.setToolTip(m.reason)
+            self.flag_list.addItem(it)
+            self.flag_targets.append((key, m))
+        self.flag_index = -1
+        self.flag_header.setText(f"Flags: {len(self.flag_targets)} (F8: next)")
+        self.status.setText(self._status_text())
 
     def _update_enabled(self) -> None:
         v = self.view
@@ -356,7 +272,60 @@ class ReviewPanel(QWidget):
         self.approve_btn.setEnabled(draft)
         self.addendum_btn.setEnabled(v is not None and v.status == "approved")
 
+    # ---- unsaved edits: marker and encrypted draft ----------------------------------------------------------
+    def _set_dirty(self, on: bool) -> None:
+        changed = on != self._dirty
+        self._dirty = on
+        self.status.setText(self._status_text())
+        if changed:
+            self.dirty_changed.emit(on)
+
+    def _edited(self) -> None:
+        if self.view is None or self.view.status == "approved":
+            return
+        text = self.edited_sections()
+        if text == self._last_text:
+            return   # formatting only (marks repainted): nothing to keep
+        self._last_text = text
+        self._set_dirty(self.is_dirty())
+        self._autosave.start()
+
+    def draft_op(self):
+        """The op that keeps the unsaved edits on screen (None when there are none); built from the widgets now,
+        so the caller may clear them (lock) before the op runs."""
+        if self.view is None or self.view.status == "approved" or not self.is_dirty():
+            return None
+        return ops.SaveDraft(self.app, self.view.note_id, self.view.version, self.edited_sections(),
+                             self.view.note, self.view.transcript)
+
+    def autosave(self) -> None:
+        """Keep the draft, and let the marks and the flag list follow the text typed so far."""
+        self._autosave.stop()
+        op = self.draft_op()
+        if op is not None:
+            nid = op.note_id
+            self.runner.submit(op.label, op.work, on_done=lambda note: self._rechecked(nid, note),
+                               on_error=lambda e: show_error(self, e, "draft"))
+
+    def _rechecked(self, note_id, note) -> None:
+        if note is None or self.view is None or self.view.note_id != note_id:
+            return
+        for key, ed in self.editors.items():
+            ed.evidence = [e for e in note.evidence if e.section == key]
+            ed.flags = [f for f in note.flags if f.section == key]
+            ed.remark()
+        self._fill_flags()
+
+    def flush_draft(self) -> None:
+        """Before the document leaves the screen (another encounter or document): keep the draft now."""
+        if self._autosave.isActive() or self.is_dirty():
+            self.autosave()
+
     # ---- evidence and flags -------------------------------------------------------------------------------
+    def _play_choice(self) -> None:
+        op = ops.SaveSettings(self.app, {"play_evidence_audio": self.play_audio.isChecked()})
+        self.runner.submit(op.label, op.work, on_error=lambda e: show_error(self, e, "settings"))
+
     def show_evidence(self, ev) -> None:
         spans = self.transcript.highlight(ev)
         if self.play_audio.isChecked() and self.view is not None and self.view.audio_kept and ev.spans:
@@ -369,11 +338,12 @@ class ReviewPanel(QWidget):
         return spans
 
     def _play_failed(self, err) -> None:
-        self.play_audio.setChecked(False)     # say it once, not on every click
+        self.play_audio.setChecked(False)     # say it once, and remember: no error on every later click
+        self._play_choice()
         show_error(self, err, "playback")
 
     def goto_flag(self, i: int) -> None:
-        if not getattr(self, "flag_targets", None):
+        if not self.flag_targets:
             return
         self.flag_index = i % len(self.flag_targets)
         key, m = self.flag_targets[self.flag_index]
@@ -381,53 +351,46 @@ class ReviewPanel(QWidget):
         ed = self.editors[key]
         ed.setFocus(Qt.FocusReason.ShortcutFocusReason)
         ed.select_range(m.start, m.end)
+        self.scroll.ensureWidgetVisible(ed)
 
     def next_flag(self) -> None:
         self.goto_flag(self.flag_index + 1)
 
     # ---- actions ------------------------------------------------------------------------------------------
     def edited_sections(self) -> dict:
-        return ops.sections_from_text(self.view.note, {k: ed.toPlainText() for k, ed in self.editors.items()})
+        out = ops.sections_from_text(self.view.note, {k: ed.toPlainText() for k, ed in self.editors.items()})
+        if self.letter is not None:
+            out.update(self.letter.values())
+        return out
 
     def is_dirty(self) -> bool:
-        return self.view is not None and self.edited_sections() != self.view.note.sections
+        if self.view is None or not self.editors:
+            return False
+        texts = ops.sections_from_text(self.view.note, {k: ed.toPlainText() for k, ed in self.editors.items()})
+        return texts != {k: v for k, v in self.view.note.sections.items() if not k.startswith("_")} or \
+            (self.letter is not None and self.letter.is_dirty())
 
-    def _run(self, op, done) -> None:
+    def _run(self, op, done, on_error=None) -> None:
         self.busy_changed.emit(True)
         self.runner.submit(op.label, op.work, on_done=lambda r: (self.busy_changed.emit(False), done(r)),
-                           on_error=lambda e: (self.busy_changed.emit(False), show_error(self, e, op.label)))
+                           on_error=lambda e: (self.busy_changed.emit(False),
+                                               (on_error or (lambda e: show_error(self, e, op.label)))(e)))
 
     def save(self, then=None) -> None:
-        if self.view is None or self.view.status == "approved":
-            return
-        if not self.is_dirty():
+        """Save the edit as a new version, then `then(view)`; with nothing to save, `then` runs at once."""
+        if self.view is None or self.view.status == "approved" or not self.is_dirty():
             if then:
                 then(self.view)
             return
+        self._autosave.stop()
         self._run(ops.SaveEdit(self.app, self.view.note_id, self.edited_sections(), self.view.version),
                   lambda v: (self._reloaded(v), then and then(v)))
 
-    def approve(self, signer: str | None = None) -> None:
-        if self.view is None or self.view.status == "approved":
-            return
-        if signer is None:
-            signer, ok = QInputDialog.getText(self, "Approve and sign",
-                                              "Sign as (your name). The approved version becomes read-only:")
-            if not ok:
-                return
-        # an unsaved edit is saved first so the signed version is exactly what is on screen
-        self.save(then=lambda v: self._run(ops.Approve(self.app, v.note_id, signer), self._reloaded))
-
-    def add_addendum(self, text: str | None = None) -> None:
-        if self.view is None or self.view.status != "approved":
-            return
-        if text is None:
-            text, ok = QInputDialog.getMultiLineText(self, "Addendum", "Addendum to the approved note:")
-            if not ok:
-                return
-        self._run(ops.Addendum(self.app, self.view.note_id, text), self._reloaded)
-
     def _reloaded(self, view) -> None:
         if isinstance(view, ops.NoteView):
+            self.documents = [view if n.note_id == view.note_id else n for n in self.documents]
+            i = self.document.findData(view.note_id)
+            if i >= 0:
+                self.document.setItemText(i, self.document_label(view))
             self.load(view)
             self.changed.emit(view)

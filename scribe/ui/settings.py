@@ -1,11 +1,13 @@
 """Settings: note model and domain adapter, execution provider (with what is actually in use), threads, auto-lock
-minutes, audio retention, user template folder. Saved through the app (settings.json holds no PHI)."""
+minutes, audio retention, user template folder, letterhead and signature block for letters. Saved through the app (settings.json holds no PHI)."""
 from __future__ import annotations
 
 from . import ops
 from .errors import show_error
 from .qt import (QCheckBox, QComboBox, QDialog, QDialogButtonBox, QDoubleSpinBox, QFileDialog, QFormLayout,
-                 QHBoxLayout, QLabel, QPushButton, QSpinBox, QVBoxLayout, QWidget, Signal)
+                 QGroupBox, QHBoxLayout, QLabel, QLineEdit, QPlainTextEdit, QPushButton, QSpinBox, QVBoxLayout,
+                 QWidget, Signal)
+from .wiring import on_click
 
 __all__ = ["SettingsDialog"]
 
@@ -21,7 +23,7 @@ class SettingsDialog(QDialog):
         super().__init__(parent)
         self.app, self.runner, self.info = app, runner, info
         s = app.settings
-        self.setWindowTitle("Scribe — settings")
+        self.setWindowTitle("Settings")
         self.setAccessibleName("Settings")
         self.setMinimumWidth(480)
         lay = QVBoxLayout(self)
@@ -80,7 +82,7 @@ class SettingsDialog(QDialog):
         self.templates_dir.setWordWrap(True)
         pick = QPushButton("Change…")
         pick.setAccessibleName("Choose user template folder")
-        pick.clicked.connect(self._pick_dir)
+        on_click(pick, self._pick_dir)
         trow.addWidget(self.templates_dir, 1)
         trow.addWidget(pick)
         tw = QWidget()
@@ -88,6 +90,19 @@ class SettingsDialog(QDialog):
         trow.setContentsMargins(0, 0, 0, 0)
         form.addRow("User &templates:", tw)
         lay.addLayout(form)
+        box = QGroupBox("Letterhead and signature (letters)")
+        lf = QFormLayout(box)
+        self.letterhead: dict[str, object] = {}
+        for key, label, multi in (("practice_name", "Practice:", False), ("practice_address", "Address:", True),
+                                  ("sender_name", "Sender:", False), ("sender_role", "Role / credentials:", False),
+                                  ("sender_contact", "Contact:", False)):
+            w = QPlainTextEdit(getattr(s, key, "")) if multi else QLineEdit(getattr(s, key, ""))
+            if multi:
+                w.setFixedHeight(3 * w.fontMetrics().lineSpacing() + 12)
+            w.setAccessibleName(label.rstrip(":"))
+            lf.addRow(label, w)
+            self.letterhead[key] = w
+        lay.addWidget(box)
         note = QLabel("Model, provider and thread changes apply the next time a model loads.")
         note.setWordWrap(True)
         lay.addWidget(note)
@@ -107,7 +122,9 @@ class SettingsDialog(QDialog):
                 "autolock_minutes": self.autolock.value(),
                 "keep_audio_after_approval": self.keep_audio.isChecked(),
                 "user_templates": "" if self.templates_dir.text() == str(self.app.settings.home / "templates")
-                else self.templates_dir.text()}
+                else self.templates_dir.text(),
+                **{k: (w.toPlainText() if isinstance(w, QPlainTextEdit) else w.text()).strip()
+                   for k, w in self.letterhead.items()}}
 
     def save(self) -> None:
         op = ops.SaveSettings(self.app, self.changes())

@@ -20,7 +20,7 @@ class UnlockDialog(QDialog):
         super().__init__(parent)
         self.app, self.runner, self.create = app, runner, create
         self.failed_attempts = 0
-        self.setWindowTitle("Scribe — create your encrypted store" if create else "Scribe — unlock")
+        self.setWindowTitle("Create your encrypted store" if create else "Unlock")
         self.setAccessibleName(self.windowTitle())
         self.setModal(True)
         self.setMinimumWidth(420)

@@ -13,13 +13,13 @@ import time
 from pathlib import Path
 
 from ...errors import StoreError
-from . import v0001_initial, v0002_search
+from . import v0001_initial, v0002_search, v0003_documents
 
 __all__ = ["MIGRATIONS", "LATEST", "migrate", "pending"]
 
 log = logging.getLogger("scribe.store")
 
-MIGRATIONS = [v0001_initial, v0002_search]
+MIGRATIONS = [v0001_initial, v0002_search, v0003_documents]
 LATEST = MIGRATIONS[-1].VERSION
 
 
