@@ -117,7 +117,8 @@ def run(args) -> dict:
     for method in args.methods.split(","):
         vocab = RecognitionVocab.for_method(method, eng.model.tokenizer, COMMON_DRUGS,
                                             BiasOptions(weight=args.bias_weight, top_k=args.bias_top_k,
-                                                        min_chars=args.bias_min_chars, first_weight=args.bias_first),
+                                                        min_chars=args.bias_min_chars, first_weight=args.bias_first,
+                                                        margin=args.bias_margin),
                                             CorrectOptions(min_similarity=args.min_similarity))
         vocab.install(eng)
         t0, audio_s = time.perf_counter(), 0.0
@@ -145,6 +146,8 @@ def main() -> None:
     ap.add_argument("--bias-weight", type=float, default=5.0, help="prefix bonus in nats (default 5)")
     ap.add_argument("--bias-top-k", type=int, default=8, help="candidates the bonus may reorder (default 8)")
     ap.add_argument("--bias-min-chars", type=int, default=4, help="shortest word prefix that earns the bonus (default 4)")
+    ap.add_argument("--bias-margin", type=float, default=6.0,
+                    help="only candidates within this many nats of the best are lifted (default 6)")
     ap.add_argument("--bias-first", type=float, default=0.0,
                     help="bonus for a word's first piece (default 0: only continuations are nudged)")
     ap.add_argument("--min-similarity", type=float, default=0.75,
