@@ -145,7 +145,7 @@ def main() -> None:
     ap.add_argument("--methods", default=",".join(METHODS), help=f"comma-separated, of {', '.join(METHODS)}")
     ap.add_argument("--bias-weight", type=float, default=5.0, help="prefix bonus in nats (default 5)")
     ap.add_argument("--bias-top-k", type=int, default=8, help="candidates the bonus may reorder (default 8)")
-    ap.add_argument("--bias-min-chars", type=int, default=4, help="shortest word prefix that earns the bonus (default 4)")
+    ap.add_argument("--bias-min-chars", type=int, default=5, help="shortest word prefix that earns the bonus (default 5)")
     ap.add_argument("--bias-margin", type=float, default=6.0,
                     help="only candidates within this many nats of the best are lifted (default 6)")
     ap.add_argument("--bias-first", type=float, default=0.0,

@@ -33,7 +33,7 @@ class BiasOptions:
     weight: float = 5.0       # nats added to a candidate that extends a lexicon prefix
     top_k: int = 8            # only the model's own top candidates are considered
     margin: float = 6.0       # ... and only those within this many nats of the best
-    min_chars: int = 4        # a word prefix shorter than this earns no bonus ("▁let" would pull "letrozole")
+    min_chars: int = 5        # a shorter word-so-far earns no bonus ("▁na"+"rc" pulled "nausea" to "narcan")
     first_weight: float = 0.0  # bonus for a word's first piece: everyday words start drug names ("▁test" ->
                                # testosterone, "▁well" -> wellbutrin, "▁done" -> donepezil), so by default only
                                # the continuation of a word the model itself began is nudged
