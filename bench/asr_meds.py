@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import argparse
 import csv
-import json
 import os
 import re
 import sys
@@ -174,10 +173,8 @@ def main() -> None:
         print(f"{m:14s} rtf {res['rtf']:.4f}")
     out.update({"bench": "asr_meds", "loadavg": [load0[0], load1[0]], "cpus": os.cpu_count(),
                 "threads": args.threads})
-    dest = ROOT / "bench" / "results"
-    dest.mkdir(parents=True, exist_ok=True)
-    (dest / "asr_meds.json").write_text(json.dumps(out, indent=2) + "\n")
-    print(json.dumps(out))
+    from asr import write_result          # bench/ is this script's folder, first on sys.path
+    write_result("asr_meds", out)
 
 
 if __name__ == "__main__":
