@@ -298,9 +298,14 @@ def main() -> None:
                         "lag<=0.2s": (s["stream"]["lag_median_s"] or 9) <= 0.2,
                         "wer<=0.04": s["dictation_wer"] <= 0.04},
               "loadavg": [load0[0], load1[0]], "cpus": os.cpu_count()}
+    write_result("asr", result)
+
+
+def write_result(name: str, result: dict) -> None:
+    """bench/results/<name>.json, and the same JSON as the final stdout line (shared by the ASR benches)."""
     out = ROOT / "bench" / "results"
     out.mkdir(parents=True, exist_ok=True)
-    (out / "asr.json").write_text(json.dumps(result, indent=2) + "\n")
+    (out / f"{name}.json").write_text(json.dumps(result, indent=2) + "\n")
     print(json.dumps(result))
 
 

@@ -39,7 +39,9 @@ def asr_settings(tmp_path_factory):
     if "settings" not in _SHARED:
         from scribe.config import Settings
         home = tmp_path_factory.mktemp("asr-home")
-        _SHARED["settings"] = Settings(home=home, models_dir=ROOT / "models", threads=asr_threads(),
+        # SCRIBE_MODELS: a worktree without weights uses the main checkout's (models/ is git-ignored)
+        models = Path(os.environ.get("SCRIBE_MODELS") or ROOT / "models")
+        _SHARED["settings"] = Settings(home=home, models_dir=models, threads=asr_threads(),
                                        provider="cpu")
     return _SHARED["settings"]
 

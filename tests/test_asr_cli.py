@@ -49,7 +49,7 @@ def test_json_output_on_the_shipped_sample(scribe_home):
     r = _run(beckett_path(), "--json", home=scribe_home)
     assert r.returncode == 0, r.stderr
     out = json.loads(r.stdout)
-    assert set(out) == {"text", "segments", "audio_seconds", "wall_seconds", "model"}
+    assert set(out) == {"text", "normalized_text", "segments", "audio_seconds", "wall_seconds", "model"}
     assert out["model"] == "moonshine-base-en" and abs(out["audio_seconds"] - 9.963) < 0.01
     assert out["wall_seconds"] > 0
     assert out["segments"] and all(set(s) == {"start", "end", "text", "speaker"} for s in out["segments"])

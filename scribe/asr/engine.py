@@ -38,7 +38,7 @@ class AsrEngine:
     """
 
     def __init__(self, settings, segment_options: SegmentOptions | None = None, batch_size: int = 8,
-                 model: MoonshineModel | None = None):
+                 model: MoonshineModel | None = None, vocab=None):
         self.settings = settings
         self.options = segment_options or SegmentOptions()
         self.batch_size = max(1, int(batch_size))
@@ -46,6 +46,10 @@ class AsrEngine:
         self.model = model or MoonshineModel(settings.models_dir, settings.asr_model, threads=settings.threads,
                                              provider=settings.provider, home=settings.home)
         self.model.suppress_initial_eos = True
+        self.corrector = None     # a scribe.asr.correct.NearMissCorrector (see scribe.asr.vocab), or None
+        # recognition vocabulary: the shipped drug names + the user's file, by the settings' method
+        from .vocab import RecognitionVocab
+        (vocab or RecognitionVocab.from_settings(settings, self.model.tokenizer)).install(self)
         self.rate = self.model.sample_rate
         self.stats = DecodeStats()
         self._lock = threading.Lock()
@@ -56,9 +60,17 @@ class AsrEngine:
 
     def decode_windows(self, x: np.ndarray, windows: list[Window], stats: DecodeStats | None = None) -> list[str]:
         """Transcribe prepared windows of `x` (in batches); returns one text per window."""
-        clips = [prepare(x, self.rate, w, self.options) for w in windows]
-        ids = self.model.decode(clips, stats if stats is not None else self.stats)
-        return [_clean(self.model.tokenizer.decode(t)) for t in ids]
+        return self.decode_clips([prepare(x, self.rate, w, self.options) for w in windows], stats)
+
+    def decode_clips(self, clips: list[np.ndarray], stats: DecodeStats | None = None) -> list[str]:
+        """Decode prepared 16 kHz clips as one batch; the vocabulary correction, if any, applied."""
+        stats = stats if stats is not None else self.stats
+        if self.corrector is None:
+            ids = self.model.decode(clips, stats)
+            return [_clean(self.model.tokenizer.decode(t)) for t in ids]
+        probs: list[list[float]] = []
+        ids = self.model.decode(clips, stats, probs=probs)
+        return [_clean(self.corrector.correct(t, p)) for t, p in zip(ids, probs)]
 
     def _batches(self, windows: list[Window]):
         """Consecutive windows, at most batch_size and at most batch_audio_s of padded audio per batch (the
@@ -121,7 +133,7 @@ _ENGINES_LOCK = threading.Lock()
 def get_engine(settings) -> AsrEngine:
     """One engine per (models dir, model, threads, provider) per process: loading costs seconds."""
     key = (str(Path(settings.models_dir).resolve()), settings.asr_model, int(settings.threads),
-           str(settings.provider))
+           str(settings.provider), str(getattr(settings, "vocab_file", "")), str(getattr(settings, "vocab_method", "")))
     with _ENGINES_LOCK:
         eng = _ENGINES.get(key)
         if eng is None:

@@ -79,6 +79,7 @@ class MoonshineModel:
         derived = derive(source, _cache_root(source.root, home), Path(home or Path.home() / ".scribe"))
         self.threads = threads
         self.suppress_initial_eos = False   # the engine turns this on for VAD windows; off = C-library behaviour
+        self.bias = None                    # a scribe.asr.bias.PrefixBias, or None for plain greedy decoding
         # sessions are built from the bytes that were hashed, not from a path that could be swapped meanwhile
         try:
             self.encoder, self.provider = make_session(read_verified(derived, "encoder.onnx"), threads, provider)
@@ -97,8 +98,11 @@ class MoonshineModel:
 
     # -- one batch ----------------------------------------------------------------------------------------
     def decode(self, clips: list[np.ndarray], stats: DecodeStats | None = None,
-               max_tokens: list[int] | None = None) -> list[list[int]]:
-        """Greedy-decode a batch of 16 kHz float32 mono clips; returns token ids per clip (no BOS/EOS)."""
+               max_tokens: list[int] | None = None, probs: list[list[float]] | None = None) -> list[list[int]]:
+        """Greedy-decode a batch of 16 kHz float32 mono clips; returns token ids per clip (no BOS/EOS).
+
+        probs: when a list is given, it receives per clip each chosen token's probability (the confidence
+        that post-correction gates on)."""
         import onnxruntime as ort
         if not clips:
             return []
@@ -122,9 +126,14 @@ class MoonshineModel:
         past = {n: empty for n in self._self_inputs}
         cross_in = {"past_key_values." + n[len("present."):]: v for n, v in cross.items()}
         out: list[list[int]] = [[] for _ in range(b)]
+        if probs is not None:
+            probs[:] = [[] for _ in range(b)]
         live = np.ones(b, bool)
         limit = np.array(limits)
         steps = 0
+        bias = self.bias
+        if bias is not None:
+            bias.reset(b)
         io = self.step.io_binding()
         for name, v in cross_in.items():
             io.bind_ortvalue_input(name, v)
@@ -142,13 +151,19 @@ class MoonshineModel:
                 # Moonshine sometimes ends a window before its first word (empty text for audible speech);
                 # the caller only sends windows the VAD found speech in, so an immediate EOS is never right.
                 logits[:, EOS_ID] = -np.inf
-            nxt = logits.argmax(-1)
+            nxt = logits.argmax(-1) if bias is None else bias.adjust(logits, live)
+            if bias is not None:
+                bias.advance(nxt)
             for i in np.flatnonzero(live):
                 tok = int(nxt[i])
                 if tok == EOS_ID:
                     live[i] = False
                 else:
                     out[i].append(tok)
+                    if probs is not None:
+                        row = logits[i]
+                        top = float(row.max())
+                        probs[i].append(float(np.exp(row[tok] - top) / np.exp(row - top).sum()))
                     if len(out[i]) >= limit[i]:
                         live[i] = False
             if not live.any():

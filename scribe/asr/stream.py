@@ -115,10 +115,9 @@ class StreamingTranscriber:
     def _decode(self, start: float, end: float) -> str:
         local = Window(start - self._buf_t0, end - self._buf_t0)   # buffer-relative; prepare() clamps at 0
         clip = prepare(self._buf, self.rate, local, self.seg_opts)
+        # through the engine, so streaming finals get the same vocabulary correction as files
         with self.engine._lock:
-            ids = self.engine.model.decode([clip], self.engine.stats)[0]
-        from .engine import _clean
-        return _clean(self.engine.model.tokenizer.decode(ids))
+            return self.engine.decode_clips([clip])[0]
 
     def _finalise(self, end: float) -> None:
         start = self._open

@@ -3,8 +3,10 @@
     python -m scribe transcribe visit.wav                       # plain text
     python -m scribe transcribe visit.flac --json               # {"text", "segments", "audio_seconds", ...}
     SCRIBE_THREADS=2 python -m scribe --threads 2 transcribe samples/dictation.wav --segments   # tiny CPU run
+    python -m scribe transcribe visit.wav --vocab practice-words.txt --normalize   # + user words, "400 mg" form
 
-Bad input (missing, empty, not audio, zero-length, unsupported format) is one line on stderr and exit code 2.
+Bad input (missing, empty, not audio, zero-length, unsupported format; a vocabulary that is missing, not UTF-8
+text or over 200,000 terms) is one line on stderr and exit code 2. Junk lines in a vocabulary are skipped.
 """
 from __future__ import annotations
 
@@ -26,6 +28,15 @@ def register(sub) -> None:
                         '"wall_seconds", "model"}')
     p.add_argument("--segments", action="store_true", help="plain output: one timed line per segment")
     p.add_argument("--progress", action="store_true", help="print each segment to stderr as it is transcribed")
+    p.add_argument("--vocab", metavar="FILE",
+                   help="extra words to recognise (names, local drugs): UTF-8, one term per line, # comments")
+    p.add_argument("--vocab-method", choices=["greedy", "bias", "correct", "bias+correct"],
+                   help="how the drug names and --vocab words are used: bias = nudge the decoder toward them, "
+                        "correct = fix low-confidence near misses, bias+correct = both (default, best measured), "
+                        "greedy = plain decoding")
+    p.add_argument("--normalize", action="store_true",
+                   help="print the display form (400 mg, 120/80, BID, q6h); --json always carries both as "
+                        '"text" and "normalized_text"')
     p.set_defaults(func=run)
 
 
@@ -36,6 +47,14 @@ def _stamp(t: float) -> str:
 
 def run(args, settings) -> int:
     from ..asr.engine import transcribe_file
+    from ..spoken import normalize_transcript
+
+    if args.vocab:
+        from ..lexicon import load_vocab
+        load_vocab(args.vocab)          # a bad vocabulary fails here, in milliseconds, before the model loads
+        settings.vocab_file = str(args.vocab)
+    if args.vocab_method:
+        settings.vocab_method = args.vocab_method
 
     # transcribe_file reads and checks the audio before loading the model: bad input fails in milliseconds
     log.info("transcribe: model=%s threads=%d provider=%s json=%s", settings.asr_model, settings.threads,
@@ -47,11 +66,15 @@ def run(args, settings) -> int:
     t = transcribe_file(args.audio, settings, on_segment=progress if args.progress else None)
     log.info("transcribe: %d segments, %.1f s audio, %.2f s wall", len(t.segments), t.audio_seconds,
              t.wall_seconds)
+    # the raw text is what is stored and what the note model reads; the normalised form is for reading
+    show = normalize_transcript if args.normalize else (lambda x: x)
     if args.json:
-        print(json.dumps(t.to_json(), ensure_ascii=False))
+        d = t.to_json()
+        d["normalized_text"] = normalize_transcript(t.text)
+        print(json.dumps(d, ensure_ascii=False))
     elif args.segments:
         for s in t.segments:
-            print(f"[{_stamp(s.start)}–{_stamp(s.end)}] {s.text}")
+            print(f"[{_stamp(s.start)}–{_stamp(s.end)}] {show(s.text)}")
     else:
-        print(t.text)
+        print(show(t.text))
     return 0

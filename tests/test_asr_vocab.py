@@ -1,0 +1,114 @@
+"""Recognition vocabulary on the real Moonshine model and espeak-ng speech: drug names come out right, words that
+were right stay right, and a user vocabulary file is read (or refused) as a user would give it."""
+from __future__ import annotations
+
+import time
+
+import pytest
+
+from asr_support import engine, asr_settings  # noqa: F401  (session fixtures)
+from cli_support import run_scribe
+from speech import speak
+from scribe.asr.vocab import RecognitionVocab
+from scribe.errors import InputError
+from scribe.lexicon import COMMON_DRUGS, MAX_ENTRIES, is_drug, load_vocab
+
+# sentences whose drug names plain greedy decoding gets wrong on at least one voice (see bench/asr_meds.py)
+DRUG_SENTENCES = [
+    ("She takes lisinopril ten milligrams and atorvastatin forty milligrams every night.", "en-gb+f3"),
+    ("Penicillin gives me a rash, so we used azithromycin instead of amoxicillin.", "en-us"),
+    ("Let me write you a prescription for Cipro and Flagyl.", "en-us"),
+]
+PLAIN_SENTENCES = [
+    ("How can our little man be doing today?", "en-us"),
+    ("I ask that you call me immediately if you notice any blood in your stool.", "en-gb+f3"),
+    ("The cough started five days ago and she has felt tired since the weekend.", "en-us"),
+    ("We will check your blood pressure again at the next visit in three weeks.", "en-gb+f3"),
+]
+
+
+def _run(engine, method, text, voice):
+    from scribe.audio.io import load_audio
+    RecognitionVocab.for_method(method, engine.model.tokenizer, COMMON_DRUGS).install(engine)
+    try:
+        return engine.transcribe(load_audio(speak(text, voice=voice), 16000).samples).text
+    finally:
+        RecognitionVocab.from_settings(engine.settings, engine.model.tokenizer).install(engine)
+
+
+def _drugs(text):
+    return {w.strip(".,").lower() for w in text.split() if is_drug(w.strip(".,"))}
+
+
+def test_vocabulary_methods_raise_drug_recall(engine):
+    found = {"greedy": 0, "correct": 0, "bias+correct": 0}
+    for text, voice in DRUG_SENTENCES:
+        ref = _drugs(text)
+        for m in found:
+            hyp = _drugs(_run(engine, m, text, voice))
+            found[m] += len(ref & hyp)
+            assert not (hyp - ref) & COMMON_DRUGS, (m, hyp - ref)   # no lexicon drug the speaker did not say
+    assert found["correct"] > found["greedy"], found
+    assert found["bias+correct"] > found["greedy"], found
+
+
+def test_correct_words_stay_correct(engine):
+    """Post-correction never turns a word into a drug name: on speech without drugs the text is unchanged."""
+    for text, voice in PLAIN_SENTENCES:
+        plain = _run(engine, "greedy", text, voice)
+        assert _run(engine, "correct", text, voice) == plain
+        assert not _drugs(_run(engine, "bias+correct", text, voice))
+
+
+def test_vocab_file_junk_lines_and_size(tmp_path):
+    f = tmp_path / "words.txt"
+    f.write_text("# practice words\nKowalczyk\n\n  Dr Okonkwo-Smith  \n\x07bell\n12345\n" + "x" * 80 + "\nzolpidem\n")
+    v = load_vocab(f)
+    assert v.words == ["kowalczyk", "dr", "okonkwo-smith", "zolpidem"] and v.skipped == 3
+    big = tmp_path / "big.txt"
+    big.write_text("\n".join(f"drugname{chr(97 + i % 26)}{chr(97 + i // 26 % 26)}{chr(97 + i // 676 % 26)}x{i}"
+                             for i in range(100_000)))
+    t0 = time.perf_counter()
+    assert len(load_vocab(big).words) == 100_000
+    assert time.perf_counter() - t0 < 5
+    huge = tmp_path / "huge.txt"
+    huge.write_text("word\n" * (MAX_ENTRIES + 1))
+    bad = tmp_path / "latin1.txt"
+    bad.write_bytes("caf\xe9\n".encode("latin-1"))
+    binary = tmp_path / "bin.txt"
+    binary.write_bytes(b"\x00\x01PK\x03\x04")
+    for p, phrase in ((huge, "more than"), (bad, "not UTF-8"), (binary, "not a text file"),
+                      (tmp_path / "none.txt", "cannot read"), (tmp_path, "directory")):
+        with pytest.raises(InputError, match=phrase):
+            load_vocab(p)
+
+
+def test_large_user_vocab_builds_fast(engine, tmp_path):
+    words = ["zz" + "".join(chr(97 + i // 26 ** k % 26) for k in range(4)) for i in range(100_000)]
+    t0 = time.perf_counter()
+    rv = RecognitionVocab.for_method("bias+correct", engine.model.tokenizer, list(COMMON_DRUGS) + words)
+    assert len(rv.bias) >= 100_000 and time.perf_counter() - t0 < 20
+
+
+def test_cli_vocab_errors_are_one_line(tmp_path, scribe_home):
+    wav = speak("Take lisinopril ten milligrams every morning.")
+    (tmp_path / "bin.txt").write_bytes(b"\x00\xff")
+    for arg, phrase in ((tmp_path / "missing.txt", "cannot read vocabulary"), (tmp_path / "bin.txt", "not a text")):
+        r = run_scribe("transcribe", str(wav), "--vocab", str(arg), home=scribe_home)
+        lines = r.stderr.strip().splitlines()
+        assert r.returncode == 2 and len(lines) == 1 and phrase in lines[0], r.stderr
+        assert r.stdout == ""
+
+
+def test_cli_vocab_and_normalized_json(tmp_path, scribe_home):
+    import json
+    import os
+    vocab = tmp_path / "v.txt"
+    vocab.write_text("\x07junk\nzolpidem\n")
+    wav = speak("I had a fever and took ibuprofen four hundred milligrams three times a day.")
+    r = run_scribe("transcribe", str(wav), "--json", "--vocab", str(vocab), home=scribe_home,
+                   SCRIBE_MODELS=os.environ.get("SCRIBE_MODELS", ""), SCRIBE_THREADS="2")
+    assert r.returncode == 0, r.stderr
+    out = json.loads(r.stdout)
+    assert "400 mg" in out["normalized_text"] and "3 times a day" in out["normalized_text"]
+    assert "400 mg" not in out["text"]          # the raw transcript is kept as the model wrote it
