@@ -100,3 +100,21 @@ def test_reading_grade_separates_plain_from_clinical_language():
                       "necessitating bronchodilator intensification and corticosteroid administration."])
     assert plain is not None and dense is not None and plain <= 6 < 12 <= dense
     assert fk_grade(["Too short."]) is None
+
+
+def test_a_no_after_the_speaker_tag_answers_the_question():
+    """"[doctor] any nausea ? / [patient] nope ." is the patient denying nausea: a note saying "Denies nausea" must
+    not be flagged as contradicting the transcript (the speaker tag is not part of the answer)."""
+    from scribe.notes.facts import check_facts
+    tr = "[doctor] any nausea ?\n[patient] nope .\n[doctor] any leg swelling ?\nSpeaker 2: no ."
+    flags = check_facts({"review_of_systems": ["Denies nausea and leg swelling."]}, tr)
+    assert not [f for f in flags if f.kind == "contradicted"]
+    flags = check_facts({"review_of_systems": ["Reports nausea."]}, tr)
+    assert [f for f in flags if f.kind == "contradicted"]
+
+
+def test_warning_signs_are_conditional_by_design():
+    from scribe.notes.facts import check_facts
+    tr = "[doctor] if you get fever , come back right away ."
+    assert not [f for f in check_facts({"warning_signs": ["Fever"]}, tr) if f.kind == "conditional"]
+    assert [f for f in check_facts({"subjective": "Fever."}, tr) if f.kind == "conditional"]

@@ -139,9 +139,13 @@ def _clause_contexts(words: list[str]) -> list[str]:
     return ctx
 
 
+_TURN_TAG = re.compile(r"^\s*(?:\[[^\]]{1,40}\]|[A-Za-z][\w ]{0,30}:)\s*")   # "[patient] ", "Speaker 2: "
+
+
 def answered_no(question: str, answer: str, content_words) -> list[str]:
-    """`neg:` tags for the last words asked about when `answer` opens with a no ("any fever?" / "no")."""
-    if not (_ASKS.search(question.strip()) and _NO.match(answer)):
+    """`neg:` tags for the last words asked about when `answer` opens with a no ("any fever?" / "no"); the
+    answer's speaker tag ("[patient] no .") is not part of the answer."""
+    if not (_ASKS.search(question.strip()) and _NO.match(_TURN_TAG.sub("", answer, count=1))):
         return []
     tail = " ".join(_WORD.findall(question.lower())[-_ASKED_WORDS:])
     return ["neg:" + w for w in content_words(tail)]
@@ -180,6 +184,9 @@ def _split(tag: str) -> tuple[str, str]:
     return (c, w) if w and c in CONTEXTS else ("pos", tag)
 
 
+_CONDITIONAL_SECTION = re.compile(r"warning|safety|return_precaution|red_flag")
+
+
 def context_flags(sections: dict, transcript_text: str) -> list:
     """Flags for note sentences that echo an instruction in the transcript, or state as fact what the transcript
     negates or mentions only as a condition. One flag per sentence, the strongest reason first."""
@@ -210,7 +217,8 @@ def context_flags(sections: dict, transcript_text: str) -> list:
                                   "note affirms, or affirmed where it negates)"))
                 continue
             cond = [w for c, w in tags if c == "pos" and said.get(w) == {"hyp"}]
-            if cond and len(cond) >= 0.5 * len(tags):
+            # a warning-signs / safety-net section lists conditions by design ("if you get fever, come back")
+            if cond and len(cond) >= 0.5 * len(tags) and not _CONDITIONAL_SECTION.search(key):
                 flags.append(Flag("conditional", sent, key, "the transcript mentions this only as a condition or "
                                   "possibility ('if …'), not as something that happened"))
     return flags
