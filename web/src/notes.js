@@ -149,7 +149,7 @@ export class NoteModel {
     let pending = [];
     let done = false;
     while (!done) {
-      if (shouldStop?.()) throw new Error('note generation cancelled');
+      if (await shouldStop?.()) throw new Error('note generation cancelled');
       if (newTokens >= maxNew) {
         if (tracker.currentKey && !truncated.includes(tracker.currentKey)) truncated.push(tracker.currentKey);
         break;
