@@ -110,8 +110,21 @@ export function noteModelName() {
   return null;
 }
 
+// Unlocks, or sets up the store the first time (the set-up form asks for the passphrase twice).
 export async function unlock(page, pass = 'correct horse battery staple') {
   await page.fill('#pass', pass);
+  if (await page.isVisible('#pass2')) await page.fill('#pass2', pass);
   await page.click('#unlock-form button[type=submit]');
   await page.waitForSelector('#work:not([hidden])', { timeout: 60000 });
+}
+
+// Approves the shown document through the dialog: acknowledges every open flag, signs, re-enters the passphrase.
+export async function approve(page, signer = 'Dr Test', pass = 'correct horse battery staple') {
+  await page.click('#approve');
+  await page.waitForSelector('#approve-dialog[open]');
+  for (const box of await page.locator('#approve-flags .ack-flag').all()) await box.check();
+  await page.fill('#signer', signer);
+  await page.fill('#approve-pass', pass);
+  await page.click('#approve-confirm');
+  await page.waitForSelector(`#review-state:text("approved by ${signer}")`);
 }
