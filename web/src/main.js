@@ -110,7 +110,8 @@ function status(text, kind = '') {
 }
 
 function progress(p) {
-  if (p.kind === 'download') {
+  if (p.kind === 'download' && p.phase === 'done') hideProgress();
+  else if (p.kind === 'download') {
     $('progress-wrap').hidden = p.done >= p.total && p.phase !== 'verify';
     if ($('progress-wrap').hidden) $('progress-label').textContent = '';
     $('progress').max = p.total;
@@ -403,8 +404,7 @@ async function save(event) {
 async function ensureAsr() {
   if (S.asrReady) return;
   status('loading speech model…');
-  const info = await S.client.call('loadAsr', { name: S.config.asrModel }, progress);
-  hideProgress();
+  const info = await S.client.call('loadAsr', { name: S.config.asrModel }, progress).finally(hideProgress);
   $('asr-info').textContent = `ASR: ${info.name} on ${info.ep === 'webgpu' ? 'WebGPU' : 'WASM'}`;
   S.asrReady = true;
 }
@@ -520,8 +520,7 @@ async function generate() {
     const names = t.domain === 'legal' ? [`${S.config.noteModels[0]}-legal`, ...S.config.noteModels] : S.config.noteModels;
     if (S.noteReady !== names.join()) {
       status('loading note model…');
-      const info = await S.client.call('loadNote', { names }, progress);
-      hideProgress();
+      const info = await S.client.call('loadNote', { names }, progress).finally(hideProgress);
       $('note-info').textContent = `note model: ${info.name} on ${info.ep === 'webgpu' ? 'WebGPU' : 'WASM'}`;
       S.noteReady = names.join();
     }

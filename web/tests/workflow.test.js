@@ -170,6 +170,9 @@ test('note: Cancel stops within a step and saves nothing; sections stream as tex
   await page.click('#generate');
   await page.waitForSelector('body[data-noted="1"]', { timeout: 300000 });
   assert.match(await page.textContent('#stream'), /Subjective/);
+  // the download / sha256 bar is gone once the model is loaded, label included
+  assert.equal(await page.evaluate(() => getComputedStyle(document.getElementById('progress-wrap')).display), 'none');
+  assert.equal(await page.textContent('#progress-label'), '');
   assert.doesNotMatch(await page.textContent('#stream'), /[{}]|"subjective"/);
 
   // Edit a section: saved as version 2, evidence recomputed
