@@ -106,7 +106,8 @@ export class EncryptedStore {
 
   // create: true only from the set-up screen (which asks for the passphrase twice); unlocking never creates.
   async unlock(passphrase, { create = false } = {}) {
-    passphrase = String(passphrase ?? '').normalize('NFC');
+    const typed = String(passphrase ?? '');
+    passphrase = typed.normalize('NFC');
     if (passphrase.length < 8 || !passphrase.trim()) throw new StoreError('passphrase must be at least 8 characters (not only spaces)');
     this.db = this.db || (await openDb(this.dbName));
     let meta = await req(this.db.transaction('meta').objectStore('meta').get('kdf'));
@@ -133,20 +134,24 @@ export class EncryptedStore {
       return { created: true };
     }
     if (create) throw new StoreError('a store already exists here: unlock it instead');
-    const key = await this.checkKey(passphrase, meta);
+    const key = await this.checkKey(typed, meta);
     this.key = key;
     await this.loadManifest();
     return { created: false, problems: this.problems };
   }
 
+  // NFC first; a store created before normalisation may hold the key of the passphrase as typed.
   async checkKey(passphrase, meta) {
-    const key = await deriveKey(String(passphrase ?? '').normalize('NFC'), meta.salt, meta.iterations);
-    try {
-      if ((await open(key, meta.verifier)) !== VERIFIER) throw new Error();
-    } catch {
-      throw new StoreError('wrong passphrase');
+    const raw = String(passphrase ?? '');
+    for (const p of new Set([raw.normalize('NFC'), raw])) {
+      const key = await deriveKey(p, meta.salt, meta.iterations);
+      try {
+        if ((await open(key, meta.verifier)) === VERIFIER) return key;
+      } catch {
+        // try the next form
+      }
     }
-    return key;
+    throw new StoreError('wrong passphrase');
   }
 
   // Re-asks the passphrase (approval): true when it opens this store.
