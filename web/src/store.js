@@ -221,20 +221,26 @@ export class EncryptedStore {
     return this.key;
   }
 
-  async put(record) {
-    const key = this.requireKey();
-    const id = record.id || crypto.randomUUID();
-    const m = this.manifest;
-    const v = (m.records[id] || 0) + 1;
-    const next = { counter: m.counter + 1, records: { ...m.records, [id]: v } };
-    const sealed = await seal(key, id, { ...record, id, _v: v });
-    const sealedManifest = await seal(key, 'manifest', next);
+  // One change to the records and the sealed manifest's new state, in one IndexedDB transaction.
+  async commit(records, change) {
+    const next = { counter: this.manifest.counter + 1, records };
+    const sealedManifest = await seal(this.key, 'manifest', next);
     const tx = this.db.transaction(['records', 'meta'], 'readwrite');
-    tx.objectStore('records').put(sealed);
+    change(tx.objectStore('records'));
     tx.objectStore('meta').put(sealedManifest, 'manifest');
     await done(tx);
     this.manifest = next;
     writeMark(this.dbName, { ...(readMark(this.dbName) || {}), counter: next.counter });
+  }
+
+  async put(record) {
+    const key = this.requireKey();
+    const id = record.id || crypto.randomUUID();
+    const v = (this.manifest.records[id] || 0) + 1;
+    const clean = { ...record };
+    for (const k of ['stale', 'unknown', 'damaged']) delete clean[k]; // list()'s verdicts are not part of the record
+    const sealed = await seal(key, id, { ...clean, id, _v: v });
+    await this.commit({ ...this.manifest.records, [id]: v }, (records) => records.put(sealed));
     record._v = v;
     return id;
   }
@@ -275,14 +281,7 @@ export class EncryptedStore {
     this.requireKey();
     const records = { ...this.manifest.records };
     delete records[id];
-    const next = { counter: this.manifest.counter + 1, records };
-    const sealedManifest = await seal(this.key, 'manifest', next);
-    const tx = this.db.transaction(['records', 'meta'], 'readwrite');
-    tx.objectStore('records').delete(id);
-    tx.objectStore('meta').put(sealedManifest, 'manifest');
-    await done(tx);
-    this.manifest = next;
-    writeMark(this.dbName, { ...(readMark(this.dbName) || {}), counter: next.counter });
+    await this.commit(records, (store) => store.delete(id));
   }
 }
 

@@ -1,6 +1,7 @@
 // Shared test plumbing: the static server (COOP/COEP + CSP, serving web/dist which links models/ and
 // templates/), Debian's chromium driven by playwright-core (never a downloaded browser), and the Python
 // reference engine (the desktop code on the same model files).
+import { before, after } from 'node:test';
 import { chromium } from 'playwright-core';
 import { execFileSync, execSync } from 'node:child_process';
 import fs from 'node:fs';
@@ -29,6 +30,20 @@ export async function launch(extraArgs = []) {
 
 export async function serve() {
   return startServer({ root: path.join(WEB, 'dist'), extra: { '/fixtures/': CACHE + '/' } });
+}
+
+// One server and one browser for a test file: the returned object gets .srv and .browser before the tests run.
+export function useBrowser(extraArgs = []) {
+  const env = {};
+  before(async () => {
+    env.srv = await serve();
+    env.browser = await launch(extraArgs);
+  });
+  after(async () => {
+    await env.browser?.close();
+    await env.srv?.close();
+  });
+  return env;
 }
 
 // Collect console errors and any request that leaves the origin.

@@ -2,28 +2,19 @@
 // Debian Chromium on WASM: first-time set-up, persistent storage, typed text kept across reload and auto-lock,
 // encounters with subject and delete, tamper detection (deleted / rolled-back record, deleted KDF parameters),
 // then Cancel, section edits as versions, the approval dialog and a second document beside the approved one.
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { launch, serve, watch, unlock, approve, noteModelName } from './harness.js';
+import fs from 'node:fs';
+import { useBrowser, watch, unlock, approve, noteModelName } from './harness.js';
 
 const PASS = 'correct horse battery staple';
 const TRANSCRIPT = '[doctor] What brings you in?\n[patient] A sore throat and fever for three days.\n[doctor] Temperature 38.1, red throat.';
-let srv;
-let browser;
-
-before(async () => {
-  srv = await serve();
-  browser = await launch();
-});
-after(async () => {
-  await browser?.close();
-  await srv?.close();
-});
+const env = useBrowser();
 
 async function openApp(context, query = '') {
   const page = await context.newPage();
-  const log = watch(page, new URL(srv.url).origin);
-  await page.goto(`${srv.url}?nosw=1${query}`);
+  const log = watch(page, new URL(env.srv.url).origin);
+  await page.goto(`${env.srv.url}?nosw=1${query}`);
   await page.waitForSelector('body[data-ready="1"]', { timeout: 60000 });
   return { page, log };
 }
@@ -44,7 +35,7 @@ async function typed(page, selector, text) {
 }
 
 test('set-up, persistence, typed text across reload, encounters (subject, delete), tamper detection', async () => {
-  const context = await browser.newContext();
+  const context = await env.browser.newContext();
   await context.addInitScript(() => {
     window.__persistCalls = 0;
     const orig = navigator.storage.persist.bind(navigator.storage);
@@ -129,8 +120,23 @@ test('set-up, persistence, typed text across reload, encounters (subject, delete
   await context.close();
 });
 
+test('EP: auto avoids a fallback WebGPU adapter; the picker forces WebGPU', async () => {
+  const context = await env.browser.newContext();
+  const { page } = await openApp(context);
+  const fallback = (await page.getAttribute('#ep', 'data-fallback-adapter')) === 'true';
+  assert.equal(await page.getAttribute('#ep', 'data-ep'), 'wasm');
+  assert.equal(await page.inputValue('#ep-pick'), 'auto');
+  if (fallback) {
+    await Promise.all([page.waitForURL(/ep=webgpu/), page.selectOption('#ep-pick', 'webgpu')]);
+    await page.waitForSelector('body[data-ready="1"]', { timeout: 60000 });
+    assert.equal(await page.getAttribute('#ep', 'data-ep'), 'webgpu');
+    assert.match(await page.getAttribute('#ep', 'title'), /software fallback adapter/);
+  }
+  await context.close();
+});
+
 test('auto-lock saves typed text, says so, and unlocking brings it back', async () => {
-  const context = await browser.newContext();
+  const context = await env.browser.newContext();
   const { page } = await openApp(context, '&autolock=0.05'); // 3 s
   await unlock(page);
   await page.fill('#transcript', TRANSCRIPT); // no wait: the lock itself must flush the typing
@@ -144,7 +150,7 @@ test('auto-lock saves typed text, says so, and unlocking brings it back', async 
 });
 
 test('note: Cancel stops within a step and saves nothing; sections stream as text; edit → version 2; approval dialog; a second template adds a document', { skip: !noteModelName() && 'no note model' }, async () => {
-  const context = await browser.newContext();
+  const context = await env.browser.newContext({ acceptDownloads: true });
   const { page, log } = await openApp(context, '&ep=wasm&maxNew=14');
   await unlock(page);
   await typed(page, '#subject', 'Dana Notes');
@@ -203,6 +209,11 @@ test('note: Cancel stops within a step and saves nothing; sections stream as tex
   await page.click('#approve-cancel');
   await approve(page, 'Dr Test', PASS);
   assert.ok(await page.isDisabled('#edit'));
+  const [fj] = await Promise.all([page.waitForEvent('download'), page.click('#export-fhir')]);
+  const fhir = JSON.parse(fs.readFileSync(await fj.path(), 'utf8'));
+  assert.equal(fhir.docStatus, 'final');
+  assert.deepEqual([fhir.author[0].display, fhir.authenticator.display], ['Dr Test', 'Dr Test']);
+  assert.match(Buffer.from(fhir.content[0].attachment.data, 'base64').toString('utf8'), /Sore throat and fever for three days\./);
 
   // A second template adds a document; the approved one stays
   await page.selectOption('#template', 'patient_instructions');
