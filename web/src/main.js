@@ -52,6 +52,7 @@ function layout() {
       el('div', { class: 'main' },
         el('div', { class: 'card' },
           el('h2', {}, 'Transcript'),
+          el('label', { for: 'subject', class: 'muted' }, 'Subject'),
           el('input', { id: 'subject', type: 'text', placeholder: 'Subject (patient name or reference)', 'aria-label': 'subject', maxlength: 120 }),
           el('div', { class: 'row' },
             el('button', { id: 'rec', type: 'button' }, '● Record'),
