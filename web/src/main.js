@@ -203,7 +203,9 @@ function onLocked(how = {}) {
     msg = `locked automatically after ${how.minutes} min without activity: ${kept}`;
   }
   status(msg, how.saved instanceof Error ? 'error' : '');
-  $('unlock-help').textContent = msg[0].toUpperCase() + msg.slice(1) + '.';
+  $('unlock-error').textContent = '';
+  // back to the plain unlock form (after a set-up, the confirmation field must not stay required)
+  showUnlock(how.auto ? msg[0].toUpperCase() + msg.slice(1) + '.' : '').catch((e) => status(e.message, 'error'));
 }
 
 async function requestPersistence() {

@@ -57,6 +57,14 @@ test('set-up, persistence, typed text across reload, encounters (subject, delete
   assert.equal(await page.evaluate(() => window.scribe.store.state()), 'new', 'a store was created from a mismatched confirmation');
   await unlock(page);
   assert.ok(await page.evaluate(() => window.__persistCalls) >= 1, 'navigator.storage.persist() not requested');
+  // right after set-up, Lock gives the plain unlock form: a wrong passphrase is refused, the right one opens
+  await page.click('#lock');
+  assert.equal(await page.textContent('#unlock-title'), 'Unlock');
+  assert.ok(await page.isHidden('#pass2'));
+  await page.fill('#pass', 'not the passphrase');
+  await page.click('#unlock-submit');
+  await page.waitForSelector('#unlock-error:text("wrong passphrase")');
+  await unlock(page);
 
   // typed transcript and subject survive a reload
   await typed(page, '#subject', 'Alice Example');
