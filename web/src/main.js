@@ -180,6 +180,7 @@ async function showUnlock(note = '') {
 }
 
 function onLocked(how = {}) {
+  if (!$('cancel').disabled) stopJob(); // a note being written for a locked store is dropped, not kept in memory
   clearTimeout(S.saveTimer);
   S.saveTimer = null;
   S.rec = null;
@@ -528,6 +529,7 @@ async function generate() {
       S.noteReady = names.join();
     }
     status(`writing ${t.title}…`);
+    if (!S.store.unlocked) return; // locked while the model loaded
     id = ++S.jobId;
     $('cancel').disabled = false;
     const maxNew = params.has('maxNew') ? Number(params.get('maxNew')) : undefined;
@@ -558,7 +560,7 @@ async function generate() {
     document.body.dataset.noted = String(Number(document.body.dataset.noted || 0) + 1);
   } catch (e) {
     if (id !== null && S.cancelled.has(id)) {
-      status(`generation cancelled after ${n} tokens: nothing saved`);
+      if (S.store.unlocked) status(`generation cancelled after ${n} tokens: nothing saved`); // else the lock says why
       $('stream').textContent = '';
       document.body.dataset.cancelledJobs = String(Number(document.body.dataset.cancelledJobs || 0) + 1);
     } else status(e.message, 'error');
@@ -577,13 +579,17 @@ function streamPreview(t, raw) {
   }
 }
 
-function cancelGeneration() {
-  if (!S.jobId || $('cancel').disabled) return;
+function stopJob() {
   S.cancelled.add(S.jobId);
   S.afterCancel = 0;
   $('cancel').disabled = true;
-  status('cancelling…');
   S.client.call('cancel', { jobId: S.jobId });
+}
+
+function cancelGeneration() {
+  if (!S.jobId || $('cancel').disabled) return;
+  stopJob();
+  status('cancelling…');
 }
 
 function showReview() {

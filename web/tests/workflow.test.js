@@ -157,7 +157,7 @@ test('auto-lock saves typed text, says so, and unlocking brings it back', async 
   await context.close();
 });
 
-test('note: Cancel stops within a step and saves nothing; sections stream as text; edit → version 2; approval dialog; a second template adds a document', { skip: !noteModelName() && 'no note model' }, async () => {
+test('note: Cancel stops within a step and saves nothing; sections stream as text; edit → version 2; approval dialog; a second template adds a document; Lock stops a running note', { skip: !noteModelName() && 'no note model' }, async () => {
   const context = await env.browser.newContext({ acceptDownloads: true });
   const { page, log } = await openApp(context, '&ep=wasm&maxNew=14');
   await unlock(page);
@@ -235,6 +235,16 @@ test('note: Cancel stops within a step and saves nothing; sections stream as tex
   assert.match(await page.textContent('#encounters'), /SOAP.*approved.*draft/s);
   await page.click('#docs li:first-child button');
   assert.match(await page.textContent('#review-state'), /approved by Dr Test/);
+
+  // Locking while a note is being written stops it; nothing of it is kept, and the lock message stays
+  await page.click('#generate');
+  await page.waitForFunction(() => (window.scribe.streamed || 0) >= 2 && !document.getElementById('cancel').disabled, null, { timeout: 300000 });
+  await page.click('#lock');
+  await page.waitForSelector('body[data-cancelled-jobs="2"]', { timeout: 30000 });
+  assert.equal(await page.textContent('#status'), 'locked');
+  await unlock(page);
+  const after = await page.evaluate(async () => (await window.scribe.store.list()).find((r) => r.subject === 'Dana Notes').documents);
+  assert.equal(after.length, 2);
   assert.deepEqual(log.errors, []);
   await context.close();
 });
