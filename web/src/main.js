@@ -205,6 +205,7 @@ function onLocked(how = {}) {
   }
   status(msg, how.saved instanceof Error ? 'error' : '');
   $('unlock-error').textContent = '';
+  $('pass2').required = false; // at once: a locked store exists (showUnlock below redraws the rest)
   // back to the plain unlock form (after a set-up, the confirmation field must not stay required)
   showUnlock(how.auto ? msg[0].toUpperCase() + msg.slice(1) + '.' : '').catch((e) => status(e.message, 'error'));
 }
@@ -250,6 +251,7 @@ function wire() {
       if (last) parts.push(`reopened ${last.subject || 'the last encounter'}`);
       if (S.persisted === false) parts.push('the browser did not grant persistent storage: it may evict these notes when space runs low (export what matters)');
       status(parts.join(' · '), S.persisted === false || S.store.problems.length ? 'warn' : '');
+      document.body.dataset.unlocks = String(Number(document.body.dataset.unlocks || 0) + 1); // list and encounter shown
     } catch (err) {
       $('unlock-error').textContent = err.message;
       status('locked');

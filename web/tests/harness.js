@@ -127,10 +127,11 @@ export function noteModelName() {
 
 // Unlocks, or sets up the store the first time (the set-up form asks for the passphrase twice).
 export async function unlock(page, pass = 'correct horse battery staple') {
+  const n = Number((await page.getAttribute('body', 'data-unlocks')) || 0);
   await page.fill('#pass', pass);
   if (await page.isVisible('#pass2')) await page.fill('#pass2', pass);
   await page.click('#unlock-form button[type=submit]');
-  await page.waitForSelector('#work:not([hidden])', { timeout: 60000 });
+  await page.waitForSelector(`body[data-unlocks="${n + 1}"]`, { timeout: 60000 });
 }
 
 // Approves the shown document through the dialog: acknowledges every open flag, signs, re-enters the passphrase.

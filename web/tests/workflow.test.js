@@ -59,7 +59,7 @@ test('set-up, persistence, typed text across reload, encounters (subject, delete
   assert.ok(await page.evaluate(() => window.__persistCalls) >= 1, 'navigator.storage.persist() not requested');
   // right after set-up, Lock gives the plain unlock form: a wrong passphrase is refused, the right one opens
   await page.click('#lock');
-  assert.equal(await page.textContent('#unlock-title'), 'Unlock');
+  await page.waitForSelector('#unlock-title:text-is("Unlock")');
   assert.ok(await page.isHidden('#pass2'));
   await page.fill('#pass', 'not the passphrase');
   await page.click('#unlock-submit');
