@@ -92,6 +92,7 @@ export async function fetchModelFiles(manifest, wanted, onProgress = () => {}) {
     if (!fromCache) await putCache(url, new Response(bytes, { headers: { 'Content-Type': 'application/octet-stream' } }));
     out[f.path] = bytes;
   }
+  onProgress(total, total, null, 'done'); // every file verified: the page drops the bar and its label
   return out;
 }
 

@@ -33,6 +33,16 @@ export function transcriptFromText(text) {
   };
 }
 
+// Markdown, evidence and flags of a note's sections: after generation and again after the clinician's edits.
+export function assessNote(template, sections, tr, truncated = []) {
+  const fixed = template.sections.filter((s) => s.fixed_text !== null).map((s) => s.key);
+  const evidence = linkEvidence(sections, tr, fixed);
+  const flags = checkNumbers(sections, tr.segments.map((s) => s.text).join('\n'));
+  for (const e of evidence) if (!e.supported) flags.push({ kind: 'unsupported', text: e.sentence, section: e.section, reason: 'no transcript segment supports this sentence' });
+  for (const k of truncated) flags.push({ kind: 'truncated', text: k, section: k, reason: 'length limit reached; section may be incomplete' });
+  return { sections, markdown: renderMarkdown(template, sections), evidence, flags };
+}
+
 export class NoteModel {
   constructor(ort, session, tokenizer, cfg, name, ep, patched) {
     this.ort = ort;
@@ -149,7 +159,7 @@ export class NoteModel {
     let pending = [];
     let done = false;
     while (!done) {
-      if (shouldStop?.()) throw new Error('note generation cancelled');
+      if (await shouldStop?.()) throw new Error('note generation cancelled');
       if (newTokens >= maxNew) {
         if (tracker.currentKey && !truncated.includes(tracker.currentKey)) truncated.push(tracker.currentKey);
         break;
@@ -238,16 +248,9 @@ export class NoteModel {
     const tAll = performance.now();
     const { data, truncated, timings, tokens, raw } = await this.decode(template, tr, opts);
     const sections = normalizeSections(template, data);
-    const fixed = template.sections.filter((s) => s.fixed_text !== null).map((s) => s.key);
-    const evidence = linkEvidence(sections, tr, fixed);
-    const flags = checkNumbers(sections, tr.segments.map((s) => s.text).join('\n'));
-    for (const e of evidence) if (!e.supported) flags.push({ kind: 'unsupported', text: e.sentence, section: e.section, reason: 'no transcript segment supports this sentence' });
-    for (const k of truncated) flags.push({ kind: 'truncated', text: k, section: k, reason: 'length limit reached; section may be incomplete' });
+    const assessed = assessNote(template, sections, tr, truncated);
     timings.total_s = (performance.now() - tAll) / 1000;
-    return {
-      template: template.id, sections, markdown: renderMarkdown(template, sections), evidence, flags, model: this.name,
-      ep: this.ep, timings, tokens, raw, transcript: tr,
-    };
+    return { template: template.id, ...assessed, model: this.name, ep: this.ep, timings, tokens, raw, transcript: tr };
   }
 
   async release() {

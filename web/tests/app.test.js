@@ -7,7 +7,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
-import { launch, serve, watch, cachedPython, pyTranscribe, beckettWav, shortClip, noteModelName, unlock, REPO, WEB } from './harness.js';
+import { launch, serve, watch, cachedPython, pyTranscribe, beckettWav, shortClip, noteModelName, unlock, approve, REPO, WEB } from './harness.js';
 
 const ENCOUNTER = path.join(WEB, 'tests', 'fixtures', 'encounter.txt');
 const NOTE_TOKENS = 40;
@@ -47,7 +47,7 @@ async function generate(page) {
   await page.selectOption('#template', 'soap');
   await page.click('#generate');
   await page.waitForSelector(`body[data-noted="${before + 1}"]`, { timeout: 900000 });
-  return page.evaluate(() => window.scribe.rec.note);
+  return page.evaluate(() => window.scribe.doc.note);
 }
 
 test('WASM: transcript equals the Python engine, note equals the Python note, review/approve/export, encrypted at rest', async () => {
@@ -83,8 +83,7 @@ test('WASM: transcript equals the Python engine, note equals the Python note, re
   await page.setViewportSize({ width: 1280, height: 1000 });
   await page.locator('#review').screenshot({ path: path.join(REPO, 'docs', 'screenshots', 'web-review.png') });
 
-  await page.click('#approve');
-  await page.waitForSelector('#review-state:text("approved")');
+  await approve(page);
   const [md] = await Promise.all([page.waitForEvent('download'), page.click('#export-md')]);
   assert.equal(fs.readFileSync(await md.path(), 'utf8'), note.markdown);
   const [fj] = await Promise.all([page.waitForEvent('download'), page.click('#export-fhir')]);
@@ -107,7 +106,7 @@ test('WASM: transcript equals the Python engine, note equals the Python note, re
   for (const r of raw.recs) {
     assert.deepEqual(r.keys.sort(), ['ct', 'id', 'iv']);
     const blob = Buffer.from(r.ct);
-    for (const needle of ['sore throat', 'amoxicillin', 'Ever tried', 'subjective', 'approved']) {
+    for (const needle of ['sore throat', 'amoxicillin', 'Ever tried', 'subjective', 'approved', 'Dr Test']) {
       assert.ok(!blob.includes(Buffer.from(needle)), `plaintext "${needle}" found in IndexedDB`);
       assert.ok(!blob.toString('latin1').includes(Buffer.from(needle).toString('base64').slice(0, 8)), 'base64 plaintext in IndexedDB');
     }

@@ -1,6 +1,7 @@
 // Shared test plumbing: the static server (COOP/COEP + CSP, serving web/dist which links models/ and
 // templates/), Debian's chromium driven by playwright-core (never a downloaded browser), and the Python
 // reference engine (the desktop code on the same model files).
+import { before, after } from 'node:test';
 import { chromium } from 'playwright-core';
 import { execFileSync, execSync } from 'node:child_process';
 import fs from 'node:fs';
@@ -29,6 +30,20 @@ export async function launch(extraArgs = []) {
 
 export async function serve() {
   return startServer({ root: path.join(WEB, 'dist'), extra: { '/fixtures/': CACHE + '/' } });
+}
+
+// One server and one browser for a test file: the returned object gets .srv and .browser before the tests run.
+export function useBrowser(extraArgs = []) {
+  const env = {};
+  before(async () => {
+    env.srv = await serve();
+    env.browser = await launch(extraArgs);
+  });
+  after(async () => {
+    await env.browser?.close();
+    await env.srv?.close();
+  });
+  return env;
 }
 
 // Collect console errors and any request that leaves the origin.
@@ -110,8 +125,22 @@ export function noteModelName() {
   return null;
 }
 
+// Unlocks, or sets up the store the first time (the set-up form asks for the passphrase twice).
 export async function unlock(page, pass = 'correct horse battery staple') {
+  const n = Number((await page.getAttribute('body', 'data-unlocks')) || 0);
   await page.fill('#pass', pass);
+  if (await page.isVisible('#pass2')) await page.fill('#pass2', pass);
   await page.click('#unlock-form button[type=submit]');
-  await page.waitForSelector('#work:not([hidden])', { timeout: 60000 });
+  await page.waitForSelector(`body[data-unlocks="${n + 1}"]`, { timeout: 60000 });
+}
+
+// Approves the shown document through the dialog: acknowledges every open flag, signs, re-enters the passphrase.
+export async function approve(page, signer = 'Dr Test', pass = 'correct horse battery staple') {
+  await page.click('#approve');
+  await page.waitForSelector('#approve-dialog[open]');
+  for (const box of await page.locator('#approve-flags .ack-flag').all()) await box.check();
+  await page.fill('#signer', signer);
+  await page.fill('#approve-pass', pass);
+  await page.click('#approve-confirm');
+  await page.waitForSelector(`#review-state:text("approved by ${signer}")`);
 }

@@ -3,7 +3,9 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import http from 'node:http';
-import { launch, serve, watch } from './harness.js';
+import fs from 'node:fs';
+import path from 'node:path';
+import { launch, serve, watch, WEB } from './harness.js';
 
 let srv;
 let browser;
@@ -15,6 +17,11 @@ before(async () => {
   browser = await launch();
   // A second origin that would answer if the browser ever reached it.
   other = http.createServer((req, res) => {
+    if (req.url === '/frame') {
+      // a foreign page that tries to frame the app (clickjacking)
+      res.writeHead(200, { 'Content-Type': 'text/html' }).end(`<iframe id="f" src="${srv.url}?nosw=1"></iframe>`);
+      return;
+    }
     hits++;
     res.writeHead(200, { 'Access-Control-Allow-Origin': '*' }).end('leak');
   });
@@ -53,6 +60,25 @@ test('CSP: page and worker cannot fetch another origin; no third-party requests;
   assert.equal(fromWorker.ok, false);
   assert.equal(hits, 0, 'the other origin was reached');
   assert.deepEqual(log.foreign, []);
+  await page.close();
+});
+
+test('headers: frame-ancestors and the other security headers come from the server, and a foreign page cannot frame the app', async () => {
+  const page = await browser.newPage();
+  const res = await page.goto(`${srv.url}?nosw=1`);
+  const h = res.headers();
+  assert.match(h['content-security-policy'], /frame-ancestors 'none'/);
+  assert.equal(h['x-frame-options'], 'DENY');
+  assert.equal(h['cross-origin-opener-policy'], 'same-origin');
+  // the build writes the same headers for static hosts (Netlify/Cloudflare _headers, nginx add_header lines)
+  assert.match(fs.readFileSync(path.join(WEB, 'dist', '_headers'), 'utf8'), /frame-ancestors 'none'/);
+  assert.match(fs.readFileSync(path.join(WEB, 'dist', 'nginx-headers.conf'), 'utf8'), /add_header Content-Security-Policy ".*frame-ancestors 'none'" always;/);
+  await page.goto(`http://127.0.0.1:${other.address().port}/frame`);
+  await page.waitForTimeout(1500);
+  const framed = page.frames().find((f) => f !== page.mainFrame());
+  const ready = framed ? await framed.evaluate(() => document.body?.dataset?.ready ?? null).catch(() => null) : null;
+  assert.notEqual(ready, '1', 'the app ran inside a foreign frame');
+  assert.ok(!framed || !framed.url().startsWith(srv.url) || ready === null);
   await page.close();
 });
 

@@ -9,6 +9,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import crypto from 'node:crypto';
 import { fileURLToPath } from 'node:url';
+import { netlifyHeaders, nginxHeaders } from './headers.js';
 
 const WEB = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const REPO = path.resolve(WEB, '..');
@@ -82,5 +83,8 @@ const config = {
   autolockMinutes: 5,
 };
 fs.writeFileSync(path.join(DIST, 'config.json'), JSON.stringify(config, null, 2));
+// The security headers as host config (not app files: not precached). tools/serve.js sends the same ones.
+fs.writeFileSync(path.join(DIST, '_headers'), netlifyHeaders());
+fs.writeFileSync(path.join(DIST, 'nginx-headers.conf'), nginxHeaders());
 fs.writeFileSync(path.join(DIST, 'app-files.json'), JSON.stringify({ version, files: ['./', 'config.json', ...appFiles] }, null, 2));
 console.log(`build: dist/ version ${version}, ${appFiles.length} app files, ${templates.length} templates, models at ${modelBase}`);

@@ -23,6 +23,18 @@ export const SECURITY_HEADERS = {
   'Cross-Origin-Embedder-Policy': 'require-corp',
   'Cross-Origin-Resource-Policy': 'same-origin',
   'Referrer-Policy': 'no-referrer',
+  // frame-ancestors (clickjacking) works only as a header, never from the <meta> CSP; X-Frame-Options for old browsers.
+  'X-Frame-Options': 'DENY',
   'X-Content-Type-Options': 'nosniff',
   'Permissions-Policy': 'microphone=(self), camera=(), geolocation=()',
 };
+
+// The same headers for common static hosts, written into dist/ by the build (see README "Hosting").
+export function netlifyHeaders() {
+  return '/*\n' + Object.entries(SECURITY_HEADERS).map(([k, v]) => `  ${k}: ${v}`).join('\n') + '\n';
+}
+
+export function nginxHeaders() {
+  return '# include inside the server/location block that serves web/dist\n' +
+    Object.entries(SECURITY_HEADERS).map(([k, v]) => `add_header ${k} "${v.replace(/"/g, '\\"')}" always;`).join('\n') + '\n';
+}
