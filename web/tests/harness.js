@@ -73,7 +73,8 @@ export function cachedPython(key, args) {
   // the reference is stale when an input file or the Python engine's code changed
   const code = ['scribe/notes', 'scribe/asr', 'scribe/audio'].map((d) => path.join(REPO, d)).filter((d) => fs.existsSync(d))
     .flatMap((d) => fs.readdirSync(d).filter((f) => f.endsWith('.py')).map((f) => path.join(d, f)));
-  const stamp = [...args.filter((a) => fs.existsSync(a)), ...code, path.join(WEB, 'tests', 'ref.py')]
+  const stamp = [...args.filter((a) => fs.existsSync(a)), ...code, path.join(WEB, 'tests', 'ref.py'),
+    path.join(WEB, 'tests', 'jsonv1.py')]
     .map((a) => `${a}:${fs.statSync(a).mtimeMs}`).join('|');
   if (fs.existsSync(f)) {
     const c = JSON.parse(fs.readFileSync(f, 'utf8'));

@@ -90,17 +90,15 @@ def main(argv):
         s = settings()
         m = MoonshineModel(s.models_dir, "moonshine-base-en", threads=2, provider="cpu", home=s.home)
         print(json.dumps({"text": m.transcribe(a)}))
-    elif cmd == "note":
-        from scribe.notes.generate import generate
-        text = Path(argv[1]).read_text()
-        note = generate(text, argv[2], settings(), model=argv[4] if len(argv) > 4 else None,
-                        max_new_tokens=int(argv[3]))
-        print(json.dumps(note.to_json()))
-    elif cmd == "note-fp32":
-        from scribe.notes.generate import generate
+    elif cmd in ("note", "note-fp32"):
+        # the browser's contract (json-v1), not the desktop's (sections-v1): see jsonv1.py
+        sys.path.insert(0, str(Path(__file__).resolve().parent))
+        from jsonv1 import generate_json_v1
+        from scribe.notes.templates import get_template
         s = settings()
-        s.models_dir = browser_arith_models_dir(argv[4])
-        note = generate(Path(argv[1]).read_text(), argv[2], s, model=argv[4], max_new_tokens=int(argv[3]))
+        model = argv[4] if len(argv) > 4 else "scribe-note-smollm2"
+        mdir = browser_arith_models_dir(model) if cmd == "note-fp32" else s.models_dir
+        note = generate_json_v1(Path(argv[1]).read_text(), get_template(argv[2], s), mdir, model, int(argv[3]))
         print(json.dumps(note.to_json()))
     elif cmd == "prompts":
         from scribe.notes.prompt import build_prompt
