@@ -50,7 +50,9 @@ def render_markdown(card: dict) -> str:
                      f"{r['rougeLsum']:.1f} | {r['numbers_not_said']:.2f} | - | - |")
     app = [r for r in card.get("results", []) if "finished" in r]
     if app:
-        L += ["", "| set | model | schema-valid | finished (no budget/repeat cut) | s/note (2 threads) | prompt tokens | new tokens |",
+        L += ["", "Seconds are from a shared machine (load average 6-10 during the run): quality, not speed, is what "
+                  "this table measures; bench/notes.py measures speed on a quiet machine.", "",
+              "| set | model | schema-valid | finished (no budget/repeat cut) | s/note (2 threads) | prompt tokens | new tokens |",
               "|---|---|---|---|---|---|---|"]
         L += [f"| {r['set']} | {r['model']} | {100 * r['schema_valid']:.0f}% | {100 * r['finished']:.0f}% | "
               f"{r.get('seconds_per_note', 0):.0f} | {r.get('prompt_tokens', 0):.0f} | {r.get('new_tokens', 0):.0f} |"
@@ -63,7 +65,7 @@ def render_markdown(card: dict) -> str:
         L += ["## Precision", "", "| export | size MB | ACI valid ROUGE-1 | numbers not said / note | s/note |",
               "|---|---|---|---|---|"]
         L += [f"| {q['name']} | {q['size_mb']:.0f} | {q['rouge1']:.1f} | {q['numbers_not_said']:.2f} | "
-              f"{q.get('seconds_per_note', 0):.0f} |" for q in card["quant"]]
+              f"{_f(q.get('seconds_per_note') or None, '{:.0f}') or 'see Results'} |" for q in card["quant"]]
         L += ["", card.get("quant_choice", ""), ""]
     t = card.get("training") or {}
     if t:
