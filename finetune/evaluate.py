@@ -17,7 +17,7 @@ import dataclasses
 import logging
 import re
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from pathlib import Path
 
 __all__ = ["EvalItem", "EvalResult", "synthetic_items", "aci_items", "aci_asr_items", "mts_items", "eval_items",

@@ -103,7 +103,7 @@ def save_adapter_fp16(model, out: Path) -> Path:
 def _build_examples(cfg: TrainConfig, tok, log_fn):
     import random
     from collections import Counter
-    from .corpus import build_corpus, real_pairs, synthetic_section_pairs
+    from .corpus import build_corpus, synthetic_section_pairs
     from .data import encode_all
     from .synth.templates_io import builtin_templates
     templates = builtin_templates()

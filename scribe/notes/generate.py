@@ -12,7 +12,6 @@ its parity tests still use it.
 """
 from __future__ import annotations
 
-import json
 import logging
 import re
 import threading
@@ -29,11 +28,10 @@ from .readability import PLAIN_LANGUAGE_GRADE, fk_grade
 from .runtime import LoadedModel, load_model, resolve_model_name
 from .templates import Template, get_template
 
-__all__ = ["generate", "generate_many", "guidance_schema", "fit_transcript", "DEFAULT_MAX_NEW_TOKENS",
+__all__ = ["generate", "generate_many", "guidance_schema", "fit_transcript",
            "NOTE_CONTEXT", "as_transcript", "finish_note", "prefill_ids", "language_flag", "write_sections", "prefill"]
 
 log = logging.getLogger("scribe.notes")
-DEFAULT_MAX_NEW_TOKENS = 1024    # json-v1's whole-note cap (web parity); sections-v1 notes have per-section budgets
 NOTE_CONTEXT = 8192
 PROSE_MAX_CHARS = 2400
 ITEM_MAX_CHARS = 300

@@ -6,7 +6,6 @@ with the browser's tests. Same code the desktop ran until 2026-11-30 (git b0e88a
 from __future__ import annotations
 
 import json
-import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -23,7 +22,6 @@ from scribe.types import Flag, Note, Transcript
 
 log = logging.getLogger("web.tests.jsonv1")
 
-DEFAULT_MAX_NEW_TOKENS = 1024
 PREFILL_CHUNK = 256
 
 
