@@ -37,14 +37,14 @@ def main() -> int:
     ap.add_argument("--out", default=str(ROOT / "bench" / "results" / "finetune_quant.json"), help="results JSON")
     a = ap.parse_args()
     from finetune.build import ADAPTERS_DIR, DEFAULT_RECIPES, build_model
-    from finetune.base import ensure_qwen, QWEN_BASE
+    from finetune.base import ensure_qwen, QWEN15_BASE, QWEN_BASE
     from finetune.evaluate import aci_items, evaluate_model
     from finetune.export import QUANTS
     from finetune.synth.templates_io import builtin_templates
     from scribe.errors import ModelError
     from scribe.modelstore import verify_model
     recipe = next(r for r in DEFAULT_RECIPES if r.name == a.model)
-    base = ensure_qwen(ROOT / "models") if recipe.base == QWEN_BASE else recipe.base
+    base = ensure_qwen(ROOT / "models", recipe.base) if recipe.base in (QWEN_BASE, QWEN15_BASE) else recipe.base
     templates = builtin_templates()
     items = aci_items(a.limit, templates)
     print(f"config: model={a.model} adapter={recipe.adapter} quants={a.quants} items={len(items)} threads={a.threads} "

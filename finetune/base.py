@@ -16,12 +16,13 @@ from pathlib import Path
 from scribe.errors import InputError, ModelError
 
 __all__ = ["BaseSpec", "resolve_base", "load_tokenizer", "load_model", "fix_tokenizer", "save_hf",
-           "DEFAULT_BASE", "QWEN_BASE", "ensure_qwen"]
+           "DEFAULT_BASE", "QWEN_BASE", "QWEN15_BASE", "ensure_qwen"]
 
 log = logging.getLogger("finetune.base")
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_BASE = ROOT / "models" / "smollm2-135m-instruct-gguf" / "SmolLM2-135M-Instruct.Q4_1.gguf"
 QWEN_BASE = ROOT / "models" / "qwen2.5-coder-0.5b-instruct-gguf" / "qwen2.5-coder-0.5b-instruct-q4_k_m.gguf"
+QWEN15_BASE = ROOT / "models" / "qwen2.5-coder-1.5b-instruct-gguf" / "qwen2.5-coder-1.5b-instruct-q4_k_m.gguf"
 EOS, PAD, BOS = "<|im_end|>", "<|endoftext|>", "<|im_start|>"
 
 
@@ -39,8 +40,8 @@ class BaseSpec:
 def resolve_base(path: str | Path | None) -> BaseSpec:
     """Validate --base: an existing .gguf file, or a folder with config.json (HF) or exactly one .gguf."""
     p = Path(path) if path else DEFAULT_BASE
-    if p == QWEN_BASE and not p.exists():
-        raise InputError(f"--base {p}: not assembled; run `python -m scribe.assemble qwen2.5-coder-0.5b-instruct-gguf`")
+    if p in (QWEN_BASE, QWEN15_BASE) and not p.exists():
+        raise InputError(f"--base {p}: not assembled; run `python -m scribe.assemble {p.parent.name}`")
     if not p.exists():
         raise InputError(f"--base {p}: no such file or folder")
     if p.is_file():
@@ -63,18 +64,18 @@ def _check_gguf_magic(p: Path) -> None:
             raise InputError(f"--base {p}: not a GGUF file (bad magic)")
 
 
-def ensure_qwen(models_dir: Path | None = None) -> Path:
-    """Assemble and verify the Qwen GGUF (third-party packaging: sha256 pinned in its manifest)."""
+def ensure_qwen(models_dir: Path | None = None, base: Path = QWEN_BASE) -> Path:
+    """Assemble and verify a Qwen GGUF (third-party packaging: sha256 pinned in its manifest); returns its path."""
     from scribe.assemble import assemble
     from scribe.modelstore import verify_model
     md = Path(models_dir) if models_dir else ROOT / "models"
-    name = "qwen2.5-coder-0.5b-instruct-gguf"
+    name = base.parent.name
     try:
         verify_model(md, name)
     except ModelError:
         assemble(md, name)
         verify_model(md, name)
-    return md / name / QWEN_BASE.name
+    return md / name / base.name
 
 
 def fix_tokenizer(tok):

@@ -13,7 +13,7 @@ from pathlib import Path
 
 from scribe.errors import ModelError
 
-from .base import DEFAULT_BASE, QWEN_BASE, ensure_qwen, load_model, load_tokenizer, resolve_base, save_hf
+from .base import DEFAULT_BASE, QWEN15_BASE, QWEN_BASE, ensure_qwen, load_model, load_tokenizer, resolve_base, save_hf
 from .export import QUANTS, QuantSpec, build_onnx, merge_adapter_to_hf, write_model_manifest
 
 __all__ = ["ModelRecipe", "DEFAULT_RECIPES", "build_model", "build_default", "ADAPTERS_DIR"]
@@ -38,6 +38,11 @@ DEFAULT_RECIPES = [
     ModelRecipe("scribe-note-qwen05", "any", "qwen05",
                 "Qwen2.5-Coder-0.5B-Instruct + section-note LoRA trained on ACI-Bench/MTS-Dialog train + synthetic "
                 "(merged), int8 onnxruntime-genai; default note model, one section at a time", SHIPPED_QUANT, QWEN_BASE),
+    # the "quality" setting: the same recipe on the 1.5B (trained on two GPUs; docs/decisions.md, 2026-11-30)
+    ModelRecipe("scribe-note-qwen15", "any", "qwen15",
+                "Qwen2.5-Coder-1.5B-Instruct + section-note LoRA trained on ACI-Bench/MTS-Dialog train + synthetic "
+                "(merged), int8 onnxruntime-genai; the quality setting, one section at a time", SHIPPED_QUANT,
+                QWEN15_BASE),
     # the web companion's whole-note JSON models (json-v1), kept until the browser writes one section at a time
     ModelRecipe("scribe-note-smollm2", "clinical", "clinical",
                 "SmolLM2-135M-Instruct + clinical note LoRA (merged), int8 onnxruntime-genai; default clinical note model"),
@@ -124,7 +129,7 @@ def build_default(models_dir: Path, force: bool = False, log=print, names: list[
             if want and want != _adapter_digest(adir):
                 log(f"[build-default] {r.name}: adapter differs from the one the manifest was built from; rebuilding")
         keep = {k: committed[k] for k in ("eval",) if committed and k in committed}
-        base = ensure_qwen(Path(models_dir)) if r.base == QWEN_BASE else r.base
+        base = ensure_qwen(Path(models_dir), r.base) if r.base in (QWEN_BASE, QWEN15_BASE) else r.base
         build_model(models_dir, r.name, r.domain, adir, r.description, QUANTS[r.quant], base, log, keep)
         new = _committed_manifest(out)
         if committed and new and committed.get("files") != new.get("files"):

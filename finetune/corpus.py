@@ -91,6 +91,11 @@ def _pairs_for(pid: str, source: str, template, transcript: str, sections: dict,
     for s in template.generated_sections:
         if not all_sections and s.key not in sections:
             continue
+        if s.required and not sections.get(s.key):
+            # A required section absent from a real note is that note's style (18 of 67 ACI-Bench train notes have
+            # no HPI heading), not an encounter without a history: trained as empty, it taught the model to leave
+            # HPI empty (the 1.5B: 12 of 20 valid notes). Optional sections keep their empty targets.
+            continue
         out.append(SectionPair(f"{pid}:{s.key}", source, template.id, s.key, transcript,
                                format_section(s, sections.get(s.key))))
     return out

@@ -130,6 +130,9 @@ def mts_rows(split: str) -> list[dict]:
 
 
 _ACI_MAP = {"CHIEF COMPLAINT": "chief_complaint", "HISTORY OF PRESENT ILLNESS": "history_of_present_illness",
+            "CC": "chief_complaint", "HPI": "history_of_present_illness", "PAST MEDICAL HISTORY": "past_medical_history",
+            "PAST SURGICAL HISTORY": "past_medical_history", "BIRTH HISTORY": "past_medical_history",
+            "PROCEDURE": "results",
             "MEDICAL HISTORY": "past_medical_history", "PAST HISTORY": "past_medical_history",
             "SURGICAL HISTORY": "past_medical_history", "MEDICATIONS": "medications",
             "CURRENT MEDICATIONS": "medications", "ALLERGIES": "allergies", "SOCIAL HISTORY": "social_history",
@@ -145,16 +148,22 @@ MTS_TO_HP = {"CC": "chief_complaint", "GENHX": "history_of_present_illness", "PA
              "PLAN": "assessment_and_plan", "DIAGNOSIS": "assessment_and_plan", "DISPOSITION": "assessment_and_plan",
              "EDCOURSE": "history_of_present_illness", "OTHER_HISTORY": "past_medical_history",
              "GYNHX": "past_medical_history", "PROCEDURES": "results", "IMMUNIZATIONS": "past_medical_history"}
-_HEAD = re.compile(r"^([A-Z][A-Z /]+)\s*$", re.M)
+# "CC:" / "HPI:" / "CURRENT MEDICATIONS:": 4 of the 67 train notes write headings with a colon; without it their
+# chief complaint, HPI, medications and history were silently dropped
+_HEAD = re.compile(r"^([A-Z][A-Z /]+):?\s*$", re.M)
 
 
 def aci_to_sections(note: str, template) -> dict:
-    """ACI-Bench note → history_physical sections (unknown headings go to the nearest: assessment_and_plan)."""
+    """ACI-Bench note → history_physical sections. An unknown all-caps line ("MSK", "HIV") is a sub-heading of the
+    section it sits in: its text stays there (text before any heading goes to assessment_and_plan, never seen)."""
     kinds = {s.key: s.kind for s in template.generated_sections}
     acc: dict[str, list[str]] = {k: [] for k in kinds}
     parts = _HEAD.split(note)
+    key = "assessment_and_plan"
     for head, body in zip(parts[1::2], parts[2::2]):
-        key = _ACI_MAP.get(head.strip(), "assessment_and_plan")
+        if head.strip() not in _ACI_MAP:
+            acc[key].append(head.strip())
+        key = _ACI_MAP.get(head.strip(), key)
         lines = [ln.strip().lstrip("•-* ").strip() for ln in body.strip().splitlines()]
         acc[key] += [ln for ln in lines if ln]
     return {k: (v if kinds[k] == "list" else "\n".join(v)) for k, v in acc.items()}

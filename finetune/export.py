@@ -54,6 +54,7 @@ QUANTS = {q.name: q for q in [
     QuantSpec("int4-mixed", "int4", 32, 4, "mixed_layers:int8"),
     QuantSpec("int4-emb", "int4", 32, 4, "", True),
     QuantSpec("int8", "int8", 32, 4),
+    QuantSpec("int8-emb", "int8", 32, 4, "", True),
     QuantSpec("fp32", "fp32"),
 ]}
 

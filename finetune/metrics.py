@@ -6,6 +6,9 @@
   normalised (scribe.notes.facts.number_values); the same count for the reference note beside it, because
   reference notes also carry numbers from outside the conversation (dates, scores, the clinician's own reads).
 - empty required sections; repeated 4-grams (share of word 4-grams that repeat an earlier one in the same note).
+- per division (ACI-Bench's own section evaluation, the figure the issue's probes and the published 53.5 report):
+  the note split into subjective / objective_exam / objective_results / assessment_and_plan, ROUGE-1 of each
+  against the valid section files, averaged over the divisions whose reference is not empty.
 - baselines: copying the transcript, and retrieving the training note whose dialogue is most similar (TF-IDF
   cosine over ACI-Bench train dialogues): the ACI-Bench paper's strongest non-neural baseline (43.9–45.6 on test 1).
 """
@@ -101,7 +104,41 @@ def score_texts(items, texts: dict[str, str]) -> dict:
     return {k: round(v / n, 2) for k, v in tot.items()} | {"n": len(items)}
 
 
-__all__ += ["score_texts"]
+__all__ += ["score_texts", "division_rouge"]
+
+# history_physical sections → ACI-Bench divisions (the section files' split of the same reference notes)
+DIVISIONS = {"subjective": ("chief_complaint", "history_of_present_illness", "past_medical_history", "medications",
+                            "allergies", "social_history", "family_history", "review_of_systems"),
+             "objective_exam": ("physical_exam",), "objective_results": ("results",),
+             "assessment_and_plan": ("assessment_and_plan",)}
+
+
+def division_rouge(items, preds: dict[str, dict], templates: dict) -> dict:
+    """Mean ROUGE-1/2 F1 over (encounter, division) pairs with a non-empty reference division (ACI-Bench valid)."""
+    import json
+    from rouge_score import rouge_scorer
+    from .data import SHARED_DIR
+    from .evaluate import render_plain
+    refs: dict[tuple[str, str], str] = {}
+    for part in DIVISIONS:
+        for d in json.loads((SHARED_DIR / "aci-bench" / "sections" / f"valid_{part}.json").read_text())["data"]:
+            refs[(d["file"].split("-")[0], part)] = d["tgt"]
+    sc = rouge_scorer.RougeScorer(["rouge1", "rouge2"], use_stemmer=True)
+    tot, n, per_div = Counter(), 0, Counter()
+    for it in items:
+        t = templates[it.template_id]
+        enc = it.id.removeprefix("aci-").split("-")[0]
+        for part, keys in DIVISIONS.items():
+            ref = refs.get((enc, part), "").strip()
+            if not ref:
+                continue
+            secs = {k: v for k, v in preds.get(it.id, {}).items() if k in keys}
+            r = sc.score(ref, render_plain(t, secs))
+            tot.update({"rouge1": 100 * r["rouge1"].fmeasure, "rouge2": 100 * r["rouge2"].fmeasure})
+            per_div[part] += 100 * r["rouge1"].fmeasure
+            n += 1
+    out = {k: round(v / max(1, n), 2) for k, v in tot.items()}
+    return out | {"pairs": n}
 
 
 def score_prediction_file(path, templates: dict | None = None) -> dict:

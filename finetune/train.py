@@ -170,7 +170,10 @@ def train(cfg: TrainConfig, log_fn=print) -> TrainResult:
     opt = torch.optim.AdamW([p for p in model.parameters() if p.requires_grad], lr=cfg.lr,
                             weight_decay=cfg.weight_decay)
     sched = get_cosine_schedule_with_warmup(opt, max(1, int(cfg.warmup_ratio * total_steps)), total_steps)
-    model, opt, sched = acc.prepare(model, opt, sched)
+    # The scheduler is NOT handed to accelerate: its wrapper steps once per process on every optimizer step (the
+    # 2-GPU run of 2026-11-30 annealed at half the schedule and then climbed back up). The global batch here is
+    # one list split across processes by hand, so one optimizer step is one schedule step on any number of GPUs.
+    model, opt = acc.prepare(model, opt)
     run_cfg = {**asdict(cfg), "base_label": spec.label, "trainable_params": trainable, "examples": len(examples),
                "total_steps": total_steps, "processes": acc.num_processes, "device": str(acc.device),
                "torch": torch.__version__, "threads": torch.get_num_threads()}
@@ -227,7 +230,7 @@ def train(cfg: TrainConfig, log_fn=print) -> TrainResult:
                 bar.set_postfix(loss=f"{ema:.3f}", lr=f"{sched.get_last_lr()[0]:.1e}")
                 if step % 10 == 0 or step == total_steps:
                     history.append({"step": step, "loss": round(ema, 4), "seconds": round(time.time() - t0, 1),
-                                    "skipped": skipped})
+                                    "skipped": skipped, "lr": float(f"{sched.get_last_lr()[0]:.3e}")})
                 if acc.is_main_process and (step % cfg.save_every == 0 or step == total_steps):
                     _save_checkpoint(out, acc.unwrap_model(model), opt, sched, step, micro, history,
                                      time.time() - t0, cfg)

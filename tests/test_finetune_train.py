@@ -63,8 +63,9 @@ def test_token_batches_pack_by_padded_length():
 
 
 def test_real_corpus_maps_sources_to_template_sections():
-    """The section corpus: ACI-Bench notes → history_physical sections (empties kept: the model learns to write
-    nothing), ACI section files → soap, MTS-Dialog rows → their one section; train splits only."""
+    """The section corpus: ACI-Bench notes → history_physical sections (optional empties kept: the model learns to
+    write nothing; a required section missing from a note is that note's style and is left out, not trained as
+    empty), ACI section files → soap, MTS-Dialog rows → their one section; train splits only."""
     from finetune.corpus import real_pairs, split_aci_ap
     from finetune.data import aci_rows
     from finetune.synth.templates_io import builtin_templates
@@ -75,8 +76,17 @@ def test_real_corpus_maps_sources_to_template_sections():
         by.setdefault(p.source, []).append(p)
     assert set(by) >= {"aci-note", "aci-sections", "mts"}
     hp_keys = [s.key for s in t["history_physical"].generated_sections]
-    assert len(by["aci-note"]) == len(aci_rows("train")) * len(hp_keys)
+    required = {s.key for s in t["history_physical"].generated_sections if s.required}
+    n_optional = len(hp_keys) - len(required)
+    assert len(aci_rows("train")) * n_optional < len(by["aci-note"]) < len(aci_rows("train")) * len(hp_keys)
     assert any(not p.target for p in by["aci-note"]) and any(p.target for p in by["aci-note"])
+    assert not any(p.section in required and not p.target for p in pairs if p.template_id == "history_physical")
+    # "CC:" / "HPI:" headings with a colon are headings (they were dropped before 2026-11-30)
+    from finetune.data import aci_to_sections
+    secs = aci_to_sections("CC:\n\nKnee pain.\n\nHPI:\n\nFell while bowling.\n\nEXAM\n\nMSK\n\nSwollen knee.",
+                           t["history_physical"])
+    assert secs["chief_complaint"] == "Knee pain." and secs["history_of_present_illness"] == "Fell while bowling."
+    assert secs["physical_exam"] == "MSK\nSwollen knee."
     valid_dialogues = {r["dialogue"] for r in aci_rows("valid")}
     assert not any(p.transcript in valid_dialogues for p in pairs)               # valid never trains
     assert {p.section for p in by["aci-sections"]} == {"subjective", "objective", "assessment", "plan"}
@@ -84,3 +94,27 @@ def test_real_corpus_maps_sources_to_template_sections():
                            "• Medical Treatment: Start ibuprofen 400 mg.\n• Follow-up: 2 weeks.")
     assert a == "Knee pain.\nMedical Reasoning: likely strain." and plan == [
         "Medical Treatment: Start ibuprofen 400 mg.", "Follow-up: 2 weeks."]
+
+
+def test_two_processes_step_the_schedule_once_per_step(tmp_path):
+    """The several-GPU path, run for real on CPU: `accelerate launch --cpu --num_processes 2` (gloo). One optimizer
+    step is one schedule step however many processes share the global batch (accelerate's prepared scheduler
+    steps once per process: the 2-GPU run of 2026-11-30 annealed at half its schedule)."""
+    import os
+    import subprocess
+    import sys
+    import torch
+    out = tmp_path / "x2"
+    cmd = [sys.executable, "-m", "accelerate.commands.launch", "--cpu", "--num_processes", "2", "--num_machines", "1",
+           "--mixed_precision", "no", "--dynamo_backend", "no", "-m", "finetune", "train", "--synthetic-only",
+           "--pairs", "4", "--max-steps", "3", "--batch-size", "1", "--grad-accum", "1", "--save-every", "1",
+           "--max-len", "768", "--threads", "1", "--out", str(out)]
+    env = dict(os.environ, TOKENIZERS_PARALLELISM="false", OMP_NUM_THREADS="1")
+    r = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=900)
+    assert r.returncode == 0, r.stderr[-2000:]
+    cfg = json.loads((out / "run_config.json").read_text())
+    assert cfg["processes"] == 2 and cfg["total_steps"] == 3
+    sched = torch.load(out / "checkpoint-3" / "scheduler.pt", weights_only=True)
+    assert sched["last_epoch"] == 3
+    hist = json.loads((out / "checkpoint-3" / "state.json").read_text())["history"]
+    assert hist[-1]["step"] == 3 and hist[-1]["lr"] == 0.0      # the cosine ends at zero on the last step

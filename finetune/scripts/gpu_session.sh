@@ -6,6 +6,9 @@
 #   gpu1: Qwen2.5-Coder-1.5B LoRA (1 GPU) → notes for the valid sets
 #   x2  : the 0.5B training again on both GPUs (accelerate, 2 processes, the same global batch and schedule), its
 #         first 150 steps (--stop-after keeps the full run's schedule), for the loss curves side by side
+# Second lease (2 × H200, 2026-11-30; the first lease's 1.5B run was lost to an out-of-memory on a shared GPU):
+#   q15x2: Qwen2.5-Coder-1.5B LoRA on both GPUs (the 0.5B's recipe, lr 1e-4 as the probe), then notes for the
+#          valid sets, one GPU per set; SmolLM2-135M on the same data and recipe on GPU 1 for the side-by-side table
 # Usage (on the GPU machine, from a copy of the repo): finetune/scripts/gpu_session.sh PART G05 G15 OUT
 # G05/G15: the assembled GGUFs (sha256 checked first); OUT: the run folder; data: SCRIBE_SHARED_DATA.
 set -uo pipefail
@@ -35,6 +38,20 @@ x2)
   # 8,192 tokens per device = the one-GPU run's 16,384-token global batch, batch for batch (same seed)
   accelerate launch --num_processes 2 --num_machines 1 --mixed_precision bf16 --dynamo_backend no -m finetune train \
     --base "$G05" --out "$OUT/q05x2" --lr 2e-4 --max-batch-tokens 8192 $COMMON --save-every 50 --stop-after 150 ;;
-*) echo "usage: $0 gpu0|gpu1|x2 G05 G15 OUT" >&2; exit 2 ;;
+q15x2)
+  check cc324af070c2ecbfd324a30884d2f951a7ff756aba85cb811a6ec436933bb046 "$G15"
+  accelerate launch --num_processes 2 --num_machines 1 --mixed_precision bf16 --dynamo_backend no -m finetune train \
+    --base "$G15" --out "$OUT/q15" --lr 1e-4 --max-batch-tokens 8192 $COMMON
+  CUDA_VISIBLE_DEVICES=0 python3 -m finetune generate --base "$G15" --adapter "$OUT/q15/adapter" --sets aci,aci-asr \
+    --out "$OUT/pred-q15.json" > "$OUT/gen0.log" 2>&1 &
+  ( export CUDA_VISIBLE_DEVICES=1
+    python3 -m finetune generate --base "$G15" --adapter "$OUT/q15/adapter" --sets mts --out "$OUT/pred-q15-mts.json"
+    if [ -n "${GSMOL:-}" ]; then
+      check b179c9523d0e6a0f98a330c7562b682750a6f8c8c15e5bc70ea373728110db53 "$GSMOL"
+      python3 -m finetune train --base "$GSMOL" --out "$OUT/smol" --lr 2e-4 --max-batch-tokens 16384 $COMMON
+      python3 -m finetune generate --base "$GSMOL" --adapter "$OUT/smol/adapter" --sets aci --out "$OUT/pred-smol.json"
+    fi ) > "$OUT/gen1.log" 2>&1
+  wait ;;
+*) echo "usage: $0 gpu0|gpu1|x2|q15x2 G05 G15 OUT (GSMOL=SmolLM2 GGUF for q15x2)" >&2; exit 2 ;;
 esac
 echo "$PART finished rc=$?"
