@@ -50,7 +50,7 @@ fi
 # 3b. the ASR model's float graphs, derived once from the verified .ort files (else the first transcription pays ~7 s)
 .venv/bin/python -c "from scribe.config import Settings; from scribe.asr import MoonshineModel; s = Settings(); MoonshineModel(s.models_dir, s.asr_model)"
 
-# 4. the default note model (int4 ONNX), built once, cached by its manifest
+# 4. the note models (int8 ONNX: the 0.5B default and the 1.5B "quality" setting), built once, cached by manifest
 if [ -f finetune/__main__.py ]; then
   .venv/bin/python -m finetune build-default
 fi

@@ -176,3 +176,19 @@ def baselines(sets: list[str], templates: dict | None = None) -> dict:
 
 
 __all__ += ["score_prediction_file", "baselines"]
+
+
+def retrieval_divisions(templates: dict | None = None) -> float:
+    """The retrieval baseline per ACI-Bench division: the nearest train note split into sections like the training
+    targets (data.aci_to_sections), scored as the models' notes are."""
+    from .data import aci_rows, aci_to_sections
+    from .evaluate import eval_items
+    from .synth.templates_io import builtin_templates
+    templates = templates or builtin_templates()
+    items = eval_items(["aci"], 0, templates)["aci-bench-valid"]
+    notes = retrieval_baseline(items, aci_rows("train"))
+    hp = templates["history_physical"]
+    return division_rouge(items, {k: aci_to_sections(v, hp) for k, v in notes.items()}, templates)["rouge1"]
+
+
+__all__ += ["retrieval_divisions"]

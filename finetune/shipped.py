@@ -17,9 +17,35 @@ __all__ = ["shipped_card"]
 
 ROOT = Path(__file__).resolve().parent.parent
 EVALS = Path(__file__).resolve().parent / "evals"
-TORCH_PREDS = {"pred-q05.json": "Qwen2.5-Coder-0.5B + LoRA (bf16)",
+# the three bases side by side, the same data and recipe (finetune/scripts/gpu_session.sh), then the un-tuned bases
+TORCH_PREDS = {"pred-q15.json": "Qwen2.5-Coder-1.5B + LoRA (bf16)",
+               "pred-q15-mts.json": "Qwen2.5-Coder-1.5B + LoRA (bf16)",
+               "pred-q05.json": "Qwen2.5-Coder-0.5B + LoRA (bf16)",
+               "pred-smol135.json": "SmolLM2-135M + LoRA (bf16)",
                "pred-q05-base.json": "Qwen2.5-Coder-0.5B un-tuned (bf16)",
                "pred-q15-base.json": "Qwen2.5-Coder-1.5B un-tuned (bf16)"}
+BASES = {"qwen05": "Qwen2.5-Coder-0.5B-Instruct", "qwen15": "Qwen2.5-Coder-1.5B-Instruct"}
+
+
+def _divisions(notes: dict, set_name: str) -> float | None:
+    """ROUGE-1 per ACI-Bench division (metrics.division_rouge) for an ACI-Bench valid set's notes, else None."""
+    if set_name != "aci-bench-valid":
+        return None
+    from .evaluate import eval_items
+    from .metrics import division_rouge
+    from .synth.templates_io import builtin_templates
+    t = builtin_templates()
+    items = [it for it in eval_items(["aci"], 0, t)[set_name] if it.id in notes]
+    return division_rouge(items, notes, t)["rouge1"]
+
+
+def _app_record(name: str) -> dict:
+    """bench/eval_notes.py's record for this model (one file per model run: eval_notes*.json)."""
+    for p in sorted((ROOT / "bench" / "results").glob("eval_notes*.json")):
+        d = _load(p)
+        if d and d.get("model") == name:
+            return d
+    return {}
 
 
 def _load(p: Path) -> dict | None:
@@ -31,13 +57,25 @@ def shipped_card(models_dir: Path, name: str, log_fn=print) -> dict:
     from .card import write_card
     from .metrics import score_prediction_file
     recipe = next(r for r in DEFAULT_RECIPES if r.name == name)
-    app = _load(ROOT / "bench" / "results" / "eval_notes.json")
-    results = [r for r in (app or {}).get("rows", []) if app.get("model") == name]
+    app = _app_record(name)
+    results = [dict(r) for r in app.get("rows", [])]
+    app_notes = _load(EVALS / f"app-{name}.json") or {}
+    for r in results:
+        body = (app_notes.get("sets") or {}).get(r["set"]) or {}
+        notes = {k: (v["sections"] if isinstance(v, dict) and "sections" in v else v)
+                 for k, v in (body.get("notes") or {}).items()}
+        r["rouge1_divisions"] = _divisions(notes, r["set"]) if notes else None
     torch_rows = []
     for f, label in TORCH_PREDS.items():
         if (EVALS / f).exists():
+            data = _load(EVALS / f)
             for set_name, m in score_prediction_file(EVALS / f).items():
-                torch_rows.append({"set": set_name, "model": label, **m})
+                torch_rows.append({"set": set_name, "model": label, **m,
+                                   "rouge1_divisions": _divisions(data["sets"][set_name]["notes"], set_name)})
+    baselines = app.get("baselines") or {}
+    if "aci-bench-valid" in baselines and "retrieve nearest train note" in baselines["aci-bench-valid"]:
+        from .metrics import retrieval_divisions
+        baselines["aci-bench-valid"]["retrieve nearest train note"]["rouge1_divisions"] = retrieval_divisions()
     quant = _load(ROOT / "bench" / "results" / "finetune_quant.json")
     quant = quant if quant and quant.get("model") == name else None
     adir = ADAPTERS_DIR / recipe.adapter
@@ -50,11 +88,13 @@ def shipped_card(models_dir: Path, name: str, log_fn=print) -> dict:
              "data": "ACI-Bench train (67 notes → history_physical sections; 47 ASR-transcript variants; the four "
                      "section files → soap), MTS-Dialog train (1,201) + its FR/ES back-translations (3,603) → the "
                      "matching history_physical / soap / progress_note section, 40 synthetic pairs per template "
-                     f"without real data; {rc.get('examples')} section examples, one H200 "
-                     "(finetune/scripts/gpu_session.sh)"}
-    card = {"model": name, "domain": recipe.domain, "base": "Qwen2.5-Coder-0.5B-Instruct (Q4_K_M GGUF → fp32), "
-            "LoRA merged in fp32", "quantization": recipe.quant, "results": results, "torch_results": torch_rows,
-            "baselines": (app or {}).get("baselines"), "training": train, "shared_data_in_training": True,
+                     f"without real data; {rc.get('examples')} section examples, {rc.get('processes', 1)} H200 "
+                     "(finetune/scripts/gpu_session.sh). Trained before the corpus fix of 2026-11-30 (colon "
+                     "headings, required sections no longer trained as empty): see docs/decisions.md",
+             "schedule_note": tr.get("schedule_note")}
+    card = {"model": name, "domain": recipe.domain, "base": f"{BASES.get(recipe.adapter, recipe.adapter)} (Q4_K_M GGUF "
+            "→ fp32), LoRA merged in fp32", "quantization": recipe.quant, "results": results, "torch_results": torch_rows,
+            "baselines": baselines, "training": train, "shared_data_in_training": True,
             "quick": False}
     if quant:
         card["quant"] = quant["rows"]

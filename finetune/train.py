@@ -147,7 +147,9 @@ def train(cfg: TrainConfig, log_fn=print) -> TrainResult:
         raise InputError(f"{ck}: checkpoint was made with different training options; use a new --out")
     import torch.cuda
     mp = cfg.mixed_precision if cfg.mixed_precision != "auto" else ("bf16" if torch.cuda.is_available() else "no")
-    acc = Accelerator(gradient_accumulation_steps=cfg.grad_accum, mixed_precision=mp)
+    # cpu=True without CUDA: otherwise accelerate ignores a multi-process launch on CPU and every process trains
+    # alone over the whole data, each writing the same run folder (seen with `accelerate launch --cpu`)
+    acc = Accelerator(gradient_accumulation_steps=cfg.grad_accum, mixed_precision=mp, cpu=not torch.cuda.is_available())
     torch.manual_seed(cfg.seed)
     spec = resolve_base(cfg.base)
     tok = load_tokenizer(spec)

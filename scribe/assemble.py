@@ -24,7 +24,8 @@ from .modelstore import MANIFEST, sha256_file, verify_model
 
 __all__ = ["assemble", "main"]
 
-DEFAULT = ["moonshine-base-en", "smollm2-135m-instruct-gguf", "qwen2.5-coder-0.5b-instruct-gguf"]
+DEFAULT = ["moonshine-base-en", "smollm2-135m-instruct-gguf", "qwen2.5-coder-0.5b-instruct-gguf",
+           "qwen2.5-coder-1.5b-instruct-gguf"]
 
 
 def _module_dir(module: str) -> Path:

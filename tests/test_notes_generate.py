@@ -345,3 +345,15 @@ def test_prefill_ahead_is_reused_and_changes_nothing(settings):
     assert b.timings.get("prefill_reused") == 1 and b.timings["prefill_s"] == 0.0
     c = generate(CLINICAL, "progress_note", settings, max_new_tokens=CAP)
     assert "prefill_reused" not in c.timings and c.sections == a.sections
+
+
+def test_model_choices_are_the_runnable_section_models(models_dir):
+    """Settings offers what the desktop can run: sections-v1 note models, fast before quality; the json-v1 SmolLM2
+    models (the browser's) are left out; a configured but missing model stays visible, unlabelled."""
+    from scribe.notes.choices import note_model_choices
+    got = note_model_choices(models_dir, current="not-installed")
+    names = [c.name for c in got]
+    assert names[0] == "scribe-note-qwen05" and got[0].profile == "fast" and got[0].note_seconds > 0
+    assert "scribe-note-smollm2" not in names and names[-1] == "not-installed" and got[-1].label == "not-installed"
+    if "scribe-note-qwen15" in names:
+        assert got[names.index("scribe-note-qwen15")].profile == "quality"

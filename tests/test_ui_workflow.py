@@ -493,3 +493,30 @@ def test_generate_starts_with_no_note_open(qtbot, win, monkeypatch):
     click(qtbot, win.generate.generate_btn)
     qtbot.waitUntil(lambda: win.review.view is not None and win.runner.active == 0, timeout=10000)
     assert fed == ["soap"] and win.review.view.template_id == "soap"
+
+
+def test_settings_offers_fast_and_quality_with_their_seconds(qtbot, win):
+    """The note model is one setting away: fast (0.5B, the default) or quality (1.5B), each with the seconds to the
+    finished note measured on 2 cores; whole-note JSON models (the browser's) are not offered."""
+    from scribe.modelstore import load_manifest
+    from scribe.ui.qt import QDialogButtonBox, Qt
+    win.open_settings()
+    sd = win.settings_dialog
+    qtbot.waitUntil(sd.isVisible, timeout=5000)
+    items = [(sd.model.itemData(i), sd.model.itemText(i)) for i in range(sd.model.count())]
+    names = [n for n, _ in items]
+    assert names[0] == "scribe-note-qwen05" and items[0][1].startswith("Fast: scribe-note-qwen05, about ")
+    assert not any("smollm2" in n for n in names)
+    assert "scribe-note-qwen15" in names          # built by ./setup.sh
+    i = names.index("scribe-note-qwen15")
+    secs = load_manifest(win.app.settings.models_dir, "scribe-note-qwen15").data["profile"]["note_seconds_2_cores"]
+    assert items[i][1].startswith("Quality: scribe-note-qwen15") and (secs is None or f"about {secs:.0f} s" in items[i][1])
+    sd.model.setFocus()
+    for _ in range(i):
+        qtbot.keyClick(sd.model, Qt.Key.Key_Down)
+    assert sd.model.currentData() == "scribe-note-qwen15"
+    bb = sd.findChild(QDialogButtonBox)
+    click(qtbot, bb.button(QDialogButtonBox.StandardButton.Save))
+    qtbot.waitUntil(lambda: not sd.isVisible(), timeout=10000)
+    assert load_settings().note_model == "scribe-note-qwen15"
+    assert win.errors_shown == []

@@ -31,7 +31,8 @@ class SettingsDialog(QDialog):
         self.model = QComboBox()
         self.model.setAccessibleName("Note model")
         for m in info.get("note_models") or [s.note_model]:
-            self.model.addItem(m, m)
+            name, label = m if isinstance(m, (tuple, list)) else (m, m)
+            self.model.addItem(label, name)
         self.model.setCurrentIndex(max(0, self.model.findData(s.note_model)))
         form.addRow("Note &model:", self.model)
         self.domain = QComboBox()

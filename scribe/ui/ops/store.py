@@ -138,19 +138,13 @@ def status_info(app) -> dict:
         from ...privacy import probe_network
         info = probe_network(timeout=1.0)
     info.setdefault("note_model", app.settings.note_model)
-    if "note_models" not in info:   # what settings can offer: runnable note models (kind "llm") in models/
+    if "note_models" not in info:   # what settings can offer: runnable note models, labelled fast / quality
         try:
-            from ...modelstore import list_models, load_manifest
-            names = []
-            for n in list_models(app.settings.models_dir):
-                try:
-                    if getattr(load_manifest(app.settings.models_dir, n), "kind", "") == "llm":
-                        names.append(n)
-                except Exception:
-                    continue
-            info["note_models"] = sorted(set(names) | {app.settings.note_model})
+            from ...notes.choices import note_model_choices
+            info["note_models"] = [(c.name, c.label) for c in
+                                   note_model_choices(app.settings.models_dir, app.settings.note_model)]
         except Exception:
-            info["note_models"] = [app.settings.note_model]
+            info["note_models"] = [(app.settings.note_model, app.settings.note_model)]
     if "cores" not in info:
         from ...config import physical_cores
         info["cores"] = physical_cores()
