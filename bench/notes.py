@@ -31,7 +31,17 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 from finetune.data import SHARED_DIR  # noqa: E402  (the one place that finds the shared data)
-GGUF = ROOT / "models" / "qwen2.5-coder-0.5b-instruct-gguf" / "qwen2.5-coder-0.5b-instruct-q4_k_m.gguf"
+
+
+def base_gguf(model: str) -> Path:
+    """The GGUF the note model was built from (its manifest's provenance): llama.cpp's peer on the same weights."""
+    from scribe.modelstore import load_manifest
+    from scribe.config import Settings
+    name = (load_manifest(Settings().models_dir, model).data.get("built_from") or {}).get("base_file")
+    hits = sorted((ROOT / "models").glob(f"*/{name}")) if name else []
+    if not hits:
+        raise SystemExit(f"bench/notes.py: no base GGUF {name!r} for {model} under models/ (run ./setup.sh)")
+    return hits[0]
 ACI_VALID = (Path(os.environ["SCRIBE_ACI_DIR"]) if os.environ.get("SCRIBE_ACI_DIR") else SHARED_DIR / "aci-bench") / "valid.csv"
 
 
@@ -124,7 +134,7 @@ def worker_llama(args) -> dict:
     from llama_cpp import Llama
     ids = _prompt_ids(args)
     t0 = time.perf_counter()
-    llm = Llama(model_path=str(GGUF), n_ctx=len(ids) + args.new_tokens + 64, n_threads=args.threads,
+    llm = Llama(model_path=str(base_gguf(args.model)), n_ctx=len(ids) + args.new_tokens + 64, n_threads=args.threads,
                 n_threads_batch=args.threads, n_batch=512, verbose=False)
     load_s = time.perf_counter() - t0
     llm.reset()
