@@ -65,6 +65,7 @@ class Settings:
     user_templates: str = ""      # user template folder chosen in settings; empty = <home>/templates
     vocab_file: str = ""          # a user vocabulary (one term per line) added to recognition; empty = none
     vocab_method: str = "bias+correct"  # greedy | bias | correct | bias+correct (scribe.asr.vocab; measured)
+    speakers: str = "auto"        # speaker labels: auto (on when the speaker model is installed) | on | off
 
     @property
     def user_templates_dir(self) -> Path:
@@ -89,7 +90,7 @@ class Settings:
 
 _SAVED = ("provider", "threads", "note_model", "domain", "autolock_minutes", "keep_audio_after_approval",
           "user_templates", "play_evidence_audio", "signer_name", "practice_name", "practice_address", "sender_name",
-          "sender_role", "sender_contact", "vocab_file", "vocab_method")
+          "sender_role", "sender_contact", "vocab_file", "vocab_method", "speakers")
 
 
 def load_settings() -> Settings:

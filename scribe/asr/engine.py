@@ -53,6 +53,26 @@ class AsrEngine:
         self.rate = self.model.sample_rate
         self.stats = DecodeStats()
         self._lock = threading.Lock()
+        self._diarizer: Any = False         # False: not loaded yet; None: speakers off or unavailable
+        self.last_diarization_s = 0.0
+
+    def diarizer(self):
+        """The speaker labeller (scribe.speakers), loaded once; None when settings.speakers is "off", or "auto" and
+        the speaker model is missing or fails verification (logged: transcripts then carry no speakers). With
+        "on" that is an error instead."""
+        if self._diarizer is False:
+            mode = str(getattr(self.settings, "speakers", "auto") or "auto")
+            self._diarizer = None
+            if mode != "off":
+                from ..errors import ModelError
+                from ..speakers import Diarizer, SpeakerEncoder
+                try:
+                    self._diarizer = Diarizer(SpeakerEncoder(self.settings))
+                except ModelError as e:
+                    if mode == "on":
+                        raise
+                    log.warning("speaker labels off: %s", e.one_line())
+        return self._diarizer
 
     @property
     def name(self) -> str:
@@ -86,23 +106,46 @@ class AsrEngine:
             yield batch
 
     def transcribe(self, x: np.ndarray, on_segment: Callable[[Segment], None] | None = None,
-                   cancel: Any = None, windows: list[Window] | None = None) -> Transcript:
-        """Transcribe 16 kHz mono float32 audio. Segments come back (and to `on_segment`) in time order."""
+                   cancel: Any = None, windows: list[Window] | None = None, enrolment: Any = None) -> Transcript:
+        """Transcribe 16 kHz mono float32 audio. Segments come back (and to `on_segment`) in time order.
+
+        With speaker labels on (and no explicit `windows`), windows never cross a change of speaker and each
+        segment's `speaker` is a role tag (doctor / patient / guest_family). Segments passed to `on_segment` carry
+        provisional roles (the enrolled or first voice is the clinician); the returned Transcript has the final
+        ones, decided by the enrolment (an scribe.speakers.Enrolment) or else by what each voice said."""
         t0 = time.perf_counter()
         x = np.asarray(x, np.float32)
         with self._lock:
+            labels: dict[int, int | None] = {}
+            roles: dict = {}
+            d = emb = None
+            diar = self.diarizer() if windows is None else None
+            if diar is not None:
+                from ..speakers import turn_windows
+                d = diar.run(x)
+                self.last_diarization_s = d.wall_s
+                plan = turn_windows(x, self.rate, d, self.options)
+                windows = [w for w, _ in plan]
+                labels = {id(w): lab for w, lab in plan}
+                emb = _enrolment_vector(enrolment, diar)
+                roles = _provisional(d, emb)
             windows = plan_windows(x, self.rate, self.options) if windows is None else windows
             segments: list[Segment] = []
+            seg_labels: list[int | None] = []
             stats = DecodeStats()
             for batch in self._batches(windows):
                 if is_cancelled(cancel):
                     raise CancelledError("transcription cancelled")
                 for w, text in zip(batch, self.decode_windows(x, batch, stats)):
-                    seg = Segment(round(w.start, 3), round(w.end, 3), text, None, True)
+                    lab = labels.get(id(w))
+                    seg = Segment(round(w.start, 3), round(w.end, 3), text, roles.get(lab) if labels else None, True)
                     if text:
                         segments.append(seg)
+                        seg_labels.append(lab)
                         if on_segment is not None:
                             on_segment(seg)
+            if diar is not None:
+                _final_roles(segments, seg_labels, d, emb)
             self.stats.add(stats)
         wall = time.perf_counter() - t0
         audio_s = len(x) / self.rate
@@ -112,11 +155,11 @@ class AsrEngine:
         return Transcript(segments, audio_s, self.name, wall)
 
     def transcribe_file(self, path: str | Path, on_segment: Callable[[Segment], None] | None = None,
-                        cancel: Any = None) -> Transcript:
+                        cancel: Any = None, enrolment: Any = None) -> Transcript:
         from ..audio.io import load_audio
         t0 = time.perf_counter()
         audio = load_audio(path, self.rate)
-        t = self.transcribe(audio.samples, on_segment, cancel)
+        t = self.transcribe(audio.samples, on_segment, cancel, enrolment=enrolment)
         t.wall_seconds = time.perf_counter() - t0
         return t
 
@@ -126,6 +169,33 @@ class AsrEngine:
         return StreamingTranscriber(self, **kw)
 
 
+def _enrolment_vector(enrolment: Any, diar: Any) -> np.ndarray | None:
+    """The enrolment's embedding when it was made with this speaker model; else None (roles by content)."""
+    if enrolment is None:
+        return None
+    if getattr(enrolment, "model", None) != diar.encoder.name:
+        log.warning("voice enrolment made with another speaker model: roles by content")
+        return None
+    return np.asarray(enrolment.embedding, np.float32)
+
+
+def _provisional(d: Any, emb: np.ndarray | None) -> dict:
+    from ..speakers import provisional_roles
+    return provisional_roles(d.centroids, d.seconds, emb)
+
+
+def _final_roles(segments: list[Segment], seg_labels: list, d: Any, emb: np.ndarray | None) -> None:
+    """Each segment's speaker from its voice's role, now that the text of every voice is known."""
+    from ..speakers import assign_roles
+    texts: dict[int, list[str]] = {}
+    for seg, lab in zip(segments, seg_labels):
+        if lab is not None:
+            texts.setdefault(lab, []).append(seg.text)
+    roles = assign_roles(texts, d.centroids, d.seconds, emb)
+    for seg, lab in zip(segments, seg_labels):
+        seg.speaker = roles.get(lab) if lab is not None else None
+
+
 _ENGINES: dict[tuple, AsrEngine] = {}
 _ENGINES_LOCK = threading.Lock()
 
@@ -133,7 +203,8 @@ _ENGINES_LOCK = threading.Lock()
 def get_engine(settings) -> AsrEngine:
     """One engine per (models dir, model, threads, provider) per process: loading costs seconds."""
     key = (str(Path(settings.models_dir).resolve()), settings.asr_model, int(settings.threads),
-           str(settings.provider), str(getattr(settings, "vocab_file", "")), str(getattr(settings, "vocab_method", "")))
+           str(settings.provider), str(getattr(settings, "vocab_file", "")), str(getattr(settings, "vocab_method", "")),
+           str(getattr(settings, "speakers", "auto")))
     with _ENGINES_LOCK:
         eng = _ENGINES.get(key)
         if eng is None:
@@ -142,11 +213,12 @@ def get_engine(settings) -> AsrEngine:
 
 
 def transcribe_file(path: str | Path, settings, on_segment: Callable[[Segment], None] | None = None,
-                    cancel: Any = None) -> Transcript:
-    """Transcribe an audio file (WAV/FLAC/OGG, any rate, any channels) into a timed Transcript."""
+                    cancel: Any = None, enrolment: Any = None) -> Transcript:
+    """Transcribe an audio file (WAV/FLAC/OGG, any rate, any channels) into a timed Transcript, with speaker
+    labels unless settings.speakers is "off" (`enrolment`: the clinician's scribe.speakers.Enrolment, optional)."""
     from ..audio.io import load_audio
     t0 = time.perf_counter()
     audio = load_audio(path)          # bad input fails fast, before the model loads
-    t = get_engine(settings).transcribe(audio.samples, on_segment, cancel)
+    t = get_engine(settings).transcribe(audio.samples, on_segment, cancel, enrolment=enrolment)
     t.wall_seconds = time.perf_counter() - t0
     return t

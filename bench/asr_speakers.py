@@ -1,0 +1,150 @@
+"""Speaker attribution bench: share of words whose transcript segment carries the right speaker.
+
+    .venv/bin/python bench/asr_speakers.py                    # 24 two-voice dictations (12 MTS-Dialog + 12 ACI-Bench)
+    .venv/bin/python bench/asr_speakers.py --clips 2          # tiny CPU run (~1 min)
+    (bench/asr.py runs the same measure on the same set as part of its table)
+
+Clips: validation dialogues of MTS-Dialog (valid.csv) and ACI-Bench (valid.csv), rendered with espeak-ng, the
+clinician `en-us` (male) and the patient `en+f3` (female); a family member, where the dialogue has one, `en-us+f2`.
+Not speech.VOICES' patient `en-gb+f3`: espeak-ng 1.51 ignores a variant on en-gb and renders plain en-gb, the
+same male formant set as en-us with another accent (GE2E scores the two 0.86 apart, the same voice 0.88).
+Each turn's time span is known from the rendering (turns joined by 0.6 s pauses).
+
+Metric: every word of every transcript segment gets a time (spread evenly over its segment) and the reference
+speaker at that time (the nearest turn); a word is right when its segment's `speaker` is that speaker's tag
+(`doctor`, `patient`, `guest_family`). The roles come from the app's own assignment (content, no enrolment),
+so a swapped pair of roles counts as all wrong. Reported: attribution accuracy over all words, per-clip minimum,
+clips whose speaker count was estimated right, and the diarization time.
+"""
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import re
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "tests"))
+
+VOICES = {"doctor": "en-us", "patient": "en+f3", "guest_family": "en-us+f2", "guest_clinician": "en-gb",
+          "patient_guest": "en-us+f2"}
+TAG = {"doctor": "doctor", "patient": "patient", "guest_family": "guest_family", "guest_clinician": "guest_family",
+       "patient_guest": "guest_family"}
+GAP_S = 0.6
+
+
+def aci_dialogues(max_words: int = 400) -> list[tuple[str, list[tuple[str, str]]]]:
+    """(id, turns) of ACI-Bench valid dialogues, each cut to its first `max_words` words (whole turns)."""
+    from speech import SHARED_DIR, clean_turn_text
+    out = []
+    with open(SHARED_DIR / "aci-bench" / "valid.csv", newline="", encoding="utf-8") as f:
+        for row in csv.DictReader(f):
+            turns, n = [], 0
+            for ln in row["dialogue"].splitlines():
+                m = re.match(r"\s*\[(\w+)\]\s*(.*)", ln)
+                if not m or not m.group(2).strip():
+                    continue
+                text = clean_turn_text(re.sub(r"\s+([,.?!])", r"\1", m.group(2)))
+                turns.append((m.group(1), text))
+                n += len(text.split())
+                if n >= max_words:
+                    break
+            out.append((row["encounter_id"], turns))
+    return out
+
+
+def build_set(clips: int) -> list[dict]:
+    """Half MTS-Dialog (≥ 2 speakers, 40-250 words), half ACI-Bench; rendered and cached."""
+    import soundfile as sf
+    from speech import dialogue, mts_dialogues, speak
+    mts = [(i, t) for i, t in mts_dialogues() if len({s.lower() for s, _ in t}) >= 2
+           and 40 <= sum(len(x.split()) for _, x in t) <= 250]
+    aci = aci_dialogues()
+    n_aci = clips // 2
+    chosen = [("mts-" + i, t) for i, t in mts[:clips - n_aci]] + [("aci-" + i, t) for i, t in aci[:n_aci]]
+    out = []
+    for cid, turns in chosen:
+        path = dialogue(turns, voices=VOICES, gap_s=GAP_S)
+        spans, t = [], 0.0
+        for spk, text in turns:
+            d = sf.info(speak(text, voice=VOICES.get(spk.lower(), "en-us"))).duration
+            spans.append((t, t + d, TAG.get(spk.lower(), "guest_family"), text))
+            t += d + GAP_S
+        out.append({"id": cid, "path": str(path), "turns": spans,
+                    "speakers": len({s for _, _, s, _ in spans})})
+    return out
+
+
+def ref_speaker(turns: list, t: float) -> str:
+    best = min(turns, key=lambda tr: 0.0 if tr[0] <= t <= tr[1] else min(abs(t - tr[0]), abs(t - tr[1])))
+    return best[2]
+
+
+def attribution(segments, turns) -> tuple[int, int]:
+    """(right, total) words of the hypothesis segments."""
+    right = total = 0
+    for s in segments:
+        words = s.text.split()
+        for k in range(len(words)):
+            t = s.start + (k + 0.5) / len(words) * (s.end - s.start)
+            right += int(s.speaker == ref_speaker(turns, t))
+            total += 1
+    return right, total
+
+
+def run_set(engine, clips: list[dict]) -> dict:
+    """Transcribe each clip with speakers on; the attribution figures."""
+    from scribe.audio.io import load_audio
+    rows, right, total = [], 0, 0
+    for c in clips:
+        x = load_audio(c["path"]).samples
+        t0 = time.perf_counter()
+        tr = engine.transcribe(x)
+        wall = time.perf_counter() - t0
+        r, n = attribution(tr.segments, c["turns"])
+        right, total = right + r, total + n
+        found = len({s.speaker for s in tr.segments})
+        rows.append({"id": c["id"], "accuracy": r / max(n, 1), "words": n, "speakers_ref": c["speakers"],
+                     "speakers_found": found, "diarize_s": getattr(engine, "last_diarization_s", None),
+                     "wall_s": wall, "audio_s": len(x) / 16000})
+    return {"clips": len(rows), "words": total, "accuracy": right / max(total, 1),
+            "min_clip": min((r["accuracy"] for r in rows), default=None),
+            "count_right": sum(r["speakers_ref"] == r["speakers_found"] for r in rows),
+            "diarize_rtf": sum(r["diarize_s"] or 0 for r in rows) / max(sum(r["audio_s"] for r in rows), 1e-9),
+            "rows": rows}
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--clips", type=int, default=24)
+    ap.add_argument("--threads", type=int, default=2)
+    a = ap.parse_args()
+    import os
+    import tempfile
+    from scribe.asr import AsrEngine
+    from scribe.config import Settings
+    clips = build_set(a.clips)
+    settings = Settings(home=Path(tempfile.mkdtemp(prefix="scribe-bench-spk-")), models_dir=ROOT / "models",
+                        threads=a.threads, provider="cpu")
+    settings.speakers = "auto"
+    load0 = os.getloadavg()[0]
+    res = run_set(AsrEngine(settings), clips)
+    for r in res["rows"]:
+        print(f"{r['id']:16s} {r['accuracy'] * 100:6.1f}%  {r['words']:4d} words  speakers {r['speakers_found']}"
+              f"/{r['speakers_ref']}")
+    print(f"speaker attribution: {res['accuracy'] * 100:.1f}% of {res['words']} words over {res['clips']} clips "
+          f"(worst clip {res['min_clip'] * 100:.1f}%), speaker count right on {res['count_right']}/{res['clips']}, "
+          f"diarization RTF {res['diarize_rtf']:.4f}, load {load0:.1f}")
+    from asr import write_result
+    write_result("asr_speakers", {"bench": "asr_speakers", **res, "goal_accuracy>=0.95": res["accuracy"] >= 0.95,
+                                  "loadavg": load0})
+
+
+if __name__ == "__main__":
+    main()
