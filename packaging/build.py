@@ -109,7 +109,7 @@ def build_app_wheel(work: Path, source: str) -> Path:
 
 
 def default_models(models_dir: Path, asr: str) -> list[str]:
-    """The ASR model and the desktop's note model(s): the default and its `-legal` twin when one is built. The
+    """The ASR model, the speaker encoder and the desktop's note model(s): the default and its `-legal` twin when one is built. The
     web companion's json-v1 SmolLM2 models and the un-tuned `-base` builds are left out: the desktop refuses the
     former, and a clinician should not be able to pick the latter in Settings."""
     from scribe.config import DEFAULT_NOTE_MODEL
@@ -118,7 +118,9 @@ def default_models(models_dir: Path, asr: str) -> list[str]:
     if DEFAULT_NOTE_MODEL not in found:
         _log(f"WARNING: the default note model {DEFAULT_NOTE_MODEL} is not built (models/{DEFAULT_NOTE_MODEL}); "
              f"the installed app's selfcheck will report it missing")
-    return [asr] + found
+    # the speaker encoder (speaker labels), when set-up exported it: without it the app transcribes unlabelled
+    speakers = ["speaker-encoder"] if (models_dir / "speaker-encoder" / "manifest.json").is_file() else []
+    return [asr] + found + speakers
 
 
 def derived_models(m) -> list:

@@ -4,6 +4,11 @@
     python -m scribe transcribe visit.flac --json               # {"text", "segments", "audio_seconds", ...}
     SCRIBE_THREADS=2 python -m scribe --threads 2 transcribe samples/dictation.wav --segments   # tiny CPU run
     python -m scribe transcribe visit.wav --vocab practice-words.txt --normalize   # + user words, "400 mg" form
+    python -m scribe transcribe visit.wav --clinician-voice me.wav   # roles from a ~15 s recording of the clinician
+
+Speaker labels (on by default when the speaker model is installed): plain output is one `[doctor] ...` /
+`[patient] ...` / `[guest_family] ...` line per segment (the form `scribe note` and the note model read), --json
+gives each segment's "speaker". --speakers off: one unlabelled text, as before.
 
 Bad input (missing, empty, not audio, zero-length, unsupported format; a vocabulary that is missing, not UTF-8
 text or over 200,000 terms) is one line on stderr and exit code 2. Junk lines in a vocabulary are skipped.
@@ -37,6 +42,12 @@ def register(sub) -> None:
     p.add_argument("--normalize", action="store_true",
                    help="print the display form (400 mg, 120/80, BID, q6h); --json always carries both as "
                         '"text" and "normalized_text"')
+    p.add_argument("--speakers", choices=["auto", "on", "off"],
+                   help="speaker labels: auto = on when the speaker model is installed (default), on = required, "
+                        "off = none")
+    p.add_argument("--clinician-voice", metavar="WAV",
+                   help="a ~15 s recording of the clinician alone: that voice is labelled [doctor] (otherwise roles "
+                        "come from what each voice says)")
     p.set_defaults(func=run)
 
 
@@ -55,6 +66,9 @@ def run(args, settings) -> int:
         settings.vocab_file = str(args.vocab)
     if args.vocab_method:
         settings.vocab_method = args.vocab_method
+    if args.speakers:
+        settings.speakers = args.speakers
+    enrolment = _enrolment(args.clinician_voice, settings) if args.clinician_voice else None
 
     # transcribe_file reads and checks the audio before loading the model: bad input fails in milliseconds
     log.info("transcribe: model=%s threads=%d provider=%s json=%s", settings.asr_model, settings.threads,
@@ -63,7 +77,7 @@ def run(args, settings) -> int:
     def progress(seg) -> None:
         print(f"[{_stamp(seg.start)}–{_stamp(seg.end)}] {seg.text}", file=sys.stderr, flush=True)
 
-    t = transcribe_file(args.audio, settings, on_segment=progress if args.progress else None)
+    t = transcribe_file(args.audio, settings, on_segment=progress if args.progress else None, enrolment=enrolment)
     log.info("transcribe: %d segments, %.1f s audio, %.2f s wall", len(t.segments), t.audio_seconds,
              t.wall_seconds)
     # the raw text is what is stored and what the note model reads; the normalised form is for reading
@@ -74,7 +88,19 @@ def run(args, settings) -> int:
         print(json.dumps(d, ensure_ascii=False))
     elif args.segments:
         for s in t.segments:
-            print(f"[{_stamp(s.start)}–{_stamp(s.end)}] {show(s.text)}")
+            who = f" [{s.speaker}]" if s.speaker else ""
+            print(f"[{_stamp(s.start)}–{_stamp(s.end)}]{who} {show(s.text)}")
+    elif any(s.speaker for s in t.segments):
+        for s in t.segments:
+            print(f"[{s.speaker}] {show(s.text)}" if s.speaker else show(s.text))
     else:
         print(show(t.text))
     return 0
+
+
+def _enrolment(path: str, settings):
+    """The clinician's enrolment from a recording (checked before the ASR model loads: bad input fails fast)."""
+    from ..audio.io import load_audio
+    from ..speakers import SpeakerEncoder, enrol
+    audio = load_audio(path, 16000)
+    return enrol(SpeakerEncoder(settings), audio.samples)
