@@ -29,6 +29,7 @@ from pathlib import Path
 from typing import Any, Callable
 
 from .app_documents import DocumentUseCases
+from .app_speakers import SpeakerUseCases
 from .config import Settings, load_settings
 from .errors import CancelledError, InputError, StoreError
 from .store import IdleLock, Store, StoreOptions, records
@@ -72,7 +73,7 @@ class EncounterDetail:
                 "audio_kept": self.audio_kept}
 
 
-class ScribeApp(DocumentUseCases):
+class ScribeApp(DocumentUseCases, SpeakerUseCases):
     """Use cases over one store file. Construct once per process (or window); thread-safe."""
 
     def __init__(self, settings: Settings | None = None, db_path: Path | None = None,
@@ -257,7 +258,8 @@ class ScribeApp(DocumentUseCases):
         if not audio.exists():
             raise InputError(f"no audio file at {audio}")
         t0 = time.perf_counter()
-        tr = transcribe_file(audio, self.settings, on_segment=self._touching(on_segment), cancel=cancel)
+        tr = transcribe_file(audio, self.settings, on_segment=self._touching(on_segment), cancel=cancel,
+                             enrolment=self.enrolment_for_asr())
         log.info("transcribed segments=%d audio_s=%.2f wall_s=%.2f", len(tr.segments), tr.audio_seconds,
                  time.perf_counter() - t0)
         return tr

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from .highlight import MarkHighlighter
+from .speaker_labels import role_name
 from .qt import QEvent, Qt, QTextCharFormat, QTextCursor, QTextEdit, QToolTip, Signal
 from .theme import colors
 
@@ -193,7 +194,7 @@ class TranscriptView(QTextEdit):
             if i:
                 cur.insertBlock()
             m, s = divmod(int(seg.start), 60)
-            who = f" {seg.speaker}:" if seg.speaker else ""
+            who = f" {role_name(seg.speaker)}:" if seg.speaker else ""
             cur.insertText(f"[{m:02d}:{s:02d}]{who} ", dim)
             a = cur.position()
             cur.insertText(seg.text.strip(), plain)

@@ -1,5 +1,6 @@
 """Record panel: input-device picker, start / pause / stop, elapsed time, level meter, live transcript (partial
-text styled apart from final), and "Import audio file" instead of dictating.
+text styled apart from final), and "Import audio file" instead of dictating. With speaker labels, each final
+segment is its own line headed by its speaker's name; one click on the name changes it (speaker_labels.SpeakerBar).
 
 Audio and recognition run in the worker pool (ops.Record / ops.TranscribeFile); this widget only shows what the
 progress signals carry. `source_factory(device)` makes the audio source; tests swap in a WAV played at real time,
@@ -14,6 +15,7 @@ from ..errors import ScribeError
 from . import ops
 from .errors import show_error
 from .level_meter import LevelMeter
+from .speaker_labels import SpeakerBar, role_name
 from .qt import (QComboBox, QElapsedTimer, QFileDialog, QFont, QHBoxLayout, QLabel, QPushButton, QTextCharFormat,
                  QTextCursor, QTextEdit, QTimer, QVBoxLayout, QWidget, Signal)
 from .theme import colors
@@ -23,7 +25,11 @@ __all__ = ["RecordPanel", "LiveTranscript"]
 
 
 class LiveTranscript(QTextEdit):
-    """Final text in the normal style; the current partial hypothesis grey and italic at the end, replaced in place."""
+    """Final text in the normal style; the current partial hypothesis grey and italic at the end, replaced in place.
+    A final segment with a speaker starts a line with the speaker's name as a link; clicking it emits
+    `label_chosen(index of the segment)`."""
+
+    label_chosen = Signal(int)
 
     def __init__(self, parent=None):
         super().__init__(parent)
@@ -48,7 +54,9 @@ class LiveTranscript(QTextEdit):
         c.insertText(text, fmt)
 
     def add_segment(self, seg) -> None:
-        if getattr(seg, "final", True):
+        if getattr(seg, "final", True) and getattr(seg, "speaker", None):
+            self._add_labelled(seg)
+        elif getattr(seg, "final", True):
             fmt = QTextCharFormat()
             fmt.setForeground(self.palette().text())
             text = seg.text.strip()
@@ -64,6 +72,33 @@ class LiveTranscript(QTextEdit):
             self._replace_tail(self.partial_text, fmt)
         self.moveCursor(QTextCursor.MoveOperation.End)
         self.ensureCursorVisible()
+
+    def _add_labelled(self, seg) -> None:
+        self._replace_tail("", QTextCharFormat())
+        c = QTextCursor(self.document())
+        c.movePosition(QTextCursor.MoveOperation.End)
+        if self.document().characterCount() > 1:
+            c.insertBlock()
+        name = QTextCharFormat()
+        name.setAnchor(True)
+        name.setAnchorHref(f"spk:{len(self.finals)}")
+        name.setFontWeight(QFont.Weight.Bold)
+        name.setToolTip("Click to change who said this")
+        c.insertText(role_name(seg.speaker), name)
+        plain = QTextCharFormat()
+        plain.setForeground(self.palette().text())
+        c.insertText(": " + seg.text.strip() + " ", plain)
+        self._partial_start = self.document().characterCount() - 1
+        self.finals.append(seg)
+        self.partial_text = ""
+        self.moveCursor(QTextCursor.MoveOperation.End)
+        self.ensureCursorVisible()
+
+    def mouseReleaseEvent(self, e) -> None:
+        href = self.anchorAt(e.position().toPoint())
+        super().mouseReleaseEvent(e)
+        if href.startswith("spk:"):
+            self.label_chosen.emit(int(href[4:]))
 
     def final_text(self) -> str:
         return " ".join(s.text.strip() for s in self.finals if s.text.strip())
@@ -122,7 +157,11 @@ class RecordPanel(QWidget):
         self.state = QLabel("Choose or create an encounter to dictate.")
         self.state.setAccessibleName("Recording status")
         lay.addWidget(self.state)
+        self.speakers = SpeakerBar(app, runner)
+        self.speakers.changed.connect(self._relabelled)
+        lay.addWidget(self.speakers)
         self.transcript = LiveTranscript()
+        self.transcript.label_chosen.connect(self.speakers.cycle)
         lay.addWidget(self.transcript, 1)
         self.tick = QTimer(self)
         self.tick.setInterval(200)
@@ -159,6 +198,7 @@ class RecordPanel(QWidget):
         if transcript is not None:
             for s in transcript.segments:
                 self.transcript.add_segment(s)
+        self.speakers.set_transcript(encounter_id, transcript)
         on = encounter_id is not None
         self.record_btn.setEnabled(on)
         self.import_btn.setEnabled(on)
@@ -171,6 +211,7 @@ class RecordPanel(QWidget):
         self.pause_btn.setEnabled(on and self.mode == "record")
         self.import_btn.setEnabled(not on and self.encounter_id is not None)
         self.device.setEnabled(not on)
+        self.speakers.setEnabled(not on)
         if not on:
             self.tick.stop()
             self.meter.reset()
@@ -280,7 +321,16 @@ class RecordPanel(QWidget):
             for s in tr.segments:
                 self.transcript.add_segment(s)
         n = len(getattr(tr, "segments", []) or [])
+        self.speakers.set_transcript(self.encounter_id, tr)
         self.state.setText(f"Transcript saved: {n} segments. Generate a note next (Ctrl+G).")
+        self.transcript_ready.emit(tr)
+
+    def _relabelled(self, tr) -> None:
+        """A speaker fix was stored: show it, and let the window reload the encounter (review, generate)."""
+        self.transcript.clear_all()
+        for s in tr.segments:
+            self.transcript.add_segment(s)
+        self.state.setText("Speaker labels saved.")
         self.transcript_ready.emit(tr)
 
     def _error(self, err) -> None:

@@ -1,5 +1,6 @@
 """Settings: note model and domain adapter, execution provider (with what is actually in use), threads, auto-lock
-minutes, audio retention, user template folder, letterhead and signature block for letters. Saved through the app (settings.json holds no PHI)."""
+minutes, audio retention, user template folder, letterhead and signature block for letters, the clinician's voice
+enrolment for speaker labels. Saved through the app (settings.json holds no PHI)."""
 from __future__ import annotations
 
 from . import ops
@@ -104,6 +105,9 @@ class SettingsDialog(QDialog):
             lf.addRow(label, w)
             self.letterhead[key] = w
         lay.addWidget(box)
+        from .speaker_labels import VoiceEnrolBox
+        self.voice = VoiceEnrolBox(app, runner)      # applies at once (its own ops), not on Save
+        lay.addWidget(self.voice)
         note = QLabel("Model, provider and thread changes apply the next time a model loads.")
         note.setWordWrap(True)
         lay.addWidget(note)

@@ -10,6 +10,7 @@ Progress payloads are tuples `(kind, value)`: ("stage", str), ("segment", Segmen
     store.py   create, unlock, lock, encounters, patient fields, settings, self-check
     audio.py   transcribe a file, dictation, playback, interrupted recordings
     notes.py   generate, edit, drafts, sign, addendum, history, export
+    speakers.py  fix speaker labels, the clinician's voice enrolment
 """
 from __future__ import annotations
 
@@ -20,10 +21,12 @@ from .base import *  # noqa: F401,F403
 from .base import __all__ as _base
 from .notes import *  # noqa: F401,F403
 from .notes import __all__ as _notes
+from .speakers import *  # noqa: F401,F403
+from .speakers import __all__ as _speakers
 from .store import *  # noqa: F401,F403
 from .store import __all__ as _store
 from .views import *  # noqa: F401,F403
 from .views import __all__ as _views
 
-__all__ = [*_base, *_views, *_store, *_audio, *_notes, "InputError", "AudioError", "CancelledError",
+__all__ = [*_base, *_views, *_store, *_audio, *_notes, *_speakers, "InputError", "AudioError", "CancelledError",
            "PassphraseError"]
