@@ -14,6 +14,9 @@ Measures (each runtime in its own child process, so peak RSS is its own):
     on an otherwise idle machine, without waiting minutes of wall time).
   * WER (jiwer, Whisper English normaliser) on the dictation set used by tests/test_asr_transcribe.py, for
     both runtimes on the same windows.
+  * speaker attribution (bench/asr_speakers.py): share of words whose segment carries the right speaker, on
+    --speaker-clips two-voice dictations (MTS-Dialog + ACI-Bench valid; clinician en-us, patient en+f3), and that
+    set's WER with speaker labels on and off.
 Prints a table and a final JSON line; writes bench/results/asr.json.
 """
 from __future__ import annotations
@@ -121,7 +124,11 @@ def child_scribe(args) -> dict:
     lag = stream_lag(eng, xs, clock=args.stream_clock)
     # streaming WER, when the whole recording was streamed (its windows are shorter than offline ones)
     lag["wer"] = jiwer.wer(norm(spec["long_ref"]), norm(lag["text"])) if len(xs) == len(x) else None
-    return {"load_s": load_s, "audio_s": audio_s, "windows": len(windows), "wall_s": wall, "cpu_s": cpu,
+    speakers = None
+    if args.speaker_clips:
+        from asr_speakers import run_set
+        speakers = run_set(eng, spec["speaker_clips"]) if eng.diarizer() is not None else {"failed": "no model"}
+    return {"speakers": speakers, "load_s": load_s, "audio_s": audio_s, "windows": len(windows), "wall_s": wall, "cpu_s": cpu,
             "same_windows": {"windows": len(c_windows), "wall_s": same_wall, "cpu_s": same_cpu,
                              "rtf": same_wall / audio_s, "cpu_rtf": same_cpu / audio_s, "wer": same_wer},
             "rtf": wall / audio_s, "cpu_rtf": cpu / audio_s, "encoder_s": st.encoder_s, "decoder_s": st.decoder_s,
@@ -219,7 +226,7 @@ def child_c(args) -> dict:
 def _child(kind: str, args) -> dict:
     cmd = [sys.executable, __file__, "--child", kind, "--workdir", args.workdir, "--threads", str(args.threads),
            "--repeats", str(args.repeats), "--stream-seconds", str(args.stream_seconds),
-           "--stream-clock", args.stream_clock]
+           "--stream-clock", args.stream_clock, "--speaker-clips", str(args.speaker_clips)]
     r = subprocess.run(cmd, capture_output=True, text=True)
     if r.returncode != 0:
         why = "killed (SIGKILL: out of memory?)" if r.returncode == -9 else f"exit {r.returncode}"
@@ -239,6 +246,8 @@ def main() -> None:
                     help="streaming replay clock: wall (measured) or cpu (process CPU time / threads: an estimate "
                          "for an idle machine when others load this one)")
     ap.add_argument("--repeats", type=int, default=1, help="timed repeats (the fastest is kept)")
+    ap.add_argument("--speaker-clips", type=int, default=24,
+                    help="two-voice dictations for speaker attribution (default 24; 0 = skip)")
     ap.add_argument("--child", choices=["scribe", "c"], help=argparse.SUPPRESS)
     ap.add_argument("--workdir", help=argparse.SUPPRESS)
     args = ap.parse_args()
@@ -253,6 +262,9 @@ def main() -> None:
     long, long_ref, clips = build_corpus(args.minutes, args.clips, work)
     spec = {"long": str(long), "long_ref": long_ref, "long_seconds": sf.info(long).duration,
             "clips": [(str(p), r) for p, r in clips]}
+    if args.speaker_clips:
+        from asr_speakers import build_set
+        spec["speaker_clips"] = build_set(args.speaker_clips)
     (work / "spec.json").write_text(json.dumps(spec))
     load0 = os.getloadavg()
     s = _child("scribe", args)           # writes windows.npz that the C child replays
@@ -286,17 +298,27 @@ def main() -> None:
          "-"),
         ("peak RSS", f"{s['peak_rss_mb']:.0f} MB", f"{c['peak_rss_mb']:.0f} MB"),
     ]
+    sp = s.get("speakers") or {}
+    if "accuracy" in sp:
+        rows += [(f"speaker attribution ({sp['clips']} two-voice clips)", f"{sp['accuracy'] * 100:.1f}% of "
+                  f"{sp['words']} words", "-"),
+                 ("  worst clip / speaker count right", f"{sp['min_clip'] * 100:.1f}% / {sp['count_right']} of "
+                  f"{sp['clips']}", "-"),
+                 ("  WER speakers on / off", f"{sp['wer_speakers_on']:.4f} / {sp['wer_speakers_off']:.4f}", "-"),
+                 ("  diarization RTF", f"{sp['diarize_rtf']:.4f}", "-")]
     print(f"ASR benchmark on {platform.machine()} {os.cpu_count()} CPUs, load avg {load0[0]:.1f} → {load1[0]:.1f}")
     print(f"{'metric':38s} {'Scribe':>28s} {'moonshine C':>28s}")
     for k, a, b in rows:
         print(f"{k:38s} {a:>28s} {b:>28s}")
     result = {"bench": "asr", "audio_s": s["audio_s"], "threads": args.threads, "rtf": s["rtf"],
-              "scribe": {k: v for k, v in s.items() if not k.startswith("stream")},
+              "scribe": {k: v for k, v in s.items() if not k.startswith("stream") and k != "speakers"},
+              "speakers": sp,
               "c_runtime": c, "speedup_wall": ratio, "speedup_cpu": cpu_ratio,
               "stream": {k: v for k, v in s["stream"].items() if k != "text"},
               "goals": {"rtf<=0.03": s["rtf"] <= 0.03, "speedup>=1.5": bool(ratio >= 1.5),
                         "lag<=0.2s": (s["stream"]["lag_median_s"] or 9) <= 0.2,
-                        "wer<=0.04": s["dictation_wer"] <= 0.04},
+                        "wer<=0.04": s["dictation_wer"] <= 0.04,
+                        "speaker_attribution>=0.95": (sp.get("accuracy") or 0) >= 0.95},
               "loadavg": [load0[0], load1[0]], "cpus": os.cpu_count()}
     write_result("asr", result)
 

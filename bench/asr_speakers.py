@@ -14,7 +14,8 @@ Metric: every word of every transcript segment gets a time (spread evenly over i
 speaker at that time (the nearest turn); a word is right when its segment's `speaker` is that speaker's tag
 (`doctor`, `patient`, `guest_family`). The roles come from the app's own assignment (content, no enrolment),
 so a swapped pair of roles counts as all wrong. Reported: attribution accuracy over all words, per-clip minimum,
-clips whose speaker count was estimated right, and the diarization time.
+clips whose speaker count was estimated right, the diarization time, and the WER of the set with speaker labels
+on (ASR windows cut at every change of speaker) and off (the plain windows).
 """
 from __future__ import annotations
 
@@ -98,10 +99,17 @@ def attribution(segments, turns) -> tuple[int, int]:
     return right, total
 
 
-def run_set(engine, clips: list[dict]) -> dict:
-    """Transcribe each clip with speakers on; the attribution figures."""
+def run_set(engine, clips: list[dict], compare_off: bool = True) -> dict:
+    """Transcribe each clip with speakers on (and, with `compare_off`, off: what the per-turn windows cost or gain
+    in WER); the attribution figures."""
+    import jiwer
+    from asr import _norm
     from scribe.audio.io import load_audio
-    rows, right, total = [], 0, 0
+    norm = _norm()
+    rows, right, total, refs, hyp_on, hyp_off = [], 0, 0, [], [], []
+    diarizer = engine.diarizer()
+    if diarizer is None:
+        sys.exit("bench: the speaker model is not installed (./setup.sh exports it)")
     for c in clips:
         x = load_audio(c["path"]).samples
         t0 = time.perf_counter()
@@ -110,10 +118,17 @@ def run_set(engine, clips: list[dict]) -> dict:
         r, n = attribution(tr.segments, c["turns"])
         right, total = right + r, total + n
         found = len({s.speaker for s in tr.segments})
+        refs.append(norm(" ".join(t for _, _, _, t in c["turns"])))
+        hyp_on.append(norm(tr.text))
+        if compare_off:
+            engine._diarizer = None
+            hyp_off.append(norm(engine.transcribe(x).text))
+            engine._diarizer = diarizer
         rows.append({"id": c["id"], "accuracy": r / max(n, 1), "words": n, "speakers_ref": c["speakers"],
-                     "speakers_found": found, "diarize_s": getattr(engine, "last_diarization_s", None),
+                     "speakers_found": found, "diarize_s": engine.last_diarization_s,
                      "wall_s": wall, "audio_s": len(x) / 16000})
     return {"clips": len(rows), "words": total, "accuracy": right / max(total, 1),
+            "wer_speakers_on": jiwer.wer(refs, hyp_on), "wer_speakers_off": jiwer.wer(refs, hyp_off) if hyp_off else None,
             "min_clip": min((r["accuracy"] for r in rows), default=None),
             "count_right": sum(r["speakers_ref"] == r["speakers_found"] for r in rows),
             "diarize_rtf": sum(r["diarize_s"] or 0 for r in rows) / max(sum(r["audio_s"] for r in rows), 1e-9),
@@ -124,6 +139,9 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--clips", type=int, default=24)
     ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--windows", choices=["split", "turns"], default="split",
+                    help="split: long ASR windows, text divided among turns (the app's default); turns: a window "
+                         "per speaker turn")
     a = ap.parse_args()
     import os
     import tempfile
@@ -132,15 +150,18 @@ def main() -> None:
     clips = build_set(a.clips)
     settings = Settings(home=Path(tempfile.mkdtemp(prefix="scribe-bench-spk-")), models_dir=ROOT / "models",
                         threads=a.threads, provider="cpu")
-    settings.speakers = "auto"
+    settings.speakers = "on"
     load0 = os.getloadavg()[0]
-    res = run_set(AsrEngine(settings), clips)
+    eng = AsrEngine(settings)
+    eng.speaker_windows = a.windows
+    res = run_set(eng, clips)
     for r in res["rows"]:
         print(f"{r['id']:16s} {r['accuracy'] * 100:6.1f}%  {r['words']:4d} words  speakers {r['speakers_found']}"
               f"/{r['speakers_ref']}")
     print(f"speaker attribution: {res['accuracy'] * 100:.1f}% of {res['words']} words over {res['clips']} clips "
           f"(worst clip {res['min_clip'] * 100:.1f}%), speaker count right on {res['count_right']}/{res['clips']}, "
           f"diarization RTF {res['diarize_rtf']:.4f}, load {load0:.1f}")
+    print(f"WER on these clips: speakers on {res['wer_speakers_on']:.4f}, off {res['wer_speakers_off']:.4f}")
     from asr import write_result
     write_result("asr_speakers", {"bench": "asr_speakers", **res, "goal_accuracy>=0.95": res["accuracy"] >= 0.95,
                                   "loadavg": load0})

@@ -234,3 +234,13 @@ def test_cli_json_carries_speakers(tmp_path, scribe_home):
     r = subprocess.run([sys.executable, "-m", "scribe", "transcribe", str(wav), "--clinician-voice", str(bad)],
                        capture_output=True, text=True, cwd=ROOT, env=env, timeout=600)
     assert r.returncode == 2 and len(r.stderr.strip().splitlines()) == 1 and "s of speech" in r.stderr
+
+
+def test_split_text_follows_sentence_ends_and_speech_time():
+    from scribe.speakers.split import split_text
+    t = "When did it begin? About eight years ago, after a fall. Any injury? No."
+    assert split_text(t, [(0, 1.5), (2, 5), (5.6, 6.4), (7, 7.4)]) == [
+        "When did it begin?", "About eight years ago, after a fall.", "Any injury?", "No."]
+    assert split_text("yes no maybe", [(0, 1), (2, 3)]) == ["yes no", "maybe"]   # no sentence ends: words
+    assert split_text("Only one.", [(0, 1)]) == ["Only one."]
+    assert split_text("", [(0, 1), (1, 2)]) == ["", ""]
