@@ -211,7 +211,7 @@ def _final_roles(segments: list[Segment], seg_labels: list, d: Any, emb: np.ndar
     for seg, lab in zip(segments, seg_labels):
         if lab is not None:
             texts.setdefault(lab, []).append(seg.text)
-    roles = assign_roles(texts, d.centroids, d.seconds, emb)
+    roles = assign_roles(texts, d.centroids, d.seconds, emb, first=d.turns[0].label if d.turns else None)
     for seg, lab in zip(segments, seg_labels):
         seg.speaker = roles.get(lab) if lab is not None else None
 
