@@ -244,3 +244,34 @@ def test_split_text_follows_sentence_ends_and_speech_time():
     assert split_text("yes no maybe", [(0, 1), (2, 3)]) == ["yes no", "maybe"]   # no sentence ends: words
     assert split_text("Only one.", [(0, 1)]) == ["Only one."]
     assert split_text("", [(0, 1), (1, 2)]) == ["", ""]
+
+
+def test_app_uses_the_stored_enrolment_and_survives_a_corrupt_one(make_app, tmp_path, caplog):
+    from scribe.speakers import ENROL_KEY
+    from scribe.store import records
+    app = make_app("correct horse battery staple", "dr-test")
+    app.settings.threads = 2
+    turns = [("Patient", "Doctor, do you think it is serious? What should I do? Do I need a scan?"),
+             ("Doctor", "It looks like a mild strain of the muscle in your lower back.")]
+    wav = dialogue(turns, tmp_path / "visit.wav", voices=V2)
+    sample = tmp_path / "me.wav"
+    sf.write(sample, np.concatenate([_load(speak(t, voice="en-us")) for t in (
+        "The quick brown fox jumps over the lazy dog near the river bank.",
+        "Please read this passage aloud so the scribe can learn your voice.",
+        "Blood pressure was one twenty over eighty and the heart sounds were normal.")]), 16000)
+    summary = app.enrol_clinician_voice(sample)
+    assert summary["seconds"] >= 8 and app.clinician_voice()["model"] == "speaker-encoder"
+    tr = app.transcribe(wav)
+    assert [s.speaker for s in tr.segments][:2] == ["patient", "doctor"]
+    records.set_setting(app._require().db, ENROL_KEY, {"version": 1, "model": "speaker-encoder", "embedding": []})
+    tr = app.transcribe(wav)                       # the damaged enrolment is ignored: roles by content, no crash
+    assert tr.segments and {s.speaker for s in tr.segments} <= {"doctor", "patient"}
+    assert "voice enrolment ignored" in caplog.text
+    enc = app.new_encounter("Jane Doe", "soap")
+    app.attach_transcript(enc.id, tr)
+    fixed = app.relabel_speakers(enc.id, swap=("doctor", "patient"))
+    assert [s.speaker for s in fixed.segments] == [{"doctor": "patient", "patient": "doctor"}[s.speaker]
+                                                    for s in tr.segments]
+    from scribe.errors import InputError
+    with pytest.raises(InputError, match="unknown speaker"):
+        app.relabel_speakers(enc.id, index=0, speaker="nurse")

@@ -20,7 +20,9 @@ class ClusterOptions:
     merge_sim: float = 0.80      # merge groups whose centroids are at least this similar
     min_speakers: int = 1
     max_speakers: int = 4        # clinic visits: clinician, patient, and up to two others
-    min_speech_s: float = 1.5    # a group with less speech than this is folded into its nearest neighbour
+    min_speech_s: float = 1.5    # each voice of a 2-voice answer has at least this much speech
+    min_extra_speech_s: float = 4.0  # ... and each voice of a 3- or 4-voice answer this much: one voice's pieces
+                                 # can score < 0.80 apart (espeak en+f3: 0.77), and a short talk then split in two
 
 
 def _unit(v: np.ndarray) -> np.ndarray:
@@ -69,7 +71,8 @@ def cluster(emb: np.ndarray, seconds: np.ndarray, opts: ClusterOptions | None = 
     for k in range(2, min(opts.max_speakers, n) + 1):
         lab = _kmeans(emb, w, k)
         ks = [j for j in range(k) if (lab == j).any()]
-        if len(ks) < k or any(w[lab == j].sum() < opts.min_speech_s for j in ks):
+        need = opts.min_speech_s if k <= 2 else opts.min_extra_speech_s
+        if len(ks) < k or any(w[lab == j].sum() < need for j in ks):
             continue
         cent = _unit(np.stack([(emb[lab == j] * w[lab == j, None]).sum(0) for j in ks]))
         s = cent @ cent.T
