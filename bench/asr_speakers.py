@@ -5,7 +5,8 @@
     (bench/asr.py runs the same measure on the same set as part of its table)
 
 Clips: validation dialogues of MTS-Dialog (valid.csv) and ACI-Bench (valid.csv), rendered with espeak-ng, the
-clinician `en-us` (male) and the patient `en+f3` (female); a family member, where the dialogue has one, `en-us+f2`.
+clinician `en-us` (male) and the patient `en+f3` (female); a family member, where the dialogue has one, `en-us+f2`,
+a second clinician `en+Alicia` (each pair of these scores ≤ 0.79 apart, one voice ≥ 0.82).
 Not speech.VOICES' patient `en-gb+f3`: espeak-ng 1.51 ignores a variant on en-gb and renders plain en-gb, the
 same male formant set as en-us with another accent (GE2E scores the two 0.86 apart, the same voice 0.88).
 Each turn's time span is known from the rendering (turns joined by 0.6 s pauses).
@@ -33,7 +34,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "tests"))
 
-VOICES = {"doctor": "en-us", "patient": "en+f3", "guest_family": "en-us+f2", "guest_clinician": "en-gb",
+VOICES = {"doctor": "en-us", "patient": "en+f3", "guest_family": "en-us+f2", "guest_clinician": "en+Alicia",
           "patient_guest": "en-us+f2"}
 TAG = {"doctor": "doctor", "patient": "patient", "guest_family": "guest_family", "guest_clinician": "guest_family",
        "patient_guest": "guest_family"}

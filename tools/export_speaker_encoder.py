@@ -112,7 +112,7 @@ def main(argv: list[str] | None = None) -> int:
         tmp.write_bytes(data)
         tmp.replace(out / ONNX)
         if a.write_manifest:
-            write_manifest(out, NAME, "speaker-encoder", [ONNX],
+            write_manifest(out, NAME, "speaker", [ONNX],
                            description="GE2E speaker encoder (3-layer LSTM, 256-d embeddings) from resemblyzer, "
                                        "exported to ONNX at set-up; input: linear-power mel [batch, frames, 40]",
                            license="Apache-2.0 (resemblyzer, Resemble AI)", sample_rate=16000, n_mels=40,

@@ -102,7 +102,7 @@ class SpeakerEncoder:
         models_dir = models_dir if models_dir is not None else settings.models_dir
         threads = threads or (int(getattr(settings, "threads", 2)) if settings is not None else 2)
         self.manifest = verify_model(models_dir, name)      # nothing loads unverified
-        if self.manifest.kind != "speaker-encoder":
+        if self.manifest.kind != "speaker":
             raise ModelError(f"model {name!r} is a {self.manifest.kind}, not a speaker encoder")
         data = read_verified(self.manifest, self.manifest.get("model", "speaker_encoder.onnx"))
         # always CPU: a ~6 MB LSTM gains nothing from a GPU and must not contend with the note model there
