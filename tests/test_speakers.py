@@ -246,6 +246,7 @@ def test_split_text_follows_sentence_ends_and_speech_time():
     assert split_text("", [(0, 1), (1, 2)]) == ["", ""]
 
 
+@pytest.mark.slow       # loads its own ASR engine through the app (~5 s quiet, 15 s on a loaded machine)
 def test_app_uses_the_stored_enrolment_and_survives_a_corrupt_one(make_app, tmp_path, caplog):
     from scribe.speakers import ENROL_KEY
     from scribe.store import records
