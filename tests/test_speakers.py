@@ -276,3 +276,12 @@ def test_app_uses_the_stored_enrolment_and_survives_a_corrupt_one(make_app, tmp_
     from scribe.errors import InputError
     with pytest.raises(InputError, match="unknown speaker"):
         app.relabel_speakers(enc.id, index=0, speaker="nurse")
+
+
+def test_cancel_reaches_the_diarization(diarizer):
+    import threading
+    from scribe.errors import CancelledError
+    stop = threading.Event()
+    stop.set()
+    with pytest.raises(CancelledError):
+        diarizer.run(_load(dialogue(TURNS, voices=V2)), cancel=stop)

@@ -121,7 +121,7 @@ class AsrEngine:
             d = emb = None
             diar = self.diarizer() if windows is None else None
             if diar is not None:
-                d = diar.run(x)
+                d = diar.run(x, cancel=cancel)
                 self.last_diarization_s = d.wall_s
                 emb = _enrolment_vector(enrolment, diar)
                 roles = _provisional(d, emb)
