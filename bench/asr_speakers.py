@@ -22,13 +22,11 @@ from __future__ import annotations
 
 import argparse
 import csv
-import json
 import re
 import sys
 import time
 from pathlib import Path
 
-import numpy as np
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -129,7 +127,8 @@ def run_set(engine, clips: list[dict], compare_off: bool = True) -> dict:
                      "speakers_found": found, "diarize_s": engine.last_diarization_s,
                      "wall_s": wall, "audio_s": len(x) / 16000})
     return {"clips": len(rows), "words": total, "accuracy": right / max(total, 1),
-            "wer_speakers_on": jiwer.wer(refs, hyp_on), "wer_speakers_off": jiwer.wer(refs, hyp_off) if hyp_off else None,
+            "wer_speakers_on": jiwer.wer(refs, hyp_on),
+            "wer_speakers_off": jiwer.wer(refs, hyp_off) if hyp_off else None,
             "min_clip": min((r["accuracy"] for r in rows), default=None),
             "count_right": sum(r["speakers_ref"] == r["speakers_found"] for r in rows),
             "diarize_rtf": sum(r["diarize_s"] or 0 for r in rows) / max(sum(r["audio_s"] for r in rows), 1e-9),

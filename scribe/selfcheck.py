@@ -46,7 +46,15 @@ def _models(settings) -> tuple[bool, dict[str, str]]:
     from .errors import ModelError
     from .modelstore import verify_model
     out: dict[str, str] = {}
-    for name in dict.fromkeys([settings.asr_model, settings.note_model]):
+    names = [settings.asr_model, settings.note_model]
+    # the speaker encoder when speaker labels are wanted: "on", or "auto" with it installed (a tampered one must
+    # show here, not only as unlabelled transcripts)
+    from .speakers.encoder import DEFAULT_SPEAKER_MODEL
+    mode = str(getattr(settings, "speakers", "auto"))
+    installed = (Path(settings.models_dir) / DEFAULT_SPEAKER_MODEL / "manifest.json").exists()
+    if mode == "on" or (mode == "auto" and installed):
+        names.append(DEFAULT_SPEAKER_MODEL)
+    for name in dict.fromkeys(names):
         try:
             verify_model(settings.models_dir, name)
             out[name] = "verified"
