@@ -112,8 +112,9 @@ class AsrEngine:
 
         With speaker labels on (and no explicit `windows`), each segment is one speaker turn (a window's text is
         divided among the turns in it) and its `speaker` a role tag (doctor / patient / guest_family). Segments
-        passed to `on_segment` carry provisional roles (the enrolled or first voice is the clinician); the returned Transcript has the final
-        ones, decided by the enrolment (an scribe.speakers.Enrolment) or else by what each voice said."""
+        passed to `on_segment` carry provisional roles (the enrolled or first voice is the clinician); the returned
+        Transcript has the final ones, decided by the enrolment (a scribe.speakers.Enrolment) or else by what each
+        voice said."""
         t0 = time.perf_counter()
         x = np.asarray(x, np.float32)
         with self._lock:
