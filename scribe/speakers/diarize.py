@@ -6,9 +6,10 @@
 Pieces: each VAD region is cut into equal pieces of at most `piece_s`. Shorter pieces would catch a change of
 speaker without a pause, but their embeddings are noisier: with 2 s pieces one voice's halves of a sentence split
 into two "speakers" (24-clip sweep: speaker count right on 21/24 at 2 s, 23/24 at 3-6 s).
-Consecutive pieces with one label form a turn. A piece too short to embed reliably (< `min_piece_s`) does not take part in the clustering (short pieces of
-different voices look alike and formed false speakers) and joins the nearest voice found.
-The ASR windows are then planned inside each turn, so every transcript segment has exactly one speaker.
+Consecutive pieces with one label form a turn. A piece too short to embed reliably (< `min_piece_s`) does not
+take part in the clustering (short pieces of different voices look alike and formed false speakers) and joins the
+nearest voice found. The engine then divides each ASR window's text among the turns in it (speakers/split.py);
+`turn_windows` (ASR windows planned inside each turn) is the measured-worse alternative kept for the bench.
 """
 from __future__ import annotations
 
