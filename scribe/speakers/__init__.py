@@ -3,8 +3,9 @@
     from scribe.speakers import SpeakerEncoder, Diarizer, assign_roles, enrol
     d = Diarizer(SpeakerEncoder(settings)).run(samples)
 
-The ASR engine uses it (scribe.asr.engine, settings.speakers): windows are planned inside speaker turns and each
-segment's `speaker` is a role tag: doctor / patient / guest_family (scribe.speakers.roles). Qt-free, torch-free.
+The ASR engine uses it (scribe.asr.engine, settings.speakers): each window's text is divided among the speaker
+turns in it (speakers/split.py) and each segment's `speaker` is a role tag: doctor / patient / guest_family
+(scribe.speakers.roles). Qt-free, torch-free.
 """
 from __future__ import annotations
 
