@@ -234,6 +234,11 @@ def test_cli_json_carries_speakers(tmp_path, scribe_home):
     r = subprocess.run([sys.executable, "-m", "scribe", "transcribe", str(wav), "--clinician-voice", str(bad)],
                        capture_output=True, text=True, cwd=ROOT, env=env, timeout=600)
     assert r.returncode == 2 and len(r.stderr.strip().splitlines()) == 1 and "s of speech" in r.stderr
+    empty = tmp_path / "no-models"
+    empty.mkdir()
+    r = subprocess.run([sys.executable, "-m", "scribe", "transcribe", str(wav), "--speakers", "on"],
+                       capture_output=True, text=True, cwd=ROOT, env={**env, "SCRIBE_MODELS": str(empty)}, timeout=600)
+    assert r.returncode == 2 and len(r.stderr.strip().splitlines()) == 1 and "speaker-encoder" in r.stderr
 
 
 def test_split_text_follows_sentence_ends_and_speech_time():

@@ -68,6 +68,10 @@ def run(args, settings) -> int:
         settings.vocab_method = args.vocab_method
     if args.speakers:
         settings.speakers = args.speakers
+    if settings.speakers == "on":           # required: a missing or tampered speaker model fails before the ASR loads
+        from ..modelstore import verify_model
+        from ..speakers import DEFAULT_SPEAKER_MODEL
+        verify_model(settings.models_dir, DEFAULT_SPEAKER_MODEL)
     enrolment = _enrolment(args.clinician_voice, settings) if args.clinician_voice else None
 
     # transcribe_file reads and checks the audio before loading the model: bad input fails in milliseconds
