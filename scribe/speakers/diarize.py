@@ -89,11 +89,11 @@ class Diarizer:
             return DiarizeResult([], 0, {}, regions, {}, time.perf_counter() - t0)
         secs = np.array([e - s for s, e in pieces])
         rows = []
-        for s, e in pieces:
+        for i in range(0, len(pieces), 32):       # batched partials; cancel checked every 32 pieces (~2 min)
             if is_cancelled(cancel):
                 raise CancelledError("transcription cancelled")
-            rows.append(self.encoder.embed(x[int(s * rate):int(e * rate)]))
-        emb = np.stack(rows)
+            rows.append(self.encoder.embed_many([x[int(s * rate):int(e * rate)] for s, e in pieces[i:i + 32]]))
+        emb = np.concatenate(rows)
         voting = secs >= o.min_piece_s
         if not voting.any():
             voting[:] = True                     # only short blips: let them vote rather than have no voice

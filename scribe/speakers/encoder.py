@@ -115,9 +115,10 @@ class SpeakerEncoder:
         with self._lock:
             return self.session.run(None, {"mels": np.ascontiguousarray(mels, np.float32)})[0]
 
-    def embed_partials(self, x: np.ndarray) -> np.ndarray:
-        """One embedding per 1.6 s partial of `x` (rows L2-normalised). A clip under 1.6 s is repeated to fill
-        the partial: resemblyzer pads with zeros, but then the LSTM's last state mostly describes the trailing
+    @staticmethod
+    def partial_mels(x: np.ndarray) -> np.ndarray:
+        """(partials, 160, 40): the mel frames of each 1.6 s partial of `x`. A clip under 1.6 s is repeated to
+        fill the partial: resemblyzer pads with zeros, but then the LSTM's last state mostly describes the trailing
         silence, and short clips of different voices looked alike (they formed false extra speakers)."""
         x = _normalise(np.asarray(x, np.float32))
         if 0 < len(x) < PARTIAL * HOP:
@@ -128,14 +129,38 @@ class SpeakerEncoder:
         if need > len(x):
             x = np.pad(x, (0, need - len(x)))
         mel = mel_frames(x)
-        mels = np.stack([mel[a:b] for a, b in sl])
-        out = []
-        for i in range(0, len(mels), 64):           # bounded memory on long enrolments
-            out.append(self.embed_batch(mels[i:i + 64]))
-        return np.concatenate(out)
+        return np.stack([mel[a:b] for a, b in sl])
+
+    def embed_many(self, clips: list[np.ndarray], batch: int = 64) -> np.ndarray:
+        """(len(clips), 256): each clip's embedding (the normalised mean of its partials'), the partials of all
+        clips run together in batches of `batch` (one LSTM call per 64 partials instead of one per clip: ~3x
+        faster on 2 cores), bounded memory whatever the number of clips."""
+        owner, out = [], np.zeros((len(clips), 256), np.float64)
+        pending: list[np.ndarray] = []
+
+        def flush() -> None:
+            if pending:
+                emb = self.embed_batch(np.stack(pending))
+                for k, e in zip(owner, emb):
+                    out[k] += e
+                pending.clear()
+                owner.clear()
+
+        for i, x in enumerate(clips):
+            for m in self.partial_mels(x):
+                pending.append(m)
+                owner.append(i)
+                if len(pending) >= batch:
+                    flush()
+        flush()
+        n = np.linalg.norm(out, axis=1, keepdims=True)
+        return (out / np.where(n > 0, n, 1.0)).astype(np.float32)
+
+    def embed_partials(self, x: np.ndarray) -> np.ndarray:
+        """One embedding per 1.6 s partial of `x` (rows L2-normalised)."""
+        mels = self.partial_mels(x)
+        return np.concatenate([self.embed_batch(mels[i:i + 64]) for i in range(0, len(mels), 64)])
 
     def embed(self, x: np.ndarray) -> np.ndarray:
         """The utterance embedding: the normalised mean of its partials' embeddings."""
-        e = self.embed_partials(x).mean(axis=0)
-        n = float(np.linalg.norm(e))
-        return (e / n if n > 0 else e).astype(np.float32)
+        return self.embed_many([x])[0]
