@@ -62,8 +62,11 @@ def main() -> int:
                   f"{r['numbers_not_said']:6.2f}")
     out = {"bench": "eval_notes", "model": model, "threads": a.threads, "limit": a.limit, "rows": rows,
            "baselines": base, "load_avg_end": round(os.getloadavg()[0], 2)}
+    # the notes are kept for every run (a 6-encounter 1.5B run costs half an hour on 2 cores); a limited run's
+    # file says so in its name, so it never passes for the full set
+    suffix = f"-limit{a.limit}" if a.limit else ""
+    (ROOT / "finetune" / "evals" / f"app-{model}{suffix}.json").write_text(json.dumps(notes_out, ensure_ascii=False))
     if not a.limit:
-        (ROOT / "finetune" / "evals" / f"app-{model}.json").write_text(json.dumps(notes_out, ensure_ascii=False))
         for r in rows:
             bl = base.get(r["set"], {}).get("copy transcript")
             if bl:

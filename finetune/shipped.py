@@ -39,6 +39,32 @@ def _divisions(notes: dict, set_name: str) -> float | None:
     return division_rouge(items, notes, t)["rouge1"]
 
 
+def _subset_summary(results: list[dict]) -> str | None:
+    """When the app path ran on the first n ACI-Bench valid encounters only, the other rows on the same n."""
+    r = next((r for r in results if r["set"] == "aci-bench-valid" and r["n"] < 20), None)
+    if r is None:
+        return None
+    from .evaluate import eval_items, render_plain
+    from .metrics import score_notes
+    from .synth.templates_io import builtin_templates
+    t = builtin_templates()
+    items = eval_items(["aci"], r["n"], t)["aci-bench-valid"]
+    parts = []
+    for f, label in TORCH_PREDS.items():
+        d = _load(EVALS / f)
+        notes = (d or {}).get("sets", {}).get("aci-bench-valid", {}).get("notes")
+        if notes:
+            parts.append(f"{label} {score_notes(items, notes, t, render_plain)['mean']['rouge1']:.1f}")
+    for p in sorted(EVALS.glob("app-*.json")):
+        d = _load(p)
+        notes = (d or {}).get("sets", {}).get("aci-bench-valid", {}).get("notes") or {}
+        if d.get("model") != r["model"] and all(it.id in notes for it in items):
+            parts.append(f"{d['model']} app int8 {score_notes(items, notes, t, render_plain)['mean']['rouge1']:.1f}")
+    return (f"The app path ran on the first {r['n']} ACI-Bench valid encounters only ({r.get('seconds_per_note', 0):.0f} s "
+            f"a note on a shared 2-core machine). ROUGE-1 on the same {r['n']}: this model {r['rouge1']:.1f}; "
+            + "; ".join(parts) + ".")
+
+
 def _app_record(name: str) -> dict:
     """bench/eval_notes.py's record for this model (one file per model run: eval_notes*.json)."""
     for p in sorted((ROOT / "bench" / "results").glob("eval_notes*.json")):
@@ -76,6 +102,7 @@ def shipped_card(models_dir: Path, name: str, log_fn=print) -> dict:
     if "aci-bench-valid" in baselines and "retrieve nearest train note" in baselines["aci-bench-valid"]:
         from .metrics import retrieval_divisions
         baselines["aci-bench-valid"]["retrieve nearest train note"]["rouge1_divisions"] = retrieval_divisions()
+    summary = _subset_summary(results)
     quant = _load(ROOT / "bench" / "results" / "finetune_quant.json")
     quant = quant if quant and quant.get("model") == name else None
     adir = ADAPTERS_DIR / recipe.adapter
@@ -95,7 +122,7 @@ def shipped_card(models_dir: Path, name: str, log_fn=print) -> dict:
     card = {"model": name, "domain": recipe.domain, "base": f"{BASES.get(recipe.adapter, recipe.adapter)} (Q4_K_M GGUF "
             "→ fp32), LoRA merged in fp32", "quantization": recipe.quant, "results": results, "torch_results": torch_rows,
             "baselines": baselines, "training": train, "shared_data_in_training": True,
-            "quick": False}
+            "quick": False, "summary": summary}
     if quant:
         card["quant"] = quant["rows"]
         peer = quant.get("bf16_peer") or {}
