@@ -1,13 +1,13 @@
 """Reference outputs from the Python engine for the web tests (the desktop code path, same model files).
 
     .venv/bin/python web/tests/ref.py asr FILE.wav            -> {"text": ...}
-    .venv/bin/python web/tests/ref.py note FILE.txt TEMPLATE MAX_NEW [MODEL]  -> Note JSON + "tokens" (prompt ids)
-    .venv/bin/python web/tests/ref.py note-fp32 FILE.txt TEMPLATE MAX_NEW MODEL
-        the same Python note engine on the arithmetic the browser reproduces: the shipped model when its
-        MatMulNBits are 8-bit (onnxruntime-web's WASM runs the same int8-activation kernel as x86), else a copy
-        whose MatMulNBits use accuracy_level 0 (4-bit: the browser computes in float32)
+    .venv/bin/python web/tests/ref.py note FILE.txt TEMPLATE MAX_NEW MODEL
+        the desktop's note (scribe.notes.generate: sections-v1, one prefill, section by section), Note JSON
+    .venv/bin/python web/tests/ref.py section-greedy MODEL TEMPLATE KEY N FILE.txt
+        the prompt's ids (prefix, transcript body, section request; onnxruntime-genai's tokenizer) and the first
+        N greedy tokens of that section as the desktop's SectionWriter + GreedyStepper produce them
     .venv/bin/python web/tests/ref.py tokenize TEXTFILE MODEL   -> {"ids": [...]} (onnxruntime-genai tokenizer)
-    .venv/bin/python web/tests/ref.py prompts TRANSCRIPT.txt    -> {template_id: prompt text} for every template
+    .venv/bin/python web/tests/ref.py prompts TRANSCRIPT.txt    -> {"template.section": prompt text} for every section
 Tiny CPU configuration: 2 threads, CPU provider; SCRIBE_HOME is a throw-away folder given by the caller.
 """
 import json
@@ -28,54 +28,41 @@ def settings():
     return s
 
 
-def fp32_copy(name):
-    """models copy (hard links for weights) with accuracy_level 0 on every MatMulNBits; returns its models dir."""
-    import os
-    import onnx
-    from scribe.modelstore import verify_model, write_manifest
-    src = verify_model(ROOT / "models", name)
-    out = ROOT / "web" / "tests" / ".cache" / "models-fp32"
-    dst = out / name
-    stamp = dst / ".source"
-    key = json.dumps([[f.path, f.sha256] for f in src.files])
-    if stamp.exists() and stamp.read_text() == key:
-        return out
-    dst.mkdir(parents=True, exist_ok=True)
-    graph = src.get("decoder_file") or json.loads((src.root / "genai_config.json").read_text())["model"]["decoder"]["filename"]
-    for f in src.files:
-        p = dst / f.path
-        if p.exists():
-            p.unlink()
-        if f.path == graph:
-            m = onnx.load(str(src.path(f.path)), load_external_data=False)
-            for n in m.graph.node:
-                for a in n.attribute:
-                    if n.op_type == "MatMulNBits" and a.name == "accuracy_level":
-                        a.i = 0
-            onnx.save(m, str(p))
-        else:
-            try:
-                os.link(src.path(f.path), p)
-            except OSError:
-                import shutil
-                shutil.copyfile(src.path(f.path), p)
-    write_manifest(dst, name, src.kind, [f.path for f in src.files],
-                   **{k: v for k, v in src.data.items() if k not in ("name", "kind", "files")})
-    stamp.write_text(key)
-    return out
+def section_prompts(text):
+    """Every template section's sections-v1 prompt for `text`."""
+    from scribe.notes.prompt import build_section_prompt
+    from scribe.notes.templates import load_templates
+    return {f"{tid}.{sec.key}": build_section_prompt(t, sec, text)
+            for tid, t in load_templates(settings()).items() for sec in t.generated_sections}
 
 
-def browser_arith_models_dir(name):
-    """The models folder whose arithmetic onnxruntime-web reproduces for this model (measured, see
-    docs/decisions.md): 8-bit MatMulNBits run the same int8-activation kernel in WASM as on x86, so the shipped
-    model is the reference; 4-bit ones are computed in float32 in the browser, so the accuracy_level 0 copy is."""
-    import onnx
-    from scribe.modelstore import verify_model
-    src = verify_model(ROOT / "models", name)
-    graph = json.loads((src.root / "genai_config.json").read_text())["model"]["decoder"]["filename"]
-    m = onnx.load(str(src.path(graph)), load_external_data=False)
-    bits = {a.i for n in m.graph.node if n.op_type == "MatMulNBits" for a in n.attribute if a.name == "bits"}
-    return ROOT / "models" if bits == {8} else fp32_copy(name)
+def section_greedy(model, template_id, key, n, text):
+    """The desktop's SectionWriter on `text` (prefix + body prefilled in its 256-token chunks), then the section's
+    request and n greedy steps of its GreedyStepper (repetition penalty 1.05, no drafts)."""
+    from scribe.notes.engine import REPETITION_PENALTY, SectionWriter
+    from scribe.notes.generate import as_transcript
+    from scribe.notes.prompt import section_prefix, section_request, transcript_body, transcript_to_text
+    from scribe.notes.runtime import load_model
+    from scribe.notes.stepper import GreedyStepper
+    from scribe.notes.templates import get_template
+    s = settings()
+    s.note_model = model
+    lm = load_model(model, s)
+    tpl = get_template(template_id, s)
+    sec = next(x for x in tpl.generated_sections if x.key == key)
+    tok = lm.tokenizer
+    enc = lambda x: [int(i) for i in tok.encode(x)]  # noqa: E731
+    prefix, body = enc(section_prefix(tpl.domain)), enc(transcript_body(transcript_to_text(as_transcript(text))))
+    request = enc(section_request(tpl, sec))
+    w = SectionWriter(lm, 1024)
+    w.append(prefix + body)
+    st = GreedyStepper(w._gen, REPETITION_PENALTY, 0)
+    st.start(w.fed, request)
+    ids = [st.next]
+    while len(ids) < n:
+        st.step()
+        ids.append(st.next)
+    return {"prefix": prefix, "body": body, "request": request, "ids": ids}
 
 
 def main(argv):
@@ -90,40 +77,39 @@ def main(argv):
         s = settings()
         m = MoonshineModel(s.models_dir, "moonshine-base-en", threads=2, provider="cpu", home=s.home)
         print(json.dumps({"text": m.transcribe(a)}))
-    elif cmd in ("note", "note-fp32"):
-        # the browser's contract (json-v1), not the desktop's (sections-v1): see jsonv1.py
-        sys.path.insert(0, str(Path(__file__).resolve().parent))
-        from jsonv1 import generate_json_v1
-        from scribe.notes.templates import get_template
+    elif cmd == "note":
+        from scribe.notes.generate import generate
         s = settings()
-        model = argv[4] if len(argv) > 4 else "scribe-note-smollm2"
-        mdir = browser_arith_models_dir(model) if cmd == "note-fp32" else s.models_dir
-        note = generate_json_v1(Path(argv[1]).read_text(), get_template(argv[2], s), mdir, model, int(argv[3]))
+        s.note_model = argv[4]
+        note = generate(Path(argv[1]).read_text(), argv[2], s, model=argv[4], max_new_tokens=int(argv[3]))
         print(json.dumps(note.to_json()))
+    elif cmd == "section-greedy":
+        print(json.dumps(section_greedy(argv[1], argv[2], argv[3], int(argv[4]), Path(argv[5]).read_text())))
     elif cmd == "prompts":
-        from scribe.notes.prompt import build_prompt
-        from scribe.notes.templates import load_templates
-        text = Path(argv[1]).read_text()
-        print(json.dumps({tid: build_prompt(t, text) for tid, t in load_templates(settings()).items()}))
+        print(json.dumps(section_prompts(Path(argv[1]).read_text())))
     elif cmd == "unit":
-        # one process for all small references: tokenizer ids, prompts, Moonshine decode, JSON closing
+        # one process for all small references: tokenizer ids, section prompts, budgets, fitting, Moonshine decode
+        from scribe.notes.templates import load_templates
         import onnxruntime_genai as og
         from scribe.asr.tokenizer import Tokenizer
-        from scribe.notes.jsonstate import close_partial
-        from scribe.notes.prompt import build_prompt
-        from scribe.notes.templates import load_templates
         og.disable_telemetry_events()
         cases = json.loads(Path(argv[1]).read_text())
         tok = og.Tokenizer(og.Model(str(ROOT / "models" / cases["model"])))
         ms = Tokenizer.load(ROOT / "models" / "moonshine-base-en" / "tokenizer.bin")
         text = Path(cases["transcript"]).read_text()
-        prompts = {tid: build_prompt(t, text) for tid, t in load_templates(settings()).items()}
+        prompts = section_prompts(text)
+        from types import SimpleNamespace
+        from scribe.notes.engine import load_budgets, section_budget
+        from scribe.notes.generate import as_transcript, fit_transcript
+        lm = SimpleNamespace(budgets=load_budgets(ROOT / "models" / cases["model"] / "section_budgets.json"))
         out = {
+            "budgets": {f"{tid}.{sec.key}": section_budget(lm, t, sec)
+                        for tid, t in load_templates(settings()).items() for sec in t.generated_sections},
+            "fit": list(fit_transcript(as_transcript(text), lambda x: len(tok.encode(x)), cases["fit_budget"])),
             "ids": [[int(i) for i in tok.encode(t)] for t in cases["texts"]],
             "prompts": prompts,
             "prompt_ids": {k: [int(i) for i in tok.encode(v)] for k, v in prompts.items()},
             "moonshine": [ms.decode(ids) for ids in cases["moonshine"]],
-            "closed": [close_partial(p) for p in cases["partials"]],
             "windows": {},
         }
         import hashlib
@@ -135,51 +121,6 @@ def main(argv):
             out["windows"][wav] = [{"start": w.start, "end": w.end,
                                     "sha256": hashlib.sha256(prepare(x, 16000, w).tobytes()).hexdigest()} for w in ws]
         print(json.dumps(out))
-    elif cmd == "lm-greedy":
-        # plain onnxruntime greedy loop over the fp32-accumulation copy: ids -> n new ids (+ first logits)
-        import numpy as np
-        import onnxruntime as ort
-        name, n, ids = argv[1], int(argv[2]), [int(i) for i in argv[3].split(",")]
-        root = browser_arith_models_dir(name) / name
-        cfg = json.loads((root / "genai_config.json").read_text())["model"]
-        d = cfg["decoder"]
-        so = ort.SessionOptions()
-        so.intra_op_num_threads = 2
-        sess = ort.InferenceSession(str(root / d["filename"]), so, providers=["CPUExecutionProvider"])
-        past = {}
-        for l in range(d["num_hidden_layers"]):
-            for k in ("past_key_names", "past_value_names"):
-                past[d["inputs"][k] % l] = np.zeros((1, d["num_key_value_heads"], 0, d["head_size"]), np.float32)
-        out, cur, total, first = [], ids, 0, None
-        for _ in range(n):
-            feeds = {"input_ids": np.array([cur], np.int64), "attention_mask": np.ones((1, total + len(cur)), np.int64), **past}
-            res = dict(zip([o.name for o in sess.get_outputs()], sess.run(None, feeds)))
-            logits = res["logits"][0, -1]
-            if first is None:
-                first = [float(v) for v in logits[:8]]
-            total += len(cur)
-            nxt = int(logits.argmax())
-            out.append(nxt)
-            cur = [nxt]
-            for l in range(d["num_hidden_layers"]):
-                past[d["inputs"]["past_key_names"] % l] = res[d["outputs"]["present_key_names"] % l]
-                past[d["inputs"]["past_value_names"] % l] = res[d["outputs"]["present_value_names"] % l]
-        print(json.dumps({"ids": out, "first_logits": first}))
-    elif cmd == "compare-graphs":
-        # the shipped graph and the browser's rewritten copy (same folder, same weights) on the same input
-        import numpy as np
-        import onnxruntime as ort
-        folder, a, b = Path(argv[1]), argv[2], argv[3]
-        d = json.loads((folder / "genai_config.json").read_text())["model"]["decoder"]
-        ids = np.array([[1, 9690, 198, 2683, 314, 253, 5356, 30]], np.int64)
-        feeds = {"input_ids": ids, "attention_mask": np.ones_like(ids)}
-        for l in range(d["num_hidden_layers"]):
-            for k in ("past_key_names", "past_value_names"):
-                feeds[d["inputs"][k] % l] = np.zeros((1, d["num_key_value_heads"], 0, d["head_size"]), np.float32)
-        outs = [ort.InferenceSession(str(folder / f), providers=["CPUExecutionProvider"]).run(["logits"], feeds)[0]
-                for f in (a, b)]
-        print(json.dumps({"max_abs_diff": float(np.abs(outs[0] - outs[1]).max()),
-                          "argmax_equal": bool((outs[0].argmax(-1) == outs[1].argmax(-1)).all())}))
     elif cmd == "tokenize":
         import onnxruntime_genai as og
         og.disable_telemetry_events()
