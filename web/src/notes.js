@@ -369,22 +369,50 @@ export class NoteModel {
     return { template: template.id, ...assessed, model: this.name, ep: this.ep, timings, tokens, transcript: tr };
   }
 
+  // A KV cache handed in as one float32 array (every layer's key then value, [1, kv heads, total, head size]).
+  pastFromFlat(flat, total) {
+    const past = {};
+    const per = this.kvHeads * total * this.headSize;
+    if (flat.length !== per * 2 * this.layers) throw new Error(`KV cache of ${flat.length} floats is not ${total} tokens of this model`);
+    let o = 0;
+    for (let l = 0; l < this.layers; l++) {
+      for (const pat of [this.names.past_key_names, this.names.past_value_names]) {
+        past[pat.replace('%d', l)] = new this.ort.Tensor('float32', flat.slice(o, o + per), [1, this.kvHeads, total, this.headSize]);
+        o += per;
+      }
+    }
+    return past;
+  }
+
   // The first `n` greedy tokens of one section (penalty and all, no budget/eos/repeat stop): the parity check.
-  async sectionGreedy(transcript, template, key, n, shouldStop) {
+  // `givenKv` (tests on a software GPU only): the cache of the prompt's first `total` tokens computed elsewhere, so
+  // that this EP runs only the rest of the prompt and the n tokens.
+  async sectionGreedy(transcript, template, key, n, shouldStop, givenKv = null) {
     const tr = typeof transcript === 'string' ? transcriptFromText(transcript) : transcript;
     const s = generatedSections(template).find((x) => x.key === key);
     if (!s) throw new Error(`template ${template.id} has no generated section ${key}`);
     const prefix = this.tokenizer.encode(sectionPrefix(template.domain));
     const body = this.tokenizer.encode(transcriptBody(transcriptToText(tr)));
     const request = this.tokenizer.encode(sectionRequest(template, s));
+    const all = [...prefix, ...body, ...request];
     const t0 = performance.now();
-    const pre = await this.prefill([...prefix, ...body], shouldStop);
+    let pre;
+    let rest;
+    if (givenKv) {
+      if (!(givenKv.total > 0 && givenKv.total < all.length)) throw new Error(`given KV cache of ${givenKv.total} tokens for a ${all.length}-token prompt`);
+      this.dropPrefill();
+      pre = { ids: all.slice(0, givenKv.total), past: this.pastFromFlat(givenKv.data, givenKv.total), total: givenKv.total };
+      rest = all.slice(givenKv.total);
+    } else {
+      pre = await this.prefill([...prefix, ...body], shouldStop);
+      rest = request;
+    }
     const t1 = performance.now();
     const seen = new Uint8Array(this.vocab);
-    for (const x of [...pre.ids, ...request]) seen[x] = 1;
-    let { logits, next: past } = await this.forward(request, pre.past, pre.total);
+    for (const x of all) seen[x] = 1;
+    let { logits, next: past } = await this.forward(rest, pre.past, pre.total);
     const t2 = performance.now();
-    let total = pre.total + request.length;
+    let total = pre.total + rest.length;
     const ids = [];
     try {
       for (;;) {
@@ -399,9 +427,10 @@ export class NoteModel {
       }
     } finally {
       NoteModel.dispose(past);
+      if (givenKv) NoteModel.dispose(pre.past);
     }
     const t3 = performance.now();
-    return { prefix, body, request, ids, prefillMs: t1 - t0, requestMs: t2 - t1, decodeMs: t3 - t2, decodeSteps: n - 1 };
+    return { prefix, body, request, ids, ranOnThisEp: rest.length + n - 1, prefillMs: t1 - t0, requestMs: t2 - t1, decodeMs: t3 - t2, decodeSteps: n - 1 };
   }
 
   // Plain greedy continuation of `ids` for `n` tokens (no penalty): benchmarks.

@@ -165,9 +165,9 @@ const handlers = {
   },
 
   // Parity tests: the prompt's ids and the first n greedy tokens of one section (prefix KV reused as in notes).
-  async sectionGreedy({ transcript, template, key, n }) {
+  async sectionGreedy({ transcript, template, key, n, givenKv }) {
     if (!state.note) throw new Error('note model is not loaded');
-    return state.note.sectionGreedy(transcript, template, key, n);
+    return state.note.sectionGreedy(transcript, template, key, n, null, givenKv);
   },
 
   async greedy({ ids, n }) {

@@ -83,6 +83,40 @@ def main(argv):
         s.note_model = argv[4]
         note = generate(Path(argv[1]).read_text(), argv[2], s, model=argv[4], max_new_tokens=int(argv[3]))
         print(json.dumps(note.to_json()))
+    elif cmd == "prompt-kv":
+        # the KV cache of a section prompt but its last token (prefix + body + request[:-1], 256-token chunks) from
+        # the shipped graph on the CPU EP: every layer's key then value, float32, written to OUT; prints the count
+        import numpy as np
+        import onnxruntime as ort
+        from scribe.notes.generate import as_transcript
+        from scribe.notes.prompt import section_prefix, transcript_body, transcript_to_text
+        from scribe.notes.templates import get_template
+        import onnxruntime_genai as og
+        og.disable_telemetry_events()
+        from scribe.notes.prompt import section_request
+        name, tpl = argv[1], get_template(argv[2], settings())
+        sec = next(x for x in tpl.generated_sections if x.key == argv[3])
+        root = ROOT / "models" / name
+        tok = og.Tokenizer(og.Model(str(root)))
+        ids = [int(i) for i in tok.encode(section_prefix(tpl.domain))]
+        ids += [int(i) for i in tok.encode(transcript_body(transcript_to_text(as_transcript(Path(argv[4]).read_text()))))]
+        ids += [int(i) for i in tok.encode(section_request(tpl, sec))][:-1]
+        d = json.loads((root / "genai_config.json").read_text())["model"]["decoder"]
+        so = ort.SessionOptions()
+        so.intra_op_num_threads = 2
+        sess = ort.InferenceSession(str(root / d["filename"]), so, providers=["CPUExecutionProvider"])
+        names = [d["inputs"][k] % l for l in range(d["num_hidden_layers"]) for k in ("past_key_names", "past_value_names")]
+        outs = [d["outputs"][k] % l for l in range(d["num_hidden_layers"]) for k in ("present_key_names", "present_value_names")]
+        past = {nm: np.zeros((1, d["num_key_value_heads"], 0, d["head_size"]), np.float32) for nm in names}
+        for i in range(0, len(ids), 256):
+            chunk = ids[i:i + 256]
+            feeds = {"input_ids": np.array([chunk], np.int64), "attention_mask": np.ones((1, i + len(chunk)), np.int64), **past}
+            res = sess.run(outs, feeds)
+            past = dict(zip(names, res))
+        with open(argv[5], "wb") as f:
+            for nm in names:
+                f.write(np.ascontiguousarray(past[nm], np.float32).tobytes())
+        print(json.dumps({"total": len(ids), "file": argv[5]}))
     elif cmd == "section-greedy":
         print(json.dumps(section_greedy(argv[1], argv[2], argv[3], int(argv[4]), Path(argv[5]).read_text())))
     elif cmd == "prompts":
