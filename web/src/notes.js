@@ -257,6 +257,21 @@ export class NoteModel {
     return best;
   }
 
+  static topPenalized(logits, seen, k, penalty = REPETITION_PENALTY) {
+    const p = Math.fround(penalty);
+    const best = [];
+    for (let i = 0; i < logits.length; i++) {
+      let v = logits[i];
+      if (seen[i]) v = v > 0 ? Math.fround(v / p) : Math.fround(v * p);
+      if (best.length < k || v > best[best.length - 1][1]) {
+        best.push([i, v]);
+        best.sort((a, b) => b[1] - a[1] || a[0] - b[0]);
+        if (best.length > k) best.pop();
+      }
+    }
+    return best;
+  }
+
   // engine.SectionWriter._one: one section from the transcript's cache (which stays untouched).
   async writeSection(t, s, pre, { cap, onToken, shouldStop, maxTokens = Infinity }) {
     const tok = this.tokenizer;
@@ -414,9 +429,11 @@ export class NoteModel {
     const t2 = performance.now();
     let total = pre.total + rest.length;
     const ids = [];
+    const top = []; // each step's 3 best [id, penalized logit]: how close a call was
     try {
       for (;;) {
         const id = NoteModel.argmaxPenalized(logits, seen);
+        top.push(NoteModel.topPenalized(logits, seen, 3));
         ids.push(id);
         seen[id] = 1;
         if (ids.length >= n) break;
@@ -430,7 +447,7 @@ export class NoteModel {
       if (givenKv) NoteModel.dispose(pre.past);
     }
     const t3 = performance.now();
-    return { prefix, body, request, ids, ranOnThisEp: rest.length + n - 1, prefillMs: t1 - t0, requestMs: t2 - t1, decodeMs: t3 - t2, decodeSteps: n - 1 };
+    return { prefix, body, request, ids, top, ranOnThisEp: rest.length + n - 1, prefillMs: t1 - t0, requestMs: t2 - t1, decodeMs: t3 - t2, decodeSteps: n - 1 };
   }
 
   // Plain greedy continuation of `ids` for `n` tokens (no penalty): benchmarks.

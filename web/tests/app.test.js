@@ -1,6 +1,6 @@
 // End to end in headless Chromium, once per execution provider, each alone (a ['webgpu','wasm'] list would
 // silently fall back). WASM: beckett.wav through the file input, the full note flow (sections-v1, compared with
-// the desktop's note), review, approve, exports, encryption at rest. WebGPU here is SwiftShader (software, 20–80x
+// the desktop's note on the browser's arithmetic), review, approve, exports, encryption at rest. WebGPU here is SwiftShader (software, 20–80x
 // slower than WASM), so it gets a 2.2 s clip; the note model's WebGPU check is tests/parity.test.js.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
@@ -64,8 +64,13 @@ test('WASM: transcript equals the Python engine, note equals the Python note, re
 
   const model = noteModelName();
   assert.ok(model, 'no note model in models/ (scribe-note-qwen05: ./setup.sh builds it)');
-  // The desktop's note engine (scribe.notes.generate, sections-v1), same files, same cap.
-  const ref = cachedPython(`note-${model}-${NOTE_TOKENS}`, ['note', ENCOUNTER, 'soap', String(NOTE_TOKENS), model]);
+  // The desktop's note engine (scribe.notes.generate, sections-v1), same weights and cap, on the arithmetic the
+  // browser runs: onnxruntime-web computes the int8 MatMulNBits in float32, the shipped graph asks x86 for int8
+  // activations (accuracy_level 4), and on this transcript the two differ at token 3 of the first section (a
+  // 0.03 logit near-tie). ref.py note-fp32 runs the desktop code on an accuracy_level 0 copy of the same files.
+  // (tests/parity.test.js compares with the shipped desktop model itself; tools/arith_quality.py measures the
+  // difference on ACI-Bench encounters.)
+  const ref = cachedPython(`note-fp32-${model}-${NOTE_TOKENS}`, ['note-fp32', ENCOUNTER, 'soap', String(NOTE_TOKENS), model]);
   const note = await generate(page);
   assert.deepEqual(note.sections, ref.sections);
   assert.equal(note.markdown, ref.markdown);

@@ -3,6 +3,9 @@
     .venv/bin/python web/tests/ref.py asr FILE.wav            -> {"text": ...}
     .venv/bin/python web/tests/ref.py note FILE.txt TEMPLATE MAX_NEW MODEL
         the desktop's note (scribe.notes.generate: sections-v1, one prefill, section by section), Note JSON
+    .venv/bin/python web/tests/ref.py note-fp32 FILE.txt TEMPLATE MAX_NEW MODEL
+        the same desktop note on the browser's arithmetic: a copy of the model whose MatMulNBits say accuracy_level
+        0 (onnxruntime-web computes them in float32; the shipped export asks x86 for int8 activations)
     .venv/bin/python web/tests/ref.py section-greedy MODEL TEMPLATE KEY N FILE.txt
         the prompt's ids (prefix, transcript body, section request; onnxruntime-genai's tokenizer) and the first
         N greedy tokens of that section as the desktop's SectionWriter + GreedyStepper produce them
@@ -26,6 +29,45 @@ def settings():
     s.provider = "cpu"
     s.threads = 2
     return s
+
+
+def fp32_copy(name):
+    """models copy (hard links for weights) with accuracy_level 0 on every MatMulNBits; returns its models dir.
+    The arithmetic onnxruntime-web 1.30 runs for this model on WASM (measured: it ignores accuracy_level 4 and
+    computes the int8 MatMulNBits in float32; logits agree with this copy on native onnxruntime to ~1e-5)."""
+    import os
+    import onnx
+    from scribe.modelstore import verify_model, write_manifest
+    src = verify_model(ROOT / "models", name)
+    out = ROOT / "web" / "tests" / ".cache" / "models-fp32"
+    dst = out / name
+    stamp = dst / ".source"
+    key = json.dumps([[f.path, f.sha256] for f in src.files])
+    if stamp.exists() and stamp.read_text() == key:
+        return out
+    dst.mkdir(parents=True, exist_ok=True)
+    graph = src.get("decoder_file") or json.loads((src.root / "genai_config.json").read_text())["model"]["decoder"]["filename"]
+    for f in src.files:
+        p = dst / f.path
+        if p.exists():
+            p.unlink()
+        if f.path == graph:
+            m = onnx.load(str(src.path(f.path)), load_external_data=False)
+            for n in m.graph.node:
+                for a in n.attribute:
+                    if n.op_type == "MatMulNBits" and a.name == "accuracy_level":
+                        a.i = 0
+            onnx.save(m, str(p))
+        else:
+            try:
+                os.link(src.path(f.path), p)
+            except OSError:
+                import shutil
+                shutil.copyfile(src.path(f.path), p)
+    write_manifest(dst, name, src.kind, [f.path for f in src.files],
+                   **{k: v for k, v in src.data.items() if k not in ("name", "kind", "files")})
+    stamp.write_text(key)
+    return out
 
 
 def section_prompts(text):
@@ -77,10 +119,12 @@ def main(argv):
         s = settings()
         m = MoonshineModel(s.models_dir, "moonshine-base-en", threads=2, provider="cpu", home=s.home)
         print(json.dumps({"text": m.transcribe(a)}))
-    elif cmd == "note":
+    elif cmd in ("note", "note-fp32"):
         from scribe.notes.generate import generate
         s = settings()
         s.note_model = argv[4]
+        if cmd == "note-fp32":
+            s.models_dir = fp32_copy(argv[4])
         note = generate(Path(argv[1]).read_text(), argv[2], s, model=argv[4], max_new_tokens=int(argv[3]))
         print(json.dumps(note.to_json()))
     elif cmd == "prompt-kv":
