@@ -177,7 +177,16 @@ def main(argv):
         text = Path(cases["transcript"]).read_text()
         prompts = section_prompts(text)
         from types import SimpleNamespace
-        from scribe.notes.engine import load_budgets, section_budget
+        from scribe.notes.engine import first_repeat, load_budgets, section_budget
+
+        def penalized_argmax(logits, seen):
+            """GreedyStepper._argmax on these float32 logits with these ids already in the sequence."""
+            import numpy as np
+            from scribe.notes.stepper import GreedyStepper
+            st = GreedyStepper(None, 1.05, 0)
+            st._seen = np.zeros(len(logits), dtype=bool)
+            st._seen[seen] = True
+            return st._argmax(np.asarray(logits, dtype=np.float32))
         from scribe.notes.generate import as_transcript, fit_transcript
         lm = SimpleNamespace(budgets=load_budgets(ROOT / "models" / cases["model"] / "section_budgets.json"))
         out = {
@@ -188,6 +197,8 @@ def main(argv):
             "prompts": prompts,
             "prompt_ids": {k: [int(i) for i in tok.encode(v)] for k, v in prompts.items()},
             "moonshine": [ms.decode(ids) for ids in cases["moonshine"]],
+            "first_repeat": first_repeat(cases["repeat"]),
+            "penalized_argmax": [penalized_argmax(c["logits"], c["seen"]) for c in cases["penalty"]],
             "windows": {},
         }
         import hashlib

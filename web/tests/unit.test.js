@@ -12,7 +12,7 @@ import { planWindows, prepare } from '../dist/src/vad.js';
 import { BpeTokenizer, MoonshineTokenizer } from '../dist/src/tokenizer.js';
 import { parseTemplateText, generatedSections } from '../dist/src/templates.js';
 import { buildSectionPrompt } from '../dist/src/prompt.js';
-import { sectionBudget, fitTranscript, transcriptFromText } from '../dist/src/notes.js';
+import { sectionBudget, fitTranscript, transcriptFromText, NoteModel, REPEAT_RUN } from '../dist/src/notes.js';
 
 
 const model = noteModelName();
@@ -21,11 +21,20 @@ const TEXTS = [
   'naïve café — “quotes” and emoji 🙂 and 中文', 'tabs\tand\nnewlines\r\n\n  indented', 'amoxicillin 500mg b.i.d. x10d',
   '<|im_start|>user\nhi<|im_end|>\n', '{"subjective":"a \\"quoted\\" word","plan":["x","y"]}', '1234567890 3.14159 1,000,000',
 ];
+// Repeat guard: 20 distinct tokens, then tokens 2..17 again (a 16-token run already written), then more.
+const REPEAT = [...Array.from({ length: 20 }, (_, i) => 1000 + i), ...Array.from({ length: 16 }, (_, i) => 1002 + i), 5, 6, 7];
 const FIT_BUDGET = 60; // tokens: forces fit_transcript to drop turns of the fixture encounter
 
 const rng = (seed) => () => ((seed = (seed * 1103515245 + 12345) & 0x7fffffff) / 0x7fffffff);
 const rand = rng(7);
 const MOONSHINE = Array.from({ length: 20 }, () => Array.from({ length: 1 + Math.floor(rand() * 30) }, () => Math.floor(rand() * 32000)));
+// Penalty: near-ties where dividing a seen positive logit (or multiplying a seen negative one) by 1.05 in float32
+// decides the winner.
+const PENALTY = [
+  { logits: [1.0, 1.04, 1.05, -0.5], seen: [2] }, { logits: [2.1, 2.0, -3, 2.0], seen: [0] },
+  { logits: [-1.0, -1.04, -0.99, -2], seen: [2] }, { logits: [0.3, 0.3, 0.3, 0.1], seen: [] },
+  ...Array.from({ length: 4 }, () => ({ logits: Array.from({ length: 64 }, () => Math.fround(rand() * 4 - 2)), seen: Array.from({ length: 20 }, () => Math.floor(rand() * 64)) })),
+];
 
 // Audio with pauses so the VAD has work: beckett.wav four times with 1.5 s of silence between (~46 s, several
 // windows at the desktop's 24/30 s window sizes).
@@ -36,7 +45,7 @@ if (!fs.existsSync(WAVS[1])) {
   execFileSync('sox', [WAVS[0], sil, WAVS[0], sil, WAVS[0], sil, WAVS[0], WAVS[1]]);
 }
 const casesFile = path.join(CACHE, 'unit-cases.json');
-fs.writeFileSync(casesFile, JSON.stringify({ model, transcript: path.join(WEB, 'tests', 'fixtures', 'encounter.txt'), texts: TEXTS, moonshine: MOONSHINE, wavs: WAVS, fit_budget: FIT_BUDGET }));
+fs.writeFileSync(casesFile, JSON.stringify({ model, transcript: path.join(WEB, 'tests', 'fixtures', 'encounter.txt'), texts: TEXTS, moonshine: MOONSHINE, wavs: WAVS, fit_budget: FIT_BUDGET, repeat: REPEAT, penalty: PENALTY }));
 const ref = python(['unit', casesFile]);
 const tok = BpeTokenizer.fromJSON(fs.readFileSync(path.join(REPO, 'models', model, 'tokenizer.json'), 'utf8'));
 
@@ -100,4 +109,39 @@ test('VAD windows and their prepared samples equal scribe.asr.segment (bit for b
       assert.equal(crypto.createHash('sha256').update(Buffer.from(p.buffer, p.byteOffset, p.byteLength)).digest('hex'), want[i].sha256, `${wav} window ${i} samples`);
     });
   }
+});
+
+test('repetition penalty argmax equals stepper.GreedyStepper._argmax (float32, HF semantics)', () => {
+  PENALTY.forEach((c, i) => {
+    const seen = new Uint8Array(c.logits.length);
+    for (const x of c.seen) seen[x] = 1;
+    assert.equal(NoteModel.argmaxPenalized(Float32Array.from(c.logits), seen), ref.penalized_argmax[i], `case ${i}`);
+  });
+});
+
+// The section loop with a scripted model (logits that make token k of the script the greedy choice): the stops
+// and what is kept, as engine.SectionWriter._one (repeat cut as engine.first_repeat, budget, end-of-turn).
+async function scripted(script, opts = {}) {
+  const m = Object.create(NoteModel.prototype);
+  Object.assign(m, { tokenizer: tok, vocab: tok.size, budgets: {}, contextLength: 8192, eos: new Set([151645, 151643]) });
+  let k = 0;
+  m.forward = async () => {
+    const logits = new Float32Array(tok.size);
+    logits[script[Math.min(k++, script.length - 1)]] = 10;
+    return { logits, next: {} };
+  };
+  const t = templates.find((x) => x.id === 'soap');
+  const s = generatedSections(t).find((x) => x.key === 'subjective');
+  return m.writeSection(t, s, { ids: [1, 2, 3], past: {}, total: 3 }, { cap: opts.cap ?? Infinity });
+}
+
+test('section loop: repeat guard, budget and end-of-turn stop as the desktop engine does', async () => {
+  const rep = await scripted(REPEAT);
+  assert.equal(rep.stop, 'repeat');
+  assert.equal(REPEAT_RUN, 16);
+  assert.deepEqual(rep.ids, REPEAT.slice(0, ref.first_repeat));
+  const cut = await scripted(REPEAT.slice(0, 12), { cap: 7 });
+  assert.deepEqual([cut.stop, cut.ids], ['budget', REPEAT.slice(0, 7)]);
+  const end = await scripted([1000, 1001, 151645, 1002]);
+  assert.deepEqual([end.stop, end.ids, end.value], ['end', [1000, 1001], tok.decode([1000, 1001]).trim()]);
 });
