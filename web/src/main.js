@@ -6,10 +6,9 @@ import { EncryptedStore, autoLock } from './store.js';
 import { loadTemplates } from './templates.js';
 import { decodeFile, startMic, SR } from './audio.js';
 import { transcriptFromText, assessNote } from './notes.js';
-import { closePartial } from './jsonstate.js';
 import { documentReference, download } from './export.js';
 import { el, clear, fmtBytes } from './dom.js';
-import { renderReview, renderDocs, renderEditor, editedSections, previewText, openFlags, docLabel, fmtSeg } from './review.js';
+import { renderReview, renderDocs, renderEditor, editedSections, openFlags, docLabel, fmtSeg } from './review.js';
 
 const params = new URLSearchParams(location.search);
 const S = {
@@ -536,7 +535,9 @@ async function generate() {
     $('cancel').disabled = false;
     const maxNew = params.has('maxNew') ? Number(params.get('maxNew')) : undefined;
     let raw = '';
-    const note = await S.client.call('generate', { transcript: tr, template: t, maxNewTokens: maxNew, jobId: id }, (p) => {
+    // the installed templates of this domain: their longest section budget sets the room the transcript may take
+    const domainTemplates = Object.values(S.templates).filter((x) => x.domain === t.domain);
+    const note = await S.client.call('generate', { transcript: tr, template: t, domainTemplates, maxNewTokens: maxNew, jobId: id }, (p) => {
       if (S.cancelled.has(id)) {
         S.afterCancel = (S.afterCancel || 0) + 1; // pieces already in flight when Cancel was clicked
         return;
@@ -546,7 +547,7 @@ async function generate() {
         raw += p.piece;
         n++;
         S.streamed = n;
-        $('stream').textContent = streamPreview(t, raw);
+        $('stream').textContent = raw; // Markdown as the desktop streams it: `## Title` then the section's text
         if (n % 8 === 0) status(`writing ${t.title}… ${n} tokens (${p.section || ''})`);
       }
     });
@@ -569,15 +570,6 @@ async function generate() {
   } finally {
     $('generate').disabled = false;
     $('cancel').disabled = true;
-  }
-}
-
-// The streamed JSON closed where it stands and shown as the sections' text (never raw JSON).
-function streamPreview(t, raw) {
-  try {
-    return previewText(t, closePartial(raw));
-  } catch {
-    return $('stream').textContent;
   }
 }
 

@@ -1,16 +1,21 @@
-// Note generation in the browser: the note model's ONNX graph (onnxruntime-genai int4 export) driven by a plain
-// KV-cache loop over the inputs/outputs its genai_config.json names, greedy, constrained token by token to the
-// template's JSON schema (constraint.js), with the same prompt, per-section budgets, closing and normalisation
-// as scribe/notes/generate.py, so the same transcript gives the same note.
+// Note generation in the browser, as the desktop writes it (scribe/notes/engine.py SectionWriter, prompt contract
+// sections-v1): the note model's ONNX graph (the desktop's own int8 onnxruntime-genai export) driven by a plain
+// KV-cache loop over the inputs/outputs its genai_config.json names. The prefix and the transcript are prefilled
+// once (256-token chunks, as the desktop); their present KV tensors are kept and every template section starts
+// from them (the desktop's rewind_to): only the section's request is run on top, then greedy decoding with the
+// repetition penalty 1.05 (Hugging Face semantics, stepper.py), the per-section budget learned from the training
+// data (section_budgets.json), the 16-token repeat guard and end-of-turn. Streamed as Markdown (`## Title` + text).
 import { BpeTokenizer } from './tokenizer.js';
-import { JsonConstraint } from './constraint.js';
-import { JsonTracker, closePartial } from './jsonstate.js';
-import { buildPrompt, transcriptToText, normalizeSections, guidanceSchema, pySplitLines } from './prompt.js';
-import { templateSchema, renderMarkdown, generatedSections } from './templates.js';
+import { sectionPrefix, sectionRequest, transcriptBody, transcriptToText, parseSection, normalizeSections, pySplitLines, SECTIONS_FORMAT } from './prompt.js';
+import { renderMarkdown, generatedSections } from './templates.js';
 import { linkEvidence, checkNumbers, contentWords } from './evidence.js';
-import { replaceGatherBlockQuantized } from './onnxpatch.js';
 
-export const DEFAULT_MAX_NEW_TOKENS = 1024;
+export const NOTE_CONTEXT = 8192; // generate.NOTE_CONTEXT
+export const PREFILL_CHUNK = 256; // SectionWriter.append
+export const REPEAT_RUN = 16; // engine.REPEAT_RUN
+export const REPETITION_PENALTY = 1.05; // engine.REPETITION_PENALTY
+const KIND_DEFAULT = { prose: 320, list: 256 }; // engine._KIND_DEFAULT
+const REQUEST_HEADROOM = 160; // engine._REQUEST_HEADROOM
 const td = new TextDecoder();
 
 // Transcript.from_text in Python: one segment per non-empty line, "[speaker] text" or "speaker: text".
@@ -33,25 +38,86 @@ export function transcriptFromText(text) {
   };
 }
 
+// generate.fit_transcript: drop filler turns, then the least informative middle turns, until `budget` tokens.
+const FILLER = new Set(('okay ok yeah yes no mm-hmm mhm hmm uh um right sure alright all good great thanks thank you so ' +
+  'and oh ah yep nope').split(' '));
+export function fitTranscript(tr, count, budget) {
+  const text = transcriptToText(tr);
+  if (count(text) <= budget) return { text, dropped: 0 };
+  const segs = [];
+  for (const s of tr.segments) {
+    const words = s.text.split(/\s+/u).filter(Boolean);
+    for (let i = 0; i < words.length; i += 80) segs.push({ ...s, text: words.slice(i, i + 80).join(' ') });
+  }
+  const keep = segs.map((s) => !s.text.toLowerCase().replaceAll(',', ' ').replaceAll('.', ' ').split(/\s+/u).filter(Boolean).every((w) => FILLER.has(w)));
+  const lines = segs.map((s) => transcriptToText({ segments: [s] }));
+  const cost = lines.map((ln) => count(ln) + 1);
+  let total = cost.reduce((a, c, i) => a + (keep[i] ? c : 0), 0);
+  if (total > budget) {
+    const n = segs.length;
+    const edge = Math.max(1, Math.trunc(n / 10));
+    const order = [...Array(n).keys()].filter((i) => keep[i] && i >= edge && i < n - edge)
+      .map((i) => [contentWords(segs[i].text).length / cost[i], i]).sort((a, b) => a[0] - b[0] || a[1] - b[1]).map(([, i]) => i);
+    for (const i of order) {
+      if (total <= budget) break;
+      keep[i] = false;
+      total -= cost[i];
+    }
+    for (let i = n - 1; i >= 0 && total > budget; i--) {
+      if (keep[i]) {
+        keep[i] = false;
+        total -= cost[i];
+      }
+    }
+  }
+  return { text: lines.filter((_, i) => keep[i]).join('\n'), dropped: keep.filter((k) => !k).length };
+}
+
+// generate.language_flag: the note models are trained on English encounters.
+const EN = new Set(('the and to of a i you is it that in for my have was with on be this your me do not are so what but ' +
+  'we just he she they about how any had no').split(' '));
+export function languageFlag(text) {
+  const words = text.toLowerCase().match(/[\p{L}\p{Nl}\p{No}]+/gu) || [];
+  if (words.length < 20) return null;
+  const share = words.filter((w) => EN.has(w)).length / words.length;
+  if (share >= 0.12) return null;
+  return { kind: 'language', text: `${Math.round(share * 100)}% common English words`, section: '',
+    reason: 'the transcript does not look like English; the note model is trained on English encounters' };
+}
+
 // Markdown, evidence and flags of a note's sections: after generation and again after the clinician's edits.
-export function assessNote(template, sections, tr, truncated = []) {
+// `results`: the writer's per-section outcome (stop "end" | "budget" | "repeat"); `extra`: flags from the input.
+export function assessNote(template, sections, tr, results = [], extra = []) {
   const fixed = template.sections.filter((s) => s.fixed_text !== null).map((s) => s.key);
   const evidence = linkEvidence(sections, tr, fixed);
   const flags = checkNumbers(sections, tr.segments.map((s) => s.text).join('\n'));
   for (const e of evidence) if (!e.supported) flags.push({ kind: 'unsupported', text: e.sentence, section: e.section, reason: 'no transcript segment supports this sentence' });
-  for (const k of truncated) flags.push({ kind: 'truncated', text: k, section: k, reason: 'length limit reached; section may be incomplete' });
+  for (const r of results) {
+    if (r.stop === 'budget') flags.push({ kind: 'truncated', text: r.key, section: r.key, reason: 'length limit reached; section may be incomplete' });
+    else if (r.stop === 'repeat') flags.push({ kind: 'repetition', text: r.key, section: r.key, reason: 'the model began repeating itself; the repeat was cut' });
+  }
+  for (const s of generatedSections(template)) {
+    const v = sections[s.key];
+    if (s.required && (!v || !v.length)) flags.push({ kind: 'empty', text: s.key, section: s.key, reason: 'required section: nothing in the transcript for it' });
+  }
+  flags.push(...extra);
   return { sections, markdown: renderMarkdown(template, sections), evidence, flags };
 }
 
+export function sectionBudget(budgets, t, s) {
+  return Number(budgets[`${t.id}.${s.key}`] ?? budgets[`*.${s.kind}`] ?? KIND_DEFAULT[s.kind] ?? 256);
+}
+
 export class NoteModel {
-  constructor(ort, session, tokenizer, cfg, name, ep, patched) {
+  constructor(ort, session, tokenizer, cfg, manifest, budgets, ep) {
     this.ort = ort;
     this.session = session;
     this.tokenizer = tokenizer;
     this.cfg = cfg;
-    this.name = name;
+    this.name = manifest.name;
+    this.format = manifest.prompt_format;
+    this.budgets = budgets;
     this.ep = ep;
-    this.patched = patched;
     const d = cfg.model.decoder;
     this.layers = d.num_hidden_layers;
     this.kvHeads = d.num_key_value_heads;
@@ -59,20 +125,25 @@ export class NoteModel {
     this.names = d.inputs;
     this.outNames = d.outputs;
     this.vocab = cfg.model.vocab_size;
-    this.eos = Array.isArray(cfg.model.eos_token_id) ? cfg.model.eos_token_id : [cfg.model.eos_token_id];
-    this.contextLength = cfg.model.context_length;
-    const special = tokenizer.specialIds;
-    this.tokenBytes = Array.from({ length: this.vocab }, (_, i) => (special.has(i) ? null : tokenizer.tokenBytes(i)));
+    this.contextLength = Math.min(cfg.model.context_length, NOTE_CONTEXT);
+    // engine.SectionWriter: the config's eos plus whatever <|im_end|> and <|endoftext|> encode to
+    const eos = Array.isArray(cfg.model.eos_token_id) ? cfg.model.eos_token_id : [cfg.model.eos_token_id];
+    this.eos = new Set([...eos, ...tokenizer.encode('<|im_end|>'), ...tokenizer.encode('<|endoftext|>')]);
+    this.prefilled = null; // {ids, past, total}: the transcript's KV cache, kept for the next document
   }
 
   static async create(ort, manifest, files, ep) {
+    if (manifest.prompt_format !== SECTIONS_FORMAT) {
+      // json-v1 models (the old SmolLM2 whole-note JSON) were trained on another prompt: refuse, not garble
+      throw new Error(`model ${manifest.name} was trained on the ${manifest.prompt_format || 'json-v1'} prompt; ` +
+        `the web writes notes one section at a time (${SECTIONS_FORMAT} models only)`);
+    }
     const cfg = JSON.parse(td.decode(files['genai_config.json']));
     const tokenizer = BpeTokenizer.fromJSON(td.decode(files['tokenizer.json']));
+    const budgets = files['section_budgets.json'] ? JSON.parse(td.decode(files['section_budgets.json'])) : {};
     const fname = cfg.model.decoder.filename;
-    let graph = files[fname];
+    const graph = files[fname];
     if (!graph) throw new Error(`model ${manifest.name}: ${fname} not in the manifest`);
-    let patched = 0;
-    if (ep === 'wasm') ({ bytes: graph, replaced: patched } = replaceGatherBlockQuantized(graph));
     const externalData = Object.entries(files)
       .filter(([p]) => p !== fname && /\.(data|onnx_data|bin)$/.test(p) && !p.startsWith('tokenizer'))
       .map(([path, data]) => ({ path, data }));
@@ -80,25 +151,25 @@ export class NoteModel {
     // On WebGPU the KV cache stays in GPU buffers between steps; only the logits come back to the CPU.
     if (ep === 'webgpu') opts.preferredOutputLocation = kvOnGpu(cfg);
     const session = await ort.InferenceSession.create(graph, opts);
-    return new NoteModel(ort, session, tokenizer, cfg, manifest.name, ep, patched);
+    return new NoteModel(ort, session, tokenizer, cfg, manifest, budgets, ep);
   }
 
   describe() {
-    return { name: this.name, ep: this.ep, layers: this.layers, vocab: this.vocab, contextLength: this.contextLength, patchedNodes: this.patched };
+    return { name: this.name, ep: this.ep, format: this.format, layers: this.layers, vocab: this.vocab, contextLength: this.contextLength };
   }
 
   emptyPast() {
-    const ort = this.ort;
     const past = {};
     for (let l = 0; l < this.layers; l++) {
       for (const pat of [this.names.past_key_names, this.names.past_value_names]) {
-        past[pat.replace('%d', l)] = new ort.Tensor('float32', new Float32Array(0), [1, this.kvHeads, 0, this.headSize]);
+        past[pat.replace('%d', l)] = new this.ort.Tensor('float32', new Float32Array(0), [1, this.kvHeads, 0, this.headSize]);
       }
     }
     return past;
   }
 
-  // Run `ids` after `total` tokens already cached; returns the last position's logits and the new cache.
+  // Run `ids` after `total` cached tokens (`past`, left untouched: the caller owns it); returns the last
+  // position's logits and the new cache.
   async forward(ids, past, total) {
     const ort = this.ort;
     const n = ids.length;
@@ -113,147 +184,300 @@ export class NoteModel {
       next[this.names.past_key_names.replace('%d', l)] = out[this.outNames.present_key_names.replace('%d', l)];
       next[this.names.past_value_names.replace('%d', l)] = out[this.outNames.present_value_names.replace('%d', l)];
     }
-    for (const t of Object.values(past)) t.dispose?.();
     const logits = out[this.outNames.logits];
     const V = logits.dims[2];
-    const data = logits.data;
-    return { logits: data.subarray((n - 1) * V, n * V), next, vocab: Math.min(V, this.vocab) };
+    const last = logits.data.slice((n - 1) * V, n * V);
+    logits.dispose?.();
+    return { logits: last, next };
   }
 
-  // Mirrors generate._decode: returns {data, truncated, timings, tokens}.
-  async decode(template, transcript, { maxNewTokens = DEFAULT_MAX_NEW_TOKENS, onProgress, shouldStop } = {}) {
-    const tok = this.tokenizer;
-    const text = transcriptToText(transcript);
-    const prompt = buildPrompt(template, text);
-    const ids = tok.encode(prompt);
-    const maxNew = maxNewTokens;
-    const room = this.contextLength - maxNew - 16;
-    if (ids.length > room) throw new Error(`transcript too long: ${ids.length} prompt tokens, room for ${room} (the desktop shortens long transcripts)`);
-    const timings = { prompt_tokens: ids.length };
-    const schema = guidanceSchema(templateSchema(template));
-    const constraint = new JsonConstraint(schema, this.tokenBytes, this.eos[0], (t) => tok.encode(t));
-    const tracker = new JsonTracker();
-    const stream = new TextDecoder('utf-8');
-    const truncated = [];
-    const keys = generatedSections(template).map((s) => s.key);
-    const weights = generatedSections(template).map((s) => (s.kind === 'prose' ? 2.0 : 1.5));
-    const generated = [];
-    const emit = (id) => {
-      if (this.eos.includes(id)) return;
-      const piece = stream.decode(this.tokenBytes[id] || new Uint8Array(0), { stream: true });
-      if (piece) {
-        tracker.feed(piece);
-        onProgress?.({ piece, section: tracker.currentKey, tokens: generated.length });
-      }
-    };
+  static dispose(past) {
+    for (const t of Object.values(past || {})) t.dispose?.();
+  }
 
+  // generate.prefill_ids: prefix + transcript body ids, the transcript shortened only when it leaves no room.
+  prefillIds(domain, tr, room) {
+    const tok = this.tokenizer;
+    const prefix = tok.encode(sectionPrefix(domain));
+    let text = transcriptToText(tr);
+    let body = tok.encode(transcriptBody(text));
+    let dropped = 0;
+    if (prefix.length + body.length > room) {
+      const budget = room - prefix.length;
+      if (budget < 64) throw new Error(`the note model's ${this.contextLength}-token window leaves no room for the transcript`);
+      ({ text, dropped } = fitTranscript(tr, (s) => tok.encode(s).length, budget));
+      body = tok.encode(transcriptBody(text));
+    }
+    return { ids: [...prefix, ...body], dropped };
+  }
+
+  // The transcript's KV cache: the kept one when its ids are these (a second document of the encounter), else a
+  // fresh prefill in PREFILL_CHUNK pieces (cancellable between pieces).
+  async prefill(ids, shouldStop) {
+    const hit = this.prefilled;
+    if (hit && hit.ids.length === ids.length && hit.ids.every((x, i) => x === ids[i])) return { ...hit, reused: true, seconds: 0 };
+    this.dropPrefill();
     const t0 = performance.now();
-    let { logits, next: past, vocab } = await this.forward(ids, this.emptyPast(), 0);
-    let total = ids.length;
-    const tPrefill = performance.now();
-    let tFirst = null;
-    let newTokens = 0;
-    let section = null;
-    let sectionStart = 0;
-    let cap = maxNew;
-    let pending = [];
-    let done = false;
-    while (!done) {
-      if (await shouldStop?.()) throw new Error('note generation cancelled');
-      if (newTokens >= maxNew) {
-        if (tracker.currentKey && !truncated.includes(tracker.currentKey)) truncated.push(tracker.currentKey);
-        break;
+    let past = this.emptyPast();
+    let total = 0;
+    for (let i = 0; i < ids.length; i += PREFILL_CHUNK) {
+      if (await shouldStop?.()) {
+        NoteModel.dispose(past);
+        throw new Error('note generation cancelled');
       }
-      if (pending.length) {
-        ({ logits, next: past } = await this.forward(pending, past, total));
-        total += pending.length;
-        pending = [];
-      }
-      const id = constraint.argmax(logits, 0, vocab);
-      if (id < 0) throw new Error('constraint left no allowed token');
-      constraint.commit(id);
-      generated.push(id);
-      newTokens++;
-      emit(id);
-      if (tFirst === null) tFirst = performance.now();
-      if (this.eos.includes(id)) {
-        done = true;
-        break;
-      }
-      pending = [id];
-      if (tracker.currentKey !== section) {
-        // this section's share of what is left, by weight (prose 2, list 1.5); unused budget rolls on
-        section = tracker.currentKey;
-        sectionStart = newTokens;
-        const i = keys.includes(section) ? keys.indexOf(section) : 0;
-        const share = weights[i] / Math.max(1e-9, weights.slice(i).reduce((a, w) => a + w, 0));
-        cap = Math.max(16, Math.trunc(share * (maxNew - newTokens - 8 * (keys.length - i))));
-      }
-      if (section && newTokens - sectionStart > cap) {
-        const closing = tracker.closingForSection();
-        if (closing) {
-          const forced = tok.encode(closing);
-          const bytes = forced.map((f) => this.tokenBytes[f]);
-          if (bytes.every(Boolean) && constraint.accepts(concat(bytes))) {
-            for (const f of forced) {
-              constraint.commit(f);
-              generated.push(f);
-              emit(f);
-            }
-            pending.push(...forced);
-            truncated.push(section);
-            sectionStart = newTokens + 1e9;
-          }
-        }
+      const chunk = ids.slice(i, i + PREFILL_CHUNK);
+      const { next } = await this.forward(chunk, past, total);
+      NoteModel.dispose(past);
+      past = next;
+      total += chunk.length;
+    }
+    this.prefilled = { ids: ids.slice(), past, total };
+    return { ...this.prefilled, reused: false, seconds: (performance.now() - t0) / 1000 };
+  }
+
+  dropPrefill() {
+    if (this.prefilled) NoteModel.dispose(this.prefilled.past);
+    this.prefilled = null;
+  }
+
+  // stepper.GreedyStepper._argmax: logits of ids already in the sequence (prompt included) divided by the
+  // penalty when positive, multiplied when negative, in float32 as numpy does; first maximum wins.
+  static argmaxPenalized(logits, seen, penalty = REPETITION_PENALTY) {
+    const p = Math.fround(penalty);
+    let best = 0;
+    let bestV = -Infinity;
+    for (let i = 0; i < logits.length; i++) {
+      let v = logits[i];
+      if (seen[i]) v = v > 0 ? Math.fround(v / p) : Math.fround(v * p);
+      if (v > bestV) {
+        bestV = v;
+        best = i;
       }
     }
-    for (const t of Object.values(past)) t.dispose?.();
-    const tEnd = performance.now();
-    tFirst = tFirst ?? tEnd;
-    Object.assign(timings, {
-      prefill_s: (tPrefill - t0) / 1000, ttft_s: (tFirst - t0) / 1000, decode_s: (tEnd - tFirst) / 1000, new_tokens: newTokens,
-      prefill_tok_s: ids.length / Math.max(1e-9, (tPrefill - t0) / 1000),
-      decode_tok_s: newTokens > 1 ? (newTokens - 1) / Math.max(1e-9, (tEnd - tFirst) / 1000) : 0,
-    });
-    const raw = tracker.text;
-    const data = tracker.done ? JSON.parse(raw) : closePartial(raw);
-    return { data, truncated, timings, tokens: generated, raw };
+    return best;
   }
 
-  // Plain greedy continuation of `ids` for `n` tokens (no constraint): the graph-level check used on slow EPs.
+  static topPenalized(logits, seen, k, penalty = REPETITION_PENALTY) {
+    const p = Math.fround(penalty);
+    const best = [];
+    for (let i = 0; i < logits.length; i++) {
+      let v = logits[i];
+      if (seen[i]) v = v > 0 ? Math.fround(v / p) : Math.fround(v * p);
+      if (best.length < k || v > best[best.length - 1][1]) {
+        best.push([i, v]);
+        best.sort((a, b) => b[1] - a[1] || a[0] - b[0]);
+        if (best.length > k) best.pop();
+      }
+    }
+    return best;
+  }
+
+  // engine.SectionWriter._one: one section from the transcript's cache (which stays untouched).
+  async writeSection(t, s, pre, { cap, onToken, shouldStop, maxTokens = Infinity }) {
+    const tok = this.tokenizer;
+    const t0 = performance.now();
+    const req = tok.encode(sectionRequest(t, s));
+    const seen = new Uint8Array(this.vocab);
+    for (const x of pre.ids) seen[x] = 1;
+    for (const x of req) seen[x] = 1;
+    let { logits, next: past } = await this.forward(req, pre.past, pre.total);
+    let total = pre.total + req.length;
+    let next = NoteModel.argmaxPenalized(logits, seen);
+    let passes = 1;
+    const budget = Math.min(sectionBudget(this.budgets, t, s), this.contextLength - pre.total - req.length - 1, cap, maxTokens);
+    const stream = new TextDecoder('utf-8');
+    const toks = [];
+    const runs = new Set();
+    let stop = 'budget';
+    try {
+      while (toks.length < budget) {
+        if (await shouldStop?.()) throw new Error('note generation cancelled');
+        if (this.eos.has(next)) {
+          stop = 'end';
+          break;
+        }
+        const id = next;
+        toks.push(id);
+        seen[id] = 1;
+        if (toks.length >= REPEAT_RUN) {
+          const run = toks.slice(-REPEAT_RUN).join(',');
+          if (runs.has(run)) {
+            toks.splice(-REPEAT_RUN);
+            stop = 'repeat';
+            break;
+          }
+          if (toks.length > REPEAT_RUN) runs.add(toks.slice(-REPEAT_RUN - 1, -1).join(','));
+        }
+        const piece = stream.decode(tok.tokenBytes(id) || new Uint8Array(0), { stream: true });
+        if (piece) onToken?.(piece, s.key);
+        if (toks.length >= budget) break; // the desktop runs one more pass here whose token it never uses
+        const r = await this.forward([id], past, total);
+        NoteModel.dispose(past);
+        past = r.next;
+        total += 1;
+        passes++;
+        next = NoteModel.argmaxPenalized(r.logits, seen);
+      }
+    } finally {
+      NoteModel.dispose(past);
+    }
+    const text = toks.length ? tok.decode(toks) : '';
+    return { key: s.key, value: parseSection(s, text), tokens: toks.length, ids: toks, stop, seconds: (performance.now() - t0) / 1000, passes };
+  }
+
+  // engine.SectionWriter.write: every model-written section of `template`, in order, each from the transcript's
+  // cache. `maxNew` caps the whole note's new tokens (a section that finds nothing left is empty, "budget").
+  async writeSections(t, pre, { maxNew, onToken, onSection, shouldStop } = {}) {
+    const out = [];
+    let left = maxNew ?? Infinity;
+    for (const s of generatedSections(t)) {
+      if (await shouldStop?.()) throw new Error('note generation cancelled');
+      onSection?.(s.key);
+      onToken?.((out.length ? '\n\n' : '') + `## ${s.title}\n`, s.key);
+      if (left <= 0) {
+        out.push({ key: s.key, value: parseSection(s, ''), tokens: 0, ids: [], stop: 'budget', seconds: 0, passes: 0 });
+        continue;
+      }
+      const r = await this.writeSection(t, s, pre, { cap: left, onToken, shouldStop });
+      left -= r.tokens;
+      out.push(r);
+    }
+    return out;
+  }
+
+  // generate.generate: prefill (or reuse), sections, then evidence and flags. `domainTemplates`: the installed
+  // templates of this template's domain (their largest section budget sets the room the transcript may take).
+  async generateNote(transcript, template, { maxNewTokens, domainTemplates, onProgress, shouldStop } = {}) {
+    const tr = typeof transcript === 'string' ? transcriptFromText(transcript) : transcript;
+    if (!tr.segments.some((s) => s.text.trim())) throw new Error('transcript is empty');
+    if (maxNewTokens !== undefined && maxNewTokens !== null && !(Number(maxNewTokens) >= 1)) throw new Error('max new tokens must be at least 1');
+    const tAll = performance.now();
+    const tpls = (domainTemplates || []).filter((x) => x.domain === template.domain);
+    const longest = Math.max(...[template, ...tpls].flatMap((x) => generatedSections(x).map((s) => sectionBudget(this.budgets, x, s))));
+    const { ids, dropped } = this.prefillIds(template.domain, tr, this.contextLength - longest - REQUEST_HEADROOM);
+    const timings = { prompt_tokens: ids.length };
+    if (dropped) timings.segments_dropped = dropped;
+    const pre = await this.prefill(ids, shouldStop);
+    Object.assign(timings, { prefill_s: pre.seconds, prefill_reused: pre.reused ? 1 : 0, prefill_tok_s: pre.reused ? 0 : ids.length / Math.max(1e-9, pre.seconds) });
+    const t1 = performance.now();
+    let n = 0;
+    const results = await this.writeSections(template, pre, {
+      maxNew: maxNewTokens ?? undefined,
+      shouldStop,
+      onToken: (piece, section) => onProgress?.({ piece, section, tokens: n++ }),
+    });
+    const decode = (performance.now() - t1) / 1000;
+    const newTokens = results.reduce((a, r) => a + r.tokens, 0);
+    Object.assign(timings, {
+      decode_s: decode, new_tokens: newTokens, decode_tok_s: newTokens / Math.max(1e-9, decode),
+      forward_passes: results.reduce((a, r) => a + r.passes, 0),
+      sections: Object.fromEntries(results.map((r) => [r.key, { tokens: r.tokens, stop: r.stop, s: Math.round(r.seconds * 1000) / 1000, passes: r.passes }])),
+    });
+    const sections = normalizeSections(template, Object.fromEntries(results.map((r) => [r.key, r.value])));
+    const extra = [];
+    if (dropped) extra.push({ kind: 'shortened', text: `${dropped} segments`, section: '', reason: "the transcript was longer than the note model's window; the least informative turns were left out of the note's input" });
+    const lang = languageFlag(tr.segments.map((s) => s.text).join('\n'));
+    if (lang) extra.push(lang);
+    const assessed = assessNote(template, sections, tr, results, extra);
+    timings.total_s = (performance.now() - tAll) / 1000;
+    const tokens = Object.fromEntries(results.map((r) => [r.key, r.ids]));
+    return { template: template.id, ...assessed, model: this.name, ep: this.ep, timings, tokens, transcript: tr };
+  }
+
+  // A KV cache handed in as one float32 array (every layer's key then value, [1, kv heads, total, head size]).
+  pastFromFlat(flat, total) {
+    const past = {};
+    const per = this.kvHeads * total * this.headSize;
+    if (flat.length !== per * 2 * this.layers) throw new Error(`KV cache of ${flat.length} floats is not ${total} tokens of this model`);
+    let o = 0;
+    for (let l = 0; l < this.layers; l++) {
+      for (const pat of [this.names.past_key_names, this.names.past_value_names]) {
+        past[pat.replace('%d', l)] = new this.ort.Tensor('float32', flat.slice(o, o + per), [1, this.kvHeads, total, this.headSize]);
+        o += per;
+      }
+    }
+    return past;
+  }
+
+  // The first `n` greedy tokens of one section (penalty and all, no budget/eos/repeat stop): the parity check.
+  // `givenKv` (tests on a software GPU only): the cache of the prompt's first `total` tokens computed elsewhere, so
+  // that this EP runs only the rest of the prompt and the n tokens.
+  async sectionGreedy(transcript, template, key, n, shouldStop, givenKv = null) {
+    const tr = typeof transcript === 'string' ? transcriptFromText(transcript) : transcript;
+    const s = generatedSections(template).find((x) => x.key === key);
+    if (!s) throw new Error(`template ${template.id} has no generated section ${key}`);
+    const prefix = this.tokenizer.encode(sectionPrefix(template.domain));
+    const body = this.tokenizer.encode(transcriptBody(transcriptToText(tr)));
+    const request = this.tokenizer.encode(sectionRequest(template, s));
+    const all = [...prefix, ...body, ...request];
+    const t0 = performance.now();
+    let pre;
+    let rest;
+    if (givenKv) {
+      if (!(givenKv.total > 0 && givenKv.total < all.length)) throw new Error(`given KV cache of ${givenKv.total} tokens for a ${all.length}-token prompt`);
+      this.dropPrefill();
+      pre = { ids: all.slice(0, givenKv.total), past: this.pastFromFlat(givenKv.data, givenKv.total), total: givenKv.total };
+      rest = all.slice(givenKv.total);
+    } else {
+      pre = await this.prefill([...prefix, ...body], shouldStop);
+      rest = request;
+    }
+    const t1 = performance.now();
+    const seen = new Uint8Array(this.vocab);
+    for (const x of all) seen[x] = 1;
+    let { logits, next: past } = await this.forward(rest, pre.past, pre.total);
+    const t2 = performance.now();
+    let total = pre.total + rest.length;
+    const ids = [];
+    const top = []; // each step's 3 best [id, penalized logit]: how close a call was
+    try {
+      for (;;) {
+        const id = NoteModel.argmaxPenalized(logits, seen);
+        top.push(NoteModel.topPenalized(logits, seen, 3));
+        ids.push(id);
+        seen[id] = 1;
+        if (ids.length >= n) break;
+        const r = await this.forward([id], past, total);
+        NoteModel.dispose(past);
+        ({ logits, next: past } = r);
+        total += 1;
+      }
+    } finally {
+      NoteModel.dispose(past);
+      if (givenKv) NoteModel.dispose(pre.past);
+    }
+    const t3 = performance.now();
+    return { prefix, body, request, ids, top, ranOnThisEp: rest.length + n - 1, prefillMs: t1 - t0, requestMs: t2 - t1, decodeMs: t3 - t2, decodeSteps: n - 1 };
+  }
+
+  // Plain greedy continuation of `ids` for `n` tokens (no penalty): benchmarks.
   async greedy(ids, n) {
     const t0 = performance.now();
-    let { logits, next: past, vocab } = await this.forward(ids, this.emptyPast(), 0);
+    let { logits, next: past } = await this.forward(ids, this.emptyPast(), 0);
     const t1 = performance.now();
     let total = ids.length;
     const out = [];
-    const firstLogits = Array.from(logits.subarray(0, 8));
-    for (let k = 0; k < n; k++) {
-      let best = 0;
-      for (let i = 1; i < vocab; i++) if (logits[i] > logits[best]) best = i;
-      out.push(best);
-      if (k + 1 < n) {
-        ({ logits, next: past } = await this.forward([best], past, total));
-        total += 1;
+    const none = new Uint8Array(0);
+    try {
+      for (let k = 0; k < n; k++) {
+        const best = NoteModel.argmaxPenalized(logits, none, 1);
+        out.push(best);
+        if (k + 1 < n) {
+          const r = await this.forward([best], past, total);
+          NoteModel.dispose(past);
+          ({ logits, next: past } = r);
+          total += 1;
+        }
       }
+    } finally {
+      NoteModel.dispose(past);
     }
-    for (const t of Object.values(past)) t.dispose?.();
     const t2 = performance.now();
-    return { ids: out, firstLogits, prefillMs: t1 - t0, decodeMs: t2 - t1, decodeSteps: n - 1 };
-  }
-
-  async generateNote(transcript, template, opts = {}) {
-    const tr = typeof transcript === 'string' ? transcriptFromText(transcript) : transcript;
-    if (!tr.segments.some((s) => s.text.trim())) throw new Error('transcript is empty');
-    const tAll = performance.now();
-    const { data, truncated, timings, tokens, raw } = await this.decode(template, tr, opts);
-    const sections = normalizeSections(template, data);
-    const assessed = assessNote(template, sections, tr, truncated);
-    timings.total_s = (performance.now() - tAll) / 1000;
-    return { template: template.id, ...assessed, model: this.name, ep: this.ep, timings, tokens, raw, transcript: tr };
+    return { ids: out, prefillMs: t1 - t0, decodeMs: t2 - t1, decodeSteps: n - 1 };
   }
 
   async release() {
+    this.dropPrefill();
     await this.session.release();
   }
 }
@@ -266,16 +490,6 @@ function kvOnGpu(cfg) {
     loc[d.outputs.present_value_names.replace('%d', l)] = 'gpu-buffer';
   }
   return loc;
-}
-
-function concat(parts) {
-  const out = new Uint8Array(parts.reduce((a, p) => a + p.length, 0));
-  let o = 0;
-  for (const p of parts) {
-    out.set(p, o);
-    o += p.length;
-  }
-  return out;
 }
 
 export { contentWords };

@@ -19,15 +19,6 @@ export function parseSectionText(kind, text) {
   return text.split('\n').map((l) => l.replace(/^\s*(?:[-*•]|\d+[.)])\s*/, '').trim()).filter(Boolean);
 }
 
-export function previewText(t, sections) {
-  const out = [];
-  for (const s of t.sections) {
-    if (s.fixed_text !== null || !(s.key in sections)) continue;
-    out.push(`${s.title}\n${sectionText(sections[s.key])}`);
-  }
-  return out.join('\n\n');
-}
-
 export function renderDocs(rec, current, templates, onSelect) {
   const ul = clear($('docs'));
   for (const d of rec.documents || []) {

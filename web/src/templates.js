@@ -70,13 +70,6 @@ export function parseTemplateText(text, path) {
 
 export const generatedSections = (t) => t.sections.filter((s) => s.fixed_text === null);
 
-// Same as Template.schema() in Python: plain type/items/required/additionalProperties.
-export function templateSchema(t) {
-  const props = {};
-  for (const s of generatedSections(t)) props[s.key] = s.kind === 'prose' ? { type: 'string' } : { type: 'array', items: { type: 'string' } };
-  return { title: t.id, type: 'object', properties: props, required: generatedSections(t).map((s) => s.key), additionalProperties: false };
-}
-
 export function renderMarkdown(t, sections) {
   const out = [`# ${t.title}`, ''];
   for (const s of t.sections) {

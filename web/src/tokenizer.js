@@ -211,7 +211,8 @@ export class BpeTokenizer {
     for (const t of this.added) this.vocab.set(t.content, t.id);
     this.specialIds = new Set((json.added_tokens || []).filter((t) => t.special).map((t) => t.id));
     this.pre = makePreTokenizer(json.pre_tokenizer);
-    this.size = Math.max(...this.vocab.values()) + 1;
+    this.size = 0;
+    for (const id of this.vocab.values()) if (id >= this.size) this.size = id + 1; // no spread: 151k ids overflow the stack
     this.idToToken = new Array(this.size);
     for (const [tok, id] of this.vocab) this.idToToken[id] = tok;
     this.addedContent = new Set(this.added.map((t) => t.content));
@@ -299,7 +300,7 @@ export class BpeTokenizer {
     return parts;
   }
 
-  // The bytes a token stands for (added tokens: their literal text). Used by the JSON constraint.
+  // The bytes a token stands for (added tokens: their literal text). Used to stream text piece by piece.
   tokenBytes(id) {
     const tok = this.idToToken[id];
     if (tok === undefined) return null;

@@ -149,10 +149,11 @@ const handlers = {
     return note.describe();
   },
 
-  async generate({ transcript, template, maxNewTokens, jobId }, progress) {
+  async generate({ transcript, template, domainTemplates, maxNewTokens, jobId }, progress) {
     if (!state.note) throw new Error('note model is not loaded');
     const r = await state.note.generateNote(transcript, template, {
       maxNewTokens,
+      domainTemplates,
       onProgress: (p) => progress({ kind: 'note-progress', ...p }),
       shouldStop: async () => {
         await yieldTask();
@@ -161,6 +162,12 @@ const handlers = {
     });
     state.cancel.delete(jobId);
     return r;
+  },
+
+  // Parity tests: the prompt's ids and the first n greedy tokens of one section (prefix KV reused as in notes).
+  async sectionGreedy({ transcript, template, key, n, givenKv }) {
+    if (!state.note) throw new Error('note model is not loaded');
+    return state.note.sectionGreedy(transcript, template, key, n, null, givenKv);
   },
 
   async greedy({ ids, n }) {

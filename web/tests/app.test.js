@@ -1,8 +1,7 @@
 // End to end in headless Chromium, once per execution provider, each alone (a ['webgpu','wasm'] list would
-// silently fall back). WASM: beckett.wav through the file input, the full note flow, review, approve, exports,
-// encryption at rest. WebGPU here is SwiftShader (software, 20–80x slower than WASM), so it gets a 2.2 s clip and
-// NOTE_TOKENS_WEBGPU greedy tokens of the note graph on a short prompt: correctness, not speed (bench/web.js
-// measures speed).
+// silently fall back). WASM: beckett.wav through the file input, the full note flow (sections-v1, compared with
+// the desktop's note on the browser's arithmetic), review, approve, exports, encryption at rest. WebGPU here is SwiftShader (software, 20–80x
+// slower than WASM), so it gets a 2.2 s clip; the note model's WebGPU check is tests/parity.test.js.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
@@ -10,8 +9,7 @@ import path from 'node:path';
 import { launch, serve, watch, cachedPython, pyTranscribe, beckettWav, shortClip, noteModelName, unlock, approve, REPO, WEB } from './harness.js';
 
 const ENCOUNTER = path.join(WEB, 'tests', 'fixtures', 'encounter.txt');
-const NOTE_TOKENS = 40;
-const NOTE_TOKENS_WEBGPU = 4;
+const NOTE_TOKENS = 24; // the whole note's cap (generate(max_new_tokens=...)): later sections come out empty, flagged
 let srv;
 let browser;
 
@@ -65,16 +63,23 @@ test('WASM: transcript equals the Python engine, note equals the Python note, re
   assert.match(await page.textContent('#asr-info'), /WASM/);
 
   const model = noteModelName();
-  assert.ok(model, 'no note model in models/ (scribe-note-smollm2 or scribe-note-smollm2-base)');
-  // Python note engine, greedy, same files, float32 accumulation (see tests/ref.py note-fp32 for why).
+  assert.ok(model, 'no note model in models/ (scribe-note-qwen05: ./setup.sh builds it)');
+  // The desktop's note engine (scribe.notes.generate, sections-v1), same weights and cap, on the arithmetic the
+  // browser runs: onnxruntime-web computes the int8 MatMulNBits in float32, the shipped graph asks x86 for int8
+  // activations (accuracy_level 4), and on this transcript the two differ at token 3 of the first section (a
+  // 0.03 logit near-tie). ref.py note-fp32 runs the desktop code on an accuracy_level 0 copy of the same files.
+  // (tests/parity.test.js compares with the shipped desktop model itself; tools/arith_quality.py measures the
+  // difference on ACI-Bench encounters.)
   const ref = cachedPython(`note-fp32-${model}-${NOTE_TOKENS}`, ['note-fp32', ENCOUNTER, 'soap', String(NOTE_TOKENS), model]);
   const note = await generate(page);
   assert.deepEqual(note.sections, ref.sections);
   assert.equal(note.markdown, ref.markdown);
+  assert.deepEqual(Object.fromEntries(Object.entries(note.timings.sections).map(([k, v]) => [k, [v.tokens, v.stop]])),
+    Object.fromEntries(Object.entries(ref.timings.sections).map(([k, v]) => [k, [v.tokens, v.stop]])));
   assert.deepEqual(note.flags.map((f) => [f.kind, f.section]).filter(([k]) => k !== 'number'),
     // the browser checks digits only; the desktop's newer checks (context, frequency) have no browser port yet
     ref.flags.map((f) => [f.kind, f.section]).filter(([k]) => !['number', 'dose', 'date', 'drug', 'contradicted',
-      'conditional', 'instruction', 'frequency'].includes(k)));
+      'conditional', 'instruction', 'frequency', 'reading_level'].includes(k)));
   assert.deepEqual(note.evidence.map((e) => [e.section, e.sentence, e.supported]), ref.evidence.map((e) => [e.section, e.sentence, e.supported]));
 
   // Review: sentences are highlighted; selecting one marks its transcript lines.
@@ -126,34 +131,16 @@ test('WASM: transcript equals the Python engine, note equals the Python note, re
   await context.close();
 });
 
-test('WebGPU: transcript equals the Python engine (short clip); the note graph continues a prompt as Python does', async () => {
+test('WebGPU: transcript equals the Python engine (short clip)', async () => {
   const clip = shortClip();
   const refAsr = pyTranscribe(clip);
-  const { context, page, log } = await openApp('webgpu', NOTE_TOKENS_WEBGPU);
+  const { context, page, log } = await openApp('webgpu', 1);
   assert.equal(await page.getAttribute('#ep', 'data-ep'), 'webgpu');
   assert.match(await page.textContent('#ep'), /WebGPU/);
   await unlock(page);
   const text = await transcribe(page, clip);
   assert.equal(text.split('\n').join(' '), refAsr.text);
   assert.match(await page.textContent('#asr-info'), /WebGPU/);
-  // A full note prompt is ~280 tokens: minutes of SwiftShader. Check the note graph (as shipped) on a short
-  // ChatML question with a confident answer instead: greedy tokens equal the Python onnxruntime loop, first
-  // logits agree within the spread measured between WebGPU's and the CPU's MatMulNBits kernels.
-  const model = noteModelName();
-  const got = await page.evaluate(async ({ n }) => {
-    const S = window.scribe;
-    const info = await S.client.call('loadNote', { names: S.config.noteModels });
-    const { ids } = await S.client.call('tokenize', { text: '<|im_start|>user\nWhat is the capital of France?<|im_end|>\n<|im_start|>assistant\n' });
-    return { info, prompt: ids, ...(await S.client.call('greedy', { ids, n })) };
-  }, { n: NOTE_TOKENS_WEBGPU });
-  const ref = cachedPython(`lm-greedy-${model}-${NOTE_TOKENS_WEBGPU}-${got.prompt.join('_')}`, ['lm-greedy', model, String(NOTE_TOKENS_WEBGPU), got.prompt.join(',')]);
-  assert.equal(got.info.ep, 'webgpu');
-  assert.equal(got.info.patchedNodes, 0); // WebGPU runs the graph exactly as shipped
-  assert.deepEqual(got.ids, ref.ids);
-  // WebGPU's MatMulNBits has its own kernels (int8 activations for accuracy_level 4), so logits differ from the
-  // CPU reference: up to 0.5 (int4 model) and 0.3 (int8) measured on logits spanning ~30. The greedy tokens
-  // above are the real check; this bound only catches a broken graph (wrong weights give differences of 10+).
-  got.firstLogits.forEach((v, i) => assert.ok(Math.abs(v - ref.first_logits[i]) < 1.0, `logit ${i}: ${v} vs ${ref.first_logits[i]}`));
   assert.deepEqual(log.foreign, []);
   await context.close();
 });

@@ -73,8 +73,7 @@ export function cachedPython(key, args) {
   // the reference is stale when an input file or the Python engine's code changed
   const code = ['scribe/notes', 'scribe/asr', 'scribe/audio'].map((d) => path.join(REPO, d)).filter((d) => fs.existsSync(d))
     .flatMap((d) => fs.readdirSync(d).filter((f) => f.endsWith('.py')).map((f) => path.join(d, f)));
-  const stamp = [...args.filter((a) => fs.existsSync(a)), ...code, path.join(WEB, 'tests', 'ref.py'),
-    path.join(WEB, 'tests', 'jsonv1.py')]
+  const stamp = [...args.filter((a) => fs.existsSync(a)), ...code, path.join(WEB, 'tests', 'ref.py')]
     .map((a) => `${a}:${fs.statSync(a).mtimeMs}`).join('|');
   if (fs.existsSync(f)) {
     const c = JSON.parse(fs.readFileSync(f, 'utf8'));
@@ -119,11 +118,11 @@ export function shortClip(sec = 2.2) {
   return dst;
 }
 
+// The web's note model (build.js config.noteModels): the desktop's default, when its weights are installed.
+export const NOTE_MODEL = 'scribe-note-qwen05';
 export function noteModelName() {
-  for (const n of ['scribe-note-smollm2', 'scribe-note-smollm2-base']) {
-    if (fs.existsSync(path.join(REPO, 'models', n, 'manifest.json')) && fs.existsSync(path.join(REPO, 'models', n, 'genai_config.json'))) return n;
-  }
-  return null;
+  const dir = path.join(REPO, 'models', NOTE_MODEL);
+  return ['manifest.json', 'genai_config.json', 'model.onnx.data'].every((f) => fs.existsSync(path.join(dir, f))) ? NOTE_MODEL : null;
 }
 
 // Unlocks, or sets up the store the first time (the set-up form asks for the passphrase twice).

@@ -1,13 +1,16 @@
 """Reference outputs from the Python engine for the web tests (the desktop code path, same model files).
 
     .venv/bin/python web/tests/ref.py asr FILE.wav            -> {"text": ...}
-    .venv/bin/python web/tests/ref.py note FILE.txt TEMPLATE MAX_NEW [MODEL]  -> Note JSON + "tokens" (prompt ids)
+    .venv/bin/python web/tests/ref.py note FILE.txt TEMPLATE MAX_NEW MODEL
+        the desktop's note (scribe.notes.generate: sections-v1, one prefill, section by section), Note JSON
     .venv/bin/python web/tests/ref.py note-fp32 FILE.txt TEMPLATE MAX_NEW MODEL
-        the same Python note engine on the arithmetic the browser reproduces: the shipped model when its
-        MatMulNBits are 8-bit (onnxruntime-web's WASM runs the same int8-activation kernel as x86), else a copy
-        whose MatMulNBits use accuracy_level 0 (4-bit: the browser computes in float32)
+        the same desktop note on the browser's arithmetic: a copy of the model whose MatMulNBits say accuracy_level
+        0 (onnxruntime-web computes them in float32; the shipped export asks x86 for int8 activations)
+    .venv/bin/python web/tests/ref.py section-greedy MODEL TEMPLATE KEY N FILE.txt
+        the prompt's ids (prefix, transcript body, section request; onnxruntime-genai's tokenizer) and the first
+        N greedy tokens of that section as the desktop's SectionWriter + GreedyStepper produce them
     .venv/bin/python web/tests/ref.py tokenize TEXTFILE MODEL   -> {"ids": [...]} (onnxruntime-genai tokenizer)
-    .venv/bin/python web/tests/ref.py prompts TRANSCRIPT.txt    -> {template_id: prompt text} for every template
+    .venv/bin/python web/tests/ref.py prompts TRANSCRIPT.txt    -> {"template.section": prompt text} for every section
 Tiny CPU configuration: 2 threads, CPU provider; SCRIBE_HOME is a throw-away folder given by the caller.
 """
 import json
@@ -29,7 +32,9 @@ def settings():
 
 
 def fp32_copy(name):
-    """models copy (hard links for weights) with accuracy_level 0 on every MatMulNBits; returns its models dir."""
+    """models copy (hard links for weights) with accuracy_level 0 on every MatMulNBits; returns its models dir.
+    The arithmetic onnxruntime-web 1.30 runs for this model on WASM (measured: it ignores accuracy_level 4 and
+    computes the int8 MatMulNBits in float32; logits agree with this copy on native onnxruntime to ~1e-5)."""
     import os
     import onnx
     from scribe.modelstore import verify_model, write_manifest
@@ -65,17 +70,41 @@ def fp32_copy(name):
     return out
 
 
-def browser_arith_models_dir(name):
-    """The models folder whose arithmetic onnxruntime-web reproduces for this model (measured, see
-    docs/decisions.md): 8-bit MatMulNBits run the same int8-activation kernel in WASM as on x86, so the shipped
-    model is the reference; 4-bit ones are computed in float32 in the browser, so the accuracy_level 0 copy is."""
-    import onnx
-    from scribe.modelstore import verify_model
-    src = verify_model(ROOT / "models", name)
-    graph = json.loads((src.root / "genai_config.json").read_text())["model"]["decoder"]["filename"]
-    m = onnx.load(str(src.path(graph)), load_external_data=False)
-    bits = {a.i for n in m.graph.node if n.op_type == "MatMulNBits" for a in n.attribute if a.name == "bits"}
-    return ROOT / "models" if bits == {8} else fp32_copy(name)
+def section_prompts(text):
+    """Every template section's sections-v1 prompt for `text`."""
+    from scribe.notes.prompt import build_section_prompt
+    from scribe.notes.templates import load_templates
+    return {f"{tid}.{sec.key}": build_section_prompt(t, sec, text)
+            for tid, t in load_templates(settings()).items() for sec in t.generated_sections}
+
+
+def section_greedy(model, template_id, key, n, text):
+    """The desktop's SectionWriter on `text` (prefix + body prefilled in its 256-token chunks), then the section's
+    request and n greedy steps of its GreedyStepper (repetition penalty 1.05, no drafts)."""
+    from scribe.notes.engine import REPETITION_PENALTY, SectionWriter
+    from scribe.notes.generate import as_transcript
+    from scribe.notes.prompt import section_prefix, section_request, transcript_body, transcript_to_text
+    from scribe.notes.runtime import load_model
+    from scribe.notes.stepper import GreedyStepper
+    from scribe.notes.templates import get_template
+    s = settings()
+    s.note_model = model
+    lm = load_model(model, s)
+    tpl = get_template(template_id, s)
+    sec = next(x for x in tpl.generated_sections if x.key == key)
+    tok = lm.tokenizer
+    enc = lambda x: [int(i) for i in tok.encode(x)]  # noqa: E731
+    prefix, body = enc(section_prefix(tpl.domain)), enc(transcript_body(transcript_to_text(as_transcript(text))))
+    request = enc(section_request(tpl, sec))
+    w = SectionWriter(lm, 1024)
+    w.append(prefix + body)
+    st = GreedyStepper(w._gen, REPETITION_PENALTY, 0)
+    st.start(w.fed, request)
+    ids = [st.next]
+    while len(ids) < n:
+        st.step()
+        ids.append(st.next)
+    return {"prefix": prefix, "body": body, "request": request, "ids": ids}
 
 
 def main(argv):
@@ -91,39 +120,85 @@ def main(argv):
         m = MoonshineModel(s.models_dir, "moonshine-base-en", threads=2, provider="cpu", home=s.home)
         print(json.dumps({"text": m.transcribe(a)}))
     elif cmd in ("note", "note-fp32"):
-        # the browser's contract (json-v1), not the desktop's (sections-v1): see jsonv1.py
-        sys.path.insert(0, str(Path(__file__).resolve().parent))
-        from jsonv1 import generate_json_v1
-        from scribe.notes.templates import get_template
+        from scribe.notes.generate import generate
         s = settings()
-        model = argv[4] if len(argv) > 4 else "scribe-note-smollm2"
-        mdir = browser_arith_models_dir(model) if cmd == "note-fp32" else s.models_dir
-        note = generate_json_v1(Path(argv[1]).read_text(), get_template(argv[2], s), mdir, model, int(argv[3]))
+        s.note_model = argv[4]
+        if cmd == "note-fp32":
+            s.models_dir = fp32_copy(argv[4])
+        note = generate(Path(argv[1]).read_text(), argv[2], s, model=argv[4], max_new_tokens=int(argv[3]))
         print(json.dumps(note.to_json()))
+    elif cmd == "prompt-kv":
+        # the KV cache of a section prompt but its last token (prefix + body + request[:-1], 256-token chunks) from
+        # the shipped graph on the CPU EP: every layer's key then value, float32, written to OUT; prints the count
+        import numpy as np
+        import onnxruntime as ort
+        from scribe.notes.generate import as_transcript
+        from scribe.notes.prompt import section_prefix, transcript_body, transcript_to_text
+        from scribe.notes.templates import get_template
+        import onnxruntime_genai as og
+        og.disable_telemetry_events()
+        from scribe.notes.prompt import section_request
+        name, tpl = argv[1], get_template(argv[2], settings())
+        sec = next(x for x in tpl.generated_sections if x.key == argv[3])
+        root = ROOT / "models" / name
+        tok = og.Tokenizer(og.Model(str(root)))
+        ids = [int(i) for i in tok.encode(section_prefix(tpl.domain))]
+        ids += [int(i) for i in tok.encode(transcript_body(transcript_to_text(as_transcript(Path(argv[4]).read_text()))))]
+        ids += [int(i) for i in tok.encode(section_request(tpl, sec))][:-1]
+        d = json.loads((root / "genai_config.json").read_text())["model"]["decoder"]
+        so = ort.SessionOptions()
+        so.intra_op_num_threads = 2
+        sess = ort.InferenceSession(str(root / d["filename"]), so, providers=["CPUExecutionProvider"])
+        names = [d["inputs"][k] % l for l in range(d["num_hidden_layers"]) for k in ("past_key_names", "past_value_names")]
+        outs = [d["outputs"][k] % l for l in range(d["num_hidden_layers"]) for k in ("present_key_names", "present_value_names")]
+        past = {nm: np.zeros((1, d["num_key_value_heads"], 0, d["head_size"]), np.float32) for nm in names}
+        for i in range(0, len(ids), 256):
+            chunk = ids[i:i + 256]
+            feeds = {"input_ids": np.array([chunk], np.int64), "attention_mask": np.ones((1, i + len(chunk)), np.int64), **past}
+            res = sess.run(outs, feeds)
+            past = dict(zip(names, res))
+        with open(argv[5], "wb") as f:
+            for nm in names:
+                f.write(np.ascontiguousarray(past[nm], np.float32).tobytes())
+        print(json.dumps({"total": len(ids), "file": argv[5]}))
+    elif cmd == "section-greedy":
+        print(json.dumps(section_greedy(argv[1], argv[2], argv[3], int(argv[4]), Path(argv[5]).read_text())))
     elif cmd == "prompts":
-        from scribe.notes.prompt import build_prompt
-        from scribe.notes.templates import load_templates
-        text = Path(argv[1]).read_text()
-        print(json.dumps({tid: build_prompt(t, text) for tid, t in load_templates(settings()).items()}))
+        print(json.dumps(section_prompts(Path(argv[1]).read_text())))
     elif cmd == "unit":
-        # one process for all small references: tokenizer ids, prompts, Moonshine decode, JSON closing
+        # one process for all small references: tokenizer ids, section prompts, budgets, fitting, Moonshine decode
+        from scribe.notes.templates import load_templates
         import onnxruntime_genai as og
         from scribe.asr.tokenizer import Tokenizer
-        from scribe.notes.jsonstate import close_partial
-        from scribe.notes.prompt import build_prompt
-        from scribe.notes.templates import load_templates
         og.disable_telemetry_events()
         cases = json.loads(Path(argv[1]).read_text())
         tok = og.Tokenizer(og.Model(str(ROOT / "models" / cases["model"])))
         ms = Tokenizer.load(ROOT / "models" / "moonshine-base-en" / "tokenizer.bin")
         text = Path(cases["transcript"]).read_text()
-        prompts = {tid: build_prompt(t, text) for tid, t in load_templates(settings()).items()}
+        prompts = section_prompts(text)
+        from types import SimpleNamespace
+        from scribe.notes.engine import first_repeat, load_budgets, section_budget
+
+        def penalized_argmax(logits, seen):
+            """GreedyStepper._argmax on these float32 logits with these ids already in the sequence."""
+            import numpy as np
+            from scribe.notes.stepper import GreedyStepper
+            st = GreedyStepper(None, 1.05, 0)
+            st._seen = np.zeros(len(logits), dtype=bool)
+            st._seen[seen] = True
+            return st._argmax(np.asarray(logits, dtype=np.float32))
+        from scribe.notes.generate import as_transcript, fit_transcript
+        lm = SimpleNamespace(budgets=load_budgets(ROOT / "models" / cases["model"] / "section_budgets.json"))
         out = {
+            "budgets": {f"{tid}.{sec.key}": section_budget(lm, t, sec)
+                        for tid, t in load_templates(settings()).items() for sec in t.generated_sections},
+            "fit": list(fit_transcript(as_transcript(text), lambda x: len(tok.encode(x)), cases["fit_budget"])),
             "ids": [[int(i) for i in tok.encode(t)] for t in cases["texts"]],
             "prompts": prompts,
             "prompt_ids": {k: [int(i) for i in tok.encode(v)] for k, v in prompts.items()},
             "moonshine": [ms.decode(ids) for ids in cases["moonshine"]],
-            "closed": [close_partial(p) for p in cases["partials"]],
+            "first_repeat": first_repeat(cases["repeat"]),
+            "penalized_argmax": [penalized_argmax(c["logits"], c["seen"]) for c in cases["penalty"]],
             "windows": {},
         }
         import hashlib
@@ -135,51 +210,6 @@ def main(argv):
             out["windows"][wav] = [{"start": w.start, "end": w.end,
                                     "sha256": hashlib.sha256(prepare(x, 16000, w).tobytes()).hexdigest()} for w in ws]
         print(json.dumps(out))
-    elif cmd == "lm-greedy":
-        # plain onnxruntime greedy loop over the fp32-accumulation copy: ids -> n new ids (+ first logits)
-        import numpy as np
-        import onnxruntime as ort
-        name, n, ids = argv[1], int(argv[2]), [int(i) for i in argv[3].split(",")]
-        root = browser_arith_models_dir(name) / name
-        cfg = json.loads((root / "genai_config.json").read_text())["model"]
-        d = cfg["decoder"]
-        so = ort.SessionOptions()
-        so.intra_op_num_threads = 2
-        sess = ort.InferenceSession(str(root / d["filename"]), so, providers=["CPUExecutionProvider"])
-        past = {}
-        for l in range(d["num_hidden_layers"]):
-            for k in ("past_key_names", "past_value_names"):
-                past[d["inputs"][k] % l] = np.zeros((1, d["num_key_value_heads"], 0, d["head_size"]), np.float32)
-        out, cur, total, first = [], ids, 0, None
-        for _ in range(n):
-            feeds = {"input_ids": np.array([cur], np.int64), "attention_mask": np.ones((1, total + len(cur)), np.int64), **past}
-            res = dict(zip([o.name for o in sess.get_outputs()], sess.run(None, feeds)))
-            logits = res["logits"][0, -1]
-            if first is None:
-                first = [float(v) for v in logits[:8]]
-            total += len(cur)
-            nxt = int(logits.argmax())
-            out.append(nxt)
-            cur = [nxt]
-            for l in range(d["num_hidden_layers"]):
-                past[d["inputs"]["past_key_names"] % l] = res[d["outputs"]["present_key_names"] % l]
-                past[d["inputs"]["past_value_names"] % l] = res[d["outputs"]["present_value_names"] % l]
-        print(json.dumps({"ids": out, "first_logits": first}))
-    elif cmd == "compare-graphs":
-        # the shipped graph and the browser's rewritten copy (same folder, same weights) on the same input
-        import numpy as np
-        import onnxruntime as ort
-        folder, a, b = Path(argv[1]), argv[2], argv[3]
-        d = json.loads((folder / "genai_config.json").read_text())["model"]["decoder"]
-        ids = np.array([[1, 9690, 198, 2683, 314, 253, 5356, 30]], np.int64)
-        feeds = {"input_ids": ids, "attention_mask": np.ones_like(ids)}
-        for l in range(d["num_hidden_layers"]):
-            for k in ("past_key_names", "past_value_names"):
-                feeds[d["inputs"][k] % l] = np.zeros((1, d["num_key_value_heads"], 0, d["head_size"]), np.float32)
-        outs = [ort.InferenceSession(str(folder / f), providers=["CPUExecutionProvider"]).run(["logits"], feeds)[0]
-                for f in (a, b)]
-        print(json.dumps({"max_abs_diff": float(np.abs(outs[0] - outs[1]).max()),
-                          "argmax_equal": bool((outs[0].argmax(-1) == outs[1].argmax(-1)).all())}))
     elif cmd == "tokenize":
         import onnxruntime_genai as og
         og.disable_telemetry_events()

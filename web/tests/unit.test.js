@@ -1,5 +1,5 @@
 // Fast checks in Node (no browser) of the pieces that must match the desktop exactly: both tokenizers, the
-// prompt text for every template, the JSON closing rules, the constraint, and the WASM graph rewrite.
+// sections-v1 prompt text and ids for every template section, the learned section budgets, transcript fitting.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
@@ -10,11 +10,9 @@ import { execFileSync } from 'node:child_process';
 import { parseWav } from '../dist/src/audio.js';
 import { planWindows, prepare } from '../dist/src/vad.js';
 import { BpeTokenizer, MoonshineTokenizer } from '../dist/src/tokenizer.js';
-import { JsonConstraint } from '../dist/src/constraint.js';
-import { closePartial } from '../dist/src/jsonstate.js';
-import { replaceGatherBlockQuantized } from '../dist/src/onnxpatch.js';
-import { parseTemplateText, templateSchema } from '../dist/src/templates.js';
-import { guidanceSchema } from '../dist/src/prompt.js';
+import { parseTemplateText, generatedSections } from '../dist/src/templates.js';
+import { buildSectionPrompt } from '../dist/src/prompt.js';
+import { sectionBudget, fitTranscript, transcriptFromText, NoteModel, REPEAT_RUN } from '../dist/src/notes.js';
 
 
 const model = noteModelName();
@@ -23,11 +21,20 @@ const TEXTS = [
   'naïve café — “quotes” and emoji 🙂 and 中文', 'tabs\tand\nnewlines\r\n\n  indented', 'amoxicillin 500mg b.i.d. x10d',
   '<|im_start|>user\nhi<|im_end|>\n', '{"subjective":"a \\"quoted\\" word","plan":["x","y"]}', '1234567890 3.14159 1,000,000',
 ];
-const PARTIALS = ['{"a":"hello wor', '{"a":"x","b":["one","tw', '{"a":"x","b', '{"a":"ends with \\', '{"a":"u \\u00', '{"a":"x","b":[', '{"a":"done"}'];
+// Repeat guard: 20 distinct tokens, then tokens 2..17 again (a 16-token run already written), then more.
+const REPEAT = [...Array.from({ length: 20 }, (_, i) => 1000 + i), ...Array.from({ length: 16 }, (_, i) => 1002 + i), 5, 6, 7];
+const FIT_BUDGET = 60; // tokens: forces fit_transcript to drop turns of the fixture encounter
 
 const rng = (seed) => () => ((seed = (seed * 1103515245 + 12345) & 0x7fffffff) / 0x7fffffff);
 const rand = rng(7);
 const MOONSHINE = Array.from({ length: 20 }, () => Array.from({ length: 1 + Math.floor(rand() * 30) }, () => Math.floor(rand() * 32000)));
+// Penalty: near-ties where dividing a seen positive logit (or multiplying a seen negative one) by 1.05 in float32
+// decides the winner.
+const PENALTY = [
+  { logits: [1.0, 1.04, 1.05, -0.5], seen: [2] }, { logits: [2.1, 2.0, -3, 2.0], seen: [0] },
+  { logits: [-1.0, -1.04, -0.99, -2], seen: [2] }, { logits: [0.3, 0.3, 0.3, 0.1], seen: [] },
+  ...Array.from({ length: 4 }, () => ({ logits: Array.from({ length: 64 }, () => Math.fround(rand() * 4 - 2)), seen: Array.from({ length: 20 }, () => Math.floor(rand() * 64)) })),
+];
 
 // Audio with pauses so the VAD has work: beckett.wav four times with 1.5 s of silence between (~46 s, several
 // windows at the desktop's 24/30 s window sizes).
@@ -38,7 +45,7 @@ if (!fs.existsSync(WAVS[1])) {
   execFileSync('sox', [WAVS[0], sil, WAVS[0], sil, WAVS[0], sil, WAVS[0], WAVS[1]]);
 }
 const casesFile = path.join(CACHE, 'unit-cases.json');
-fs.writeFileSync(casesFile, JSON.stringify({ model, transcript: path.join(WEB, 'tests', 'fixtures', 'encounter.txt'), texts: TEXTS, moonshine: MOONSHINE, partials: PARTIALS, wavs: WAVS }));
+fs.writeFileSync(casesFile, JSON.stringify({ model, transcript: path.join(WEB, 'tests', 'fixtures', 'encounter.txt'), texts: TEXTS, moonshine: MOONSHINE, wavs: WAVS, fit_budget: FIT_BUDGET, repeat: REPEAT, penalty: PENALTY }));
 const ref = python(['unit', casesFile]);
 const tok = BpeTokenizer.fromJSON(fs.readFileSync(path.join(REPO, 'models', model, 'tokenizer.json'), 'utf8'));
 
@@ -50,19 +57,36 @@ test('BPE tokenizer: decode round-trips', () => {
   for (const t of TEXTS) assert.equal(tok.decode(tok.encode(t), { skipSpecial: false }), t);
 });
 
-test('prompt text and its ids equal Python for every template', async () => {
-  const { buildPrompt } = await import('../dist/src/prompt.js');
+const templates = fs.readdirSync(path.join(REPO, 'templates')).filter((f) => /\.ya?ml$/.test(f))
+  .map((f) => parseTemplateText(fs.readFileSync(path.join(REPO, 'templates', f), 'utf8'), f));
+
+test('sections-v1 prompt text and its ids equal Python for every template section', () => {
   const text = fs.readFileSync(path.join(WEB, 'tests', 'fixtures', 'encounter.txt'), 'utf8');
-  const files = fs.readdirSync(path.join(REPO, 'templates')).filter((f) => /\.ya?ml$/.test(f));
   const seen = [];
-  for (const f of files) {
-    const t = parseTemplateText(fs.readFileSync(path.join(REPO, 'templates', f), 'utf8'), f);
-    seen.push(t.id);
-    const p = buildPrompt(t, text);
-    assert.equal(p, ref.prompts[t.id], t.id);
-    assert.deepEqual(tok.encode(p), ref.prompt_ids[t.id], t.id);
+  for (const t of templates) {
+    for (const s of generatedSections(t)) {
+      const k = `${t.id}.${s.key}`;
+      seen.push(k);
+      const p = buildSectionPrompt(t, s, text);
+      assert.equal(p, ref.prompts[k], k);
+      assert.deepEqual(tok.encode(p), ref.prompt_ids[k], k);
+    }
   }
   assert.deepEqual(seen.sort(), Object.keys(ref.prompts).sort());
+});
+
+test('section budgets equal engine.section_budget (section_budgets.json, per-kind defaults)', () => {
+  const budgets = JSON.parse(fs.readFileSync(path.join(REPO, 'models', model, 'section_budgets.json'), 'utf8'));
+  const got = {};
+  for (const t of templates) for (const s of generatedSections(t)) got[`${t.id}.${s.key}`] = sectionBudget(budgets, t, s);
+  assert.deepEqual(got, ref.budgets);
+});
+
+test('a transcript too long for the window is shortened as generate.fit_transcript does', () => {
+  const text = fs.readFileSync(path.join(WEB, 'tests', 'fixtures', 'encounter.txt'), 'utf8');
+  const r = fitTranscript(transcriptFromText(text), (x) => tok.encode(x).length, FIT_BUDGET);
+  assert.ok(r.dropped > 0);
+  assert.deepEqual([r.text, r.dropped], ref.fit);
 });
 
 test('Moonshine tokenizer.bin decode equals scribe.asr.tokenizer', () => {
@@ -87,65 +111,37 @@ test('VAD windows and their prepared samples equal scribe.asr.segment (bit for b
   }
 });
 
-test('closing a cut note JSON equals scribe.notes.jsonstate.close_partial', () => {
-  PARTIALS.forEach((p, i) => assert.deepEqual(closePartial(p), ref.closed[i], p));
+test('repetition penalty argmax equals stepper.GreedyStepper._argmax (float32, HF semantics)', () => {
+  PENALTY.forEach((c, i) => {
+    const seen = new Uint8Array(c.logits.length);
+    for (const x of c.seen) seen[x] = 1;
+    assert.equal(NoteModel.argmaxPenalized(Float32Array.from(c.logits), seen), ref.penalized_argmax[i], `case ${i}`);
+  });
 });
 
-test('constraint: accepts exactly compact schema JSON, forces keys, ends with end-of-turn', () => {
-  const t = parseTemplateText(fs.readFileSync(path.join(REPO, 'templates', 'soap.yaml'), 'utf8'), 'soap.yaml');
-  const schema = guidanceSchema(templateSchema(t));
-  const tb = Array.from({ length: tok.size }, (_, i) => (tok.specialIds.has(i) ? null : tok.tokenBytes(i)));
-  const enc = (s) => new TextEncoder().encode(s);
-  const c = new JsonConstraint(schema, tb, 2, (s) => tok.encode(s));
-  const good = '{"subjective":"Sore throat, \\"bad\\" 3 days.","objective":"T 38.1","assessment":"","plan":["amoxicillin 500 mg","fluids"]}';
-  assert.ok(c.accepts(enc(good)));
-  for (const bad of ['{ "subjective"', '{"objective"', '{"subjective":"x","objective":"y","assessment":"z","plan":"p"}', '{"subjective":"bad \\x"', '{"subjective":"ctl \u0001"', good + ' ']) {
-    assert.ok(!c.accepts(enc(bad)), bad);
-  }
-  // Forced key text goes out as its canonical tokens, the last one left to the model (llguidance's rule).
-  const forced = [];
-  for (let f = c.forcedToken(); f >= 0; f = c.forcedToken()) {
-    forced.push(tok.decode([f]));
-    c.commit(f);
-  }
-  assert.equal(forced.join(''), '{"subjective');
-  for (const id of tok.encode('":"x","objective":"y","assessment":"z","plan":[]}')) c.commit(id);
-  assert.ok(c.done);
-  assert.equal(c.argmax(new Float32Array(tok.size), 0, tok.size), 2);
-  assert.ok(!c.allowed(tok.encode('}')[0]));
-});
+// The section loop with a scripted model (logits that make token k of the script the greedy choice): the stops
+// and what is kept, as engine.SectionWriter._one (repeat cut as engine.first_repeat, budget, end-of-turn).
+async function scripted(script, opts = {}) {
+  const m = Object.create(NoteModel.prototype);
+  Object.assign(m, { tokenizer: tok, vocab: tok.size, budgets: {}, contextLength: 8192, eos: new Set([151645, 151643]) });
+  let k = 0;
+  m.forward = async () => {
+    const logits = new Float32Array(tok.size);
+    logits[script[Math.min(k++, script.length - 1)]] = 10;
+    return { logits, next: {} };
+  };
+  const t = templates.find((x) => x.id === 'soap');
+  const s = generatedSections(t).find((x) => x.key === 'subjective');
+  return m.writeSection(t, s, { ids: [1, 2, 3], past: {}, total: 3 }, { cap: opts.cap ?? Infinity });
+}
 
-// The rewrite matters for 4-bit exports (tied int4 embedding); use whichever installed note model has one.
-const GBQ_MODEL = ['scribe-note-smollm2', 'scribe-note-smollm2-base', 'scribe-note-smollm2-legal'].find((n) => {
-  const dir = path.join(REPO, 'models', n);
-  if (!fs.existsSync(path.join(dir, 'genai_config.json'))) return false;
-  const f = JSON.parse(fs.readFileSync(path.join(dir, 'genai_config.json'), 'utf8')).model.decoder.filename;
-  return fs.existsSync(path.join(dir, f)) && fs.readFileSync(path.join(dir, f)).includes(Buffer.from('GatherBlockQuantized'));
-});
-
-test('WASM graph rewrite: only GatherBlockQuantized replaced, same logits as the shipped graph', { skip: GBQ_MODEL ? false : 'no installed note model uses GatherBlockQuantized' }, () => {
-  const dir = path.join(REPO, 'models', GBQ_MODEL);
-  const m = JSON.parse(fs.readFileSync(path.join(dir, 'genai_config.json'), 'utf8')).model.decoder.filename;
-  const bytes = new Uint8Array(fs.readFileSync(path.join(dir, m)));
-  const r = replaceGatherBlockQuantized(bytes);
-  assert.equal(r.replaced, 1);
-  // op_type is NodeProto field 4: tag 0x22, then the length, then the name
-  const opType = (name) => Buffer.concat([Buffer.from([0x22, name.length]), Buffer.from(name)]);
-  const count = (buf, needle) => { let n = 0; for (let i = buf.indexOf(needle); i >= 0; i = buf.indexOf(needle, i + 1)) n++; return n; };
-  assert.equal(count(Buffer.from(r.bytes), opType('GatherBlockQuantized')), 0);
-  assert.equal(count(Buffer.from(r.bytes), opType('MatMulNBits')), count(Buffer.from(bytes), opType('MatMulNBits')));
-  assert.equal(count(Buffer.from(r.bytes), opType('GroupQueryAttention')), count(Buffer.from(bytes), opType('GroupQueryAttention')));
-  // Run both in Python onnxruntime next to the shipped weights (a temporary file in the model folder is not
-  // possible: models/ is read-only for tests), so copy the folder's small files and hard-link the weights.
-  const tmp = path.join(CACHE, 'gbq-check');
-  fs.rmSync(tmp, { recursive: true, force: true });
-  fs.mkdirSync(tmp, { recursive: true });
-  for (const f of fs.readdirSync(dir)) {
-    if (f === 'manifest.json') continue;
-    try { fs.linkSync(path.join(dir, f), path.join(tmp, f)); } catch { fs.copyFileSync(path.join(dir, f), path.join(tmp, f)); }
-  }
-  fs.writeFileSync(path.join(tmp, 'rewritten.onnx'), r.bytes);
-  const cmp = python(['compare-graphs', tmp, m, 'rewritten.onnx']);
-  assert.ok(cmp.argmax_equal);
-  assert.ok(cmp.max_abs_diff < 1e-4, `max |diff| ${cmp.max_abs_diff}`);
+test('section loop: repeat guard, budget and end-of-turn stop as the desktop engine does', async () => {
+  const rep = await scripted(REPEAT);
+  assert.equal(rep.stop, 'repeat');
+  assert.equal(REPEAT_RUN, 16);
+  assert.deepEqual(rep.ids, REPEAT.slice(0, ref.first_repeat));
+  const cut = await scripted(REPEAT.slice(0, 12), { cap: 7 });
+  assert.deepEqual([cut.stop, cut.ids], ['budget', REPEAT.slice(0, 7)]);
+  const end = await scripted([1000, 1001, 151645, 1002]);
+  assert.deepEqual([end.stop, end.ids, end.value], ['end', [1000, 1001], tok.decode([1000, 1001]).trim()]);
 });

@@ -159,7 +159,7 @@ test('auto-lock saves typed text, says so, and unlocking brings it back', async 
 
 test('note: Cancel stops within a step and saves nothing; sections stream as text; edit → version 2; approval dialog; a second template adds a document; Lock stops a running note', { skip: !noteModelName() && 'no note model' }, async () => {
   const context = await env.browser.newContext({ acceptDownloads: true });
-  const { page, log } = await openApp(context, '&ep=wasm&maxNew=14');
+  const { page, log } = await openApp(context, '&ep=wasm&maxNew=8');
   await unlock(page);
   await typed(page, '#subject', 'Dana Notes');
   await typed(page, '#transcript', TRANSCRIPT);

@@ -79,7 +79,7 @@ const config = {
   templateBase: 'templates/',
   templates,
   asrModel: 'moonshine-base-en',
-  noteModels: ['scribe-note-smollm2', 'scribe-note-smollm2-base'],
+  noteModels: ['scribe-note-qwen05'], // the desktop's default (sections-v1); legal templates try `<name>-legal` first
   autolockMinutes: 5,
 };
 fs.writeFileSync(path.join(DIST, 'config.json'), JSON.stringify(config, null, 2));
