@@ -4,7 +4,7 @@
     python -m finetune --quick               # a few minutes end to end (tests/CI): SmolLM2, 24 examples, 3 steps
     python -m finetune train --out runs/x --limit 64 --max-steps 4      # training only (resumable)
     python -m finetune eval --model scribe-note-qwen05 --sets aci --limit 5   # app-path eval of an installed model
-    python -m finetune export --adapter finetune/adapters/clinical --name my-note-model [--quant int8]
+    python -m finetune export --adapter runs/x/adapter --name my-note-model [--quant int8]
     python -m finetune generate --base B.gguf --adapter A --sets aci,mts --out p.json   # torch notes (GPU eval)
     python -m finetune card --model scribe-note-qwen05   # the shipped model's eval card from the kept records
     python -m finetune build-default         # set-up: build the app's default models from committed adapters

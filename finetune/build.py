@@ -47,13 +47,6 @@ DEFAULT_RECIPES = [
                 "Qwen2.5-Coder-1.5B-Instruct + section-note LoRA trained on ACI-Bench/MTS-Dialog train + synthetic "
                 "(merged), int8 onnxruntime-genai; the quality setting, one section at a time", SHIPPED_QUANT,
                 QWEN15_BASE, {"label": "quality", "note_seconds_2_cores": None}),
-    # the web companion's whole-note JSON models (json-v1), kept until the browser writes one section at a time
-    ModelRecipe("scribe-note-smollm2", "clinical", "clinical",
-                "SmolLM2-135M-Instruct + clinical note LoRA (merged), int8 onnxruntime-genai; default clinical note model"),
-    ModelRecipe("scribe-note-smollm2-legal", "legal", "legal",
-                "SmolLM2-135M-Instruct + legal note LoRA (merged), int8 onnxruntime-genai; default legal note model"),
-    ModelRecipe("scribe-note-smollm2-base", "any", None,
-                "SmolLM2-135M-Instruct un-tuned, int4 onnxruntime-genai (baseline for evals)", "int4-b32"),
 ]
 
 

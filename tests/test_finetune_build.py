@@ -18,7 +18,7 @@ def test_committed_adapter_is_small_fp16_lora(adapter):
     cfg = json.loads((d / "adapter_config.json").read_text())
     assert cfg["peft_type"] == "LORA" and cfg["r"] >= 1
     f = d / "adapter_model.safetensors"
-    assert f.stat().st_size < 24 * 1024 * 1024         # committed to git: r=16 on a 0.5B model is ~18 MB
+    assert f.stat().st_size < 40 * 1024 * 1024         # committed to git: r=16 is ~18 MB on the 0.5B, ~37 MB on the 1.5B
     with safe_open(str(f), "pt") as st:
         keys = list(st.keys())
         assert keys and all("lora_" in k for k in keys)

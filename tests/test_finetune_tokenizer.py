@@ -15,15 +15,6 @@ TEXTS = [
 
 
 @pytest.fixture(scope="module")
-def tokenizers(models_dir):
-    from finetune.base import load_tokenizer, resolve_base
-    from scribe.modelstore import verify_model
-    m = verify_model(models_dir, "scribe-note-smollm2-base")
-    model = og.Model(str(m.root))
-    return load_tokenizer(resolve_base(None)), og.Tokenizer(model)
-
-
-@pytest.fixture(scope="module")
 def qwen_tokenizers(models_dir):
     """The shipped note model's tokenizer (Qwen2.5 BPE from the GGUF) against the HF one that trained it."""
     from finetune.base import QWEN_BASE, load_tokenizer, resolve_base
@@ -33,7 +24,7 @@ def qwen_tokenizers(models_dir):
     return load_tokenizer(resolve_base(models_dir / QWEN_BASE.parent.name / QWEN_BASE.name)), og.Tokenizer(og.Model(str(m.root)))
 
 
-@pytest.mark.parametrize("which", ["tokenizers", "qwen_tokenizers"])
+@pytest.mark.parametrize("which", ["qwen_tokenizers"])
 @pytest.mark.parametrize("text", TEXTS)
 def test_ids_match(request, which, text):
     hf, ogt = request.getfixturevalue(which)
@@ -44,14 +35,16 @@ def test_ids_match(request, which, text):
         assert ogt.decode(ogt.encode(text)) == text
 
 
-def test_chatml_ids_and_no_start_token(tokenizers):
-    hf, _ = tokenizers
-    assert hf.convert_tokens_to_ids(["<|endoftext|>", "<|im_start|>", "<|im_end|>"]) == [0, 1, 2]
+def test_chatml_ids_and_no_start_token(qwen_tokenizers):
+    hf, ogt = qwen_tokenizers
+    marks = ["<|endoftext|>", "<|im_start|>", "<|im_end|>"]
+    ids = hf.convert_tokens_to_ids(marks)
+    assert len(set(ids)) == 3 and all([int(x) for x in ogt.encode(m)] == [i] for m, i in zip(marks, ids))
     assert hf.eos_token == "<|im_end|>"
     assert hf("a")["input_ids"] == hf("a", add_special_tokens=False)["input_ids"]
 
 
-def test_roundtrip_plain_text(tokenizers):
-    _, ogt = tokenizers
+def test_roundtrip_plain_text(qwen_tokenizers):
+    _, ogt = qwen_tokenizers
     for t in TEXTS[:6]:
         assert ogt.decode(ogt.encode(t)) == t

@@ -131,12 +131,17 @@ def test_repeat_rule_cuts_at_the_first_repeated_run():
     assert first_repeat([7] * 40, 16) == 2          # 18 of one token: the run ending at 18 equals the one at 16
 
 
-def test_whole_note_json_models_are_refused_in_one_line(settings, models_dir):
-    old = "scribe-note-smollm2"
-    if not (models_dir / old / "manifest.json").exists():
-        pytest.skip("the web companion's json-v1 model is not built here")
+def test_whole_note_json_models_are_refused_in_one_line(settings, tmp_path):
+    """A whole-note JSON model (json-v1: the SmolLM2 models of earlier releases) is refused before it loads."""
+    import dataclasses
+    import json as _json
+    old = tmp_path / "models" / "old-json-model"
+    old.mkdir(parents=True)
+    (old / "manifest.json").write_text(_json.dumps({"name": "old-json-model", "kind": "llm", "files": [],
+                                                    "prompt_format": "json-v1"}))
+    s = dataclasses.replace(settings, models_dir=tmp_path / "models")
     with pytest.raises(ModelError, match="json-v1"):
-        generate(CLINICAL, "soap", settings, model=old, max_new_tokens=CAP)
+        generate(CLINICAL, "soap", s, model="old-json-model", max_new_tokens=CAP)
 
 
 def test_cancel_stops_and_model_stays_usable(settings):
