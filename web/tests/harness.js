@@ -84,9 +84,9 @@ export function cachedPython(key, args) {
   return result;
 }
 
-// The desktop's transcript of a file: `python -m scribe transcribe FILE --json` (VAD windows, batching).
+// The desktop's transcript of a file: `python -m scribe transcribe FILE --json --speakers off` (VAD windows, batching).
 export function pyTranscribe(file) {
-  const key = `cli-transcribe-${path.basename(file)}`;
+  const key = `cli-transcribe-nospeakers-${path.basename(file)}`;
   const f = path.join(CACHE, `ref-${key}.json`);
   const code = ['scribe/asr', 'scribe/audio'].map((d) => path.join(REPO, d)).flatMap((d) => fs.readdirSync(d).filter((x) => x.endsWith('.py')).map((x) => path.join(d, x)));
   const stamp = [file, ...code].map((a) => `${a}:${fs.statSync(a).mtimeMs}`).join('|');
@@ -96,7 +96,8 @@ export function pyTranscribe(file) {
   }
   const home = path.join(CACHE, 'scribe-home');
   fs.mkdirSync(home, { recursive: true });
-  const out = execFileSync(PY, ['-m', 'scribe', '--threads', '2', 'transcribe', file, '--json'], {
+  // --speakers off: the browser labels no speakers, and the desktop plans its windows from the speaker regions
+  const out = execFileSync(PY, ['-m', 'scribe', '--threads', '2', 'transcribe', file, '--json', '--speakers', 'off'], {
     cwd: REPO, env: { ...process.env, SCRIBE_HOME: home }, maxBuffer: 64 << 20, stdio: ['ignore', 'pipe', 'pipe'],
   });
   const result = JSON.parse(out.toString().trim().split('\n').pop());

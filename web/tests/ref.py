@@ -31,19 +31,27 @@ def settings():
     return s
 
 
+def derived_cache(name, kind):
+    """(verified source manifest, cache models dir, model dir, stamp file, stamp text, up to date?) for a test copy
+    of model `name` derived as `kind`: rebuilt only when the source files' sha256 change."""
+    from scribe.modelstore import verify_model
+    src = verify_model(ROOT / "models", name)
+    out = ROOT / "web" / "tests" / ".cache" / f"models-{kind}"
+    dst = out / name
+    stamp = dst / ".source"
+    key = json.dumps([[f.path, f.sha256] for f in src.files])
+    return src, out, dst, stamp, key, stamp.exists() and stamp.read_text() == key
+
+
 def fp32_copy(name):
     """models copy (hard links for weights) with accuracy_level 0 on every MatMulNBits; returns its models dir.
     The arithmetic onnxruntime-web 1.30 runs for this model on WASM (measured: it ignores accuracy_level 4 and
     computes the int8 MatMulNBits in float32; logits agree with this copy on native onnxruntime to ~1e-5)."""
     import os
     import onnx
-    from scribe.modelstore import verify_model, write_manifest
-    src = verify_model(ROOT / "models", name)
-    out = ROOT / "web" / "tests" / ".cache" / "models-fp32"
-    dst = out / name
-    stamp = dst / ".source"
-    key = json.dumps([[f.path, f.sha256] for f in src.files])
-    if stamp.exists() and stamp.read_text() == key:
+    from scribe.modelstore import write_manifest
+    src, out, dst, stamp, key, fresh = derived_cache(name, "fp32")
+    if fresh:
         return out
     dst.mkdir(parents=True, exist_ok=True)
     graph = src.get("decoder_file") or json.loads((src.root / "genai_config.json").read_text())["model"]["decoder"]["filename"]

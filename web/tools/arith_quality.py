@@ -40,13 +40,10 @@ def dequantized_copy(name: str) -> Path:
     import numpy as np
     import onnx
     from onnx import TensorProto, helper, numpy_helper
-    from scribe.modelstore import verify_model, write_manifest
-    src = verify_model(ROOT / "models", name)
-    out = ROOT / "web" / "tests" / ".cache" / "models-deq"
-    dst = out / name
-    stamp = dst / ".source"
-    key = json.dumps([[f.path, f.sha256] for f in src.files])
-    if stamp.exists() and stamp.read_text() == key:
+    from ref import derived_cache
+    from scribe.modelstore import write_manifest
+    src, out, dst, stamp, key, fresh = derived_cache(name, "deq")
+    if fresh:
         return out
     dst.mkdir(parents=True, exist_ok=True)
     graph = json.loads((src.root / "genai_config.json").read_text())["model"]["decoder"]["filename"]
