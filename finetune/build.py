@@ -46,7 +46,7 @@ DEFAULT_RECIPES = [
     ModelRecipe("scribe-note-qwen15", "any", "qwen15",
                 "Qwen2.5-Coder-1.5B-Instruct + section-note LoRA trained on ACI-Bench/MTS-Dialog train + synthetic "
                 "(merged), int8 onnxruntime-genai; the quality setting, one section at a time", SHIPPED_QUANT,
-                QWEN15_BASE, {"label": "quality", "note_seconds_2_cores": None}),
+                QWEN15_BASE, {"label": "quality", "note_seconds_2_cores": 62.5}),
 ]
 
 
