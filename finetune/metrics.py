@@ -124,7 +124,7 @@ def division_rouge(items, preds: dict[str, dict], templates: dict) -> dict:
         for d in json.loads((SHARED_DIR / "aci-bench" / "sections" / f"valid_{part}.json").read_text())["data"]:
             refs[(d["file"].split("-")[0], part)] = d["tgt"]
     sc = rouge_scorer.RougeScorer(["rouge1", "rouge2"], use_stemmer=True)
-    tot, n, per_div = Counter(), 0, Counter()
+    tot, n = Counter(), 0
     for it in items:
         t = templates[it.template_id]
         enc = it.id.removeprefix("aci-").split("-")[0]
@@ -135,7 +135,6 @@ def division_rouge(items, preds: dict[str, dict], templates: dict) -> dict:
             secs = {k: v for k, v in preds.get(it.id, {}).items() if k in keys}
             r = sc.score(ref, render_plain(t, secs))
             tot.update({"rouge1": 100 * r["rouge1"].fmeasure, "rouge2": 100 * r["rouge2"].fmeasure})
-            per_div[part] += 100 * r["rouge1"].fmeasure
             n += 1
     out = {k: round(v / max(1, n), 2) for k, v in tot.items()}
     return out | {"pairs": n}
