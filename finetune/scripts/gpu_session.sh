@@ -9,6 +9,10 @@
 # Second lease (2 × H200, 2026-11-30; the first lease's 1.5B run was lost to an out-of-memory on a shared GPU):
 #   q15x2: Qwen2.5-Coder-1.5B LoRA on both GPUs (the 0.5B's recipe, lr 1e-4 as the probe), then notes for the
 #          valid sets, one GPU per set; SmolLM2-135M on the same data and recipe on GPU 1 for the side-by-side table
+# Third lease (2 × H200, 2026-11-30, second session): both Qwen models retrained on the corrected corpus (HPI targets
+# of 22 ACI notes were empty; finetune/corpus.py), 2 epochs as the probe, the fixed schedule, both GPUs each:
+#   r05: Qwen2.5-Coder-0.5B (lr 2e-4)        r15: Qwen2.5-Coder-1.5B (lr 1e-4)
+#   gen MODEL(05|15) GPU SETS NAME: notes for the valid sets from the run's adapter (bf16)
 # Usage (on the GPU machine, from a copy of the repo): finetune/scripts/gpu_session.sh PART G05 G15 OUT
 # G05/G15: the assembled GGUFs (sha256 checked first); OUT: the run folder; data: SCRIBE_SHARED_DATA.
 set -uo pipefail
@@ -52,6 +56,14 @@ q15x2)
       python3 -m finetune generate --base "$GSMOL" --adapter "$OUT/smol/adapter" --sets aci --out "$OUT/pred-smol.json"
     fi ) > "$OUT/gen1.log" 2>&1
   wait ;;
-*) echo "usage: $0 gpu0|gpu1|x2|q15x2 G05 G15 OUT (GSMOL=SmolLM2 GGUF for q15x2)" >&2; exit 2 ;;
+r05|r15)
+  G=$G05; LR=2e-4; [ "$PART" = r15 ] && { G=$G15; LR=1e-4; }
+  accelerate launch --num_processes 2 --num_machines 1 --mixed_precision bf16 --dynamo_backend no -m finetune train \
+    --base "$G" --out "$OUT/${PART#r}" --lr $LR --max-batch-tokens 8192 $COMMON --epochs 2 ;;
+gen)
+  M=$5; G=$G05; [ "$M" = 15 ] && G=$G15
+  CUDA_VISIBLE_DEVICES=$6 python3 -m finetune generate --base "$G" --adapter "$OUT/$M/adapter" --sets "$7" \
+    --out "$OUT/pred-$8.json" ;;
+*) echo "usage: $0 gpu0|gpu1|x2|q15x2|r05|r15 G05 G15 OUT | gen G05 G15 OUT 05|15 GPU SETS NAME (GSMOL=SmolLM2 GGUF for q15x2)" >&2; exit 2 ;;
 esac
 echo "$PART finished rc=$?"
