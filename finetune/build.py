@@ -16,7 +16,7 @@ from scribe.errors import ModelError
 from .base import DEFAULT_BASE, QWEN15_BASE, QWEN_BASE, ensure_qwen, load_model, load_tokenizer, resolve_base, save_hf
 from .export import QUANTS, QuantSpec, build_onnx, merge_adapter_to_hf, write_model_manifest
 
-__all__ = ["ModelRecipe", "DEFAULT_RECIPES", "build_model", "build_default", "ADAPTERS_DIR"]
+__all__ = ["ModelRecipe", "DEFAULT_RECIPES", "build_model", "build_default", "build_reason", "ADAPTERS_DIR"]
 
 ROOT = Path(__file__).resolve().parent.parent
 ADAPTERS_DIR = Path(__file__).resolve().parent / "adapters"
@@ -102,6 +102,19 @@ def _committed_manifest(out: Path) -> dict | None:
         return None
 
 
+def build_reason(models_dir: Path, name: str, adir: Path | None) -> str | None:
+    """Why models/<name> must be built: "missing" (absent or fails its manifest), "stale" (verifies, but was built
+    from another adapter than the committed one: a pull brought a retrained adapter), or None (up to date)."""
+    from scribe.modelstore import verify_model
+    try:
+        m = verify_model(models_dir, name)
+    except ModelError:
+        return "missing"
+    if adir is None or not (adir / "adapter_config.json").exists():
+        return None
+    return None if (m.get("built_from") or {}).get("adapter_sha256") == _adapter_digest(adir) else "stale"
+
+
 def build_default(models_dir: Path, force: bool = False, log=print, names: list[str] | None = None) -> int:
     """Build each default model unless it already verifies. Returns the number built."""
     from scribe.modelstore import verify_model
@@ -110,20 +123,19 @@ def build_default(models_dir: Path, force: bool = False, log=print, names: list[
         if names and r.name not in names:
             continue
         out = Path(models_dir) / r.name
-        if not force:
-            try:
-                verify_model(models_dir, r.name)
-                log(f"[build-default] {r.name}: verified, skipping")
-                continue
-            except ModelError:
-                pass
         adir = ADAPTERS_DIR / r.adapter if r.adapter else None
+        reason = "forced" if force else build_reason(models_dir, r.name, adir)
+        if reason is None:
+            log(f"[build-default] {r.name}: verified, skipping")
+            continue
+        if reason == "stale":
+            log(f"[build-default] {r.name}: built from another adapter than the committed one; rebuilding")
         if adir is not None and not (adir / "adapter_config.json").exists():
             raise ModelError(f"committed adapter {adir} is missing; cannot build {r.name}")
         committed = _committed_manifest(out)
         if committed and adir is not None:
             want = (committed.get("built_from") or {}).get("adapter_sha256")
-            if want and want != _adapter_digest(adir):
+            if want and want != _adapter_digest(adir) and reason != "stale":
                 log(f"[build-default] {r.name}: adapter differs from the one the manifest was built from; rebuilding")
         keep = {k: committed[k] for k in ("eval",) if committed and k in committed}
         if r.profile:
@@ -131,7 +143,7 @@ def build_default(models_dir: Path, force: bool = False, log=print, names: list[
         base = ensure_qwen(Path(models_dir), r.base) if r.base in (QWEN_BASE, QWEN15_BASE) else r.base
         build_model(models_dir, r.name, r.domain, adir, r.description, QUANTS[r.quant], base, log, keep)
         new = _committed_manifest(out)
-        if committed and new and committed.get("files") != new.get("files"):
+        if committed and new and committed.get("files") != new.get("files") and reason != "stale":
             # Different CPUs can round the fp32 merge differently; provenance (base + adapter sha256) is what is pinned.
             log(f"[build-default] {r.name}: rebuilt bytes differ from the committed manifest; manifest rewritten "
                 f"from this build (base and adapter sha256 match)")

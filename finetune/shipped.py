@@ -21,6 +21,7 @@ EVALS = Path(__file__).resolve().parent / "evals"
 TORCH_PREDS = {"pred-q15.json": "Qwen2.5-Coder-1.5B + LoRA (bf16)",
                "pred-q15-mts.json": "Qwen2.5-Coder-1.5B + LoRA (bf16)",
                "pred-q05.json": "Qwen2.5-Coder-0.5B + LoRA (bf16)",
+               "pred-q05-mts.json": "Qwen2.5-Coder-0.5B + LoRA (bf16)",
                "pred-smol135.json": "SmolLM2-135M + LoRA (bf16)",
                "pred-q05-base.json": "Qwen2.5-Coder-0.5B un-tuned (bf16)",
                "pred-q15-base.json": "Qwen2.5-Coder-1.5B un-tuned (bf16)"}
@@ -116,8 +117,8 @@ def shipped_card(models_dir: Path, name: str, log_fn=print) -> dict:
                      "section files → soap), MTS-Dialog train (1,201) + its FR/ES back-translations (3,603) → the "
                      "matching history_physical / soap / progress_note section, 40 synthetic pairs per template "
                      f"without real data; {rc.get('examples')} section examples, {rc.get('processes', 1)} H200 "
-                     "(finetune/scripts/gpu_session.sh). Trained before the corpus fix of 2026-11-30 (colon "
-                     "headings, required sections no longer trained as empty): see docs/decisions.md",
+                     "(finetune/scripts/gpu_session.sh), on the corpus as fixed on 2026-11-30 (colon headings read; "
+                     "a required section that is empty in a real note is not trained as empty): docs/decisions.md",
              "schedule_note": tr.get("schedule_note")}
     card = {"model": name, "domain": recipe.domain, "base": f"{BASES.get(recipe.adapter, recipe.adapter)} (Q4_K_M GGUF "
             "→ fp32), LoRA merged in fp32", "quantization": recipe.quant, "results": results, "torch_results": torch_rows,
@@ -131,13 +132,15 @@ def shipped_card(models_dir: Path, name: str, log_fn=print) -> dict:
                                 f"{peer.get('numbers_not_said', float('nan')):.2f}. Smallest export within the rule "
                                 f"(≤ 0.5 ROUGE-1 lost, no more unsaid numbers): {quant.get('smallest_within_rule')}; "
                                 f"shipped: {recipe.quant} (docs/decisions.md).")
-    if x2 and history:
-        one = {h["step"]: h["loss"] for h in history}
+    if x2 and (x2.get("one_gpu_history") or history):
+        # the two-GPU run is compared with the one-GPU run of its own recipe, kept beside it
+        one = {h["step"]: h["loss"] for h in x2.get("one_gpu_history") or history}
         curve = [(h["step"], one.get(h["step"], ""), h["loss"]) for h in x2["history"] if h["step"] in one]
         card["multi_gpu"] = {
             "text": "The same `python -m finetune train` on two H200s (`accelerate launch --num_processes 2`, 8,192 "
                     "tokens per device = the one-GPU run's 16,384-token global batch, same seed, same schedule), "
-                    "stopped after 150 steps with --stop-after; losses are each run's smoothed training loss.",
+                    "stopped after 150 steps with --stop-after; losses are each run's smoothed training loss. "
+                    + (x2.get("note") or ""),
             "curve": curve}
     write_card(models_dir / name, card)
     log_fn(f"[card] {name}: {models_dir / name / 'eval_card.md'}")

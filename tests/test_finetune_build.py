@@ -47,3 +47,17 @@ def test_build_default_is_idempotent(root):
     assert r.returncode == 0, r.stderr
     assert r.stdout.count("verified, skipping") == len(DEFAULT_RECIPES)
     assert "0 model(s) built" in r.stdout
+
+
+def test_a_retrained_adapter_makes_the_built_model_stale(models_dir, tmp_path):
+    """A pull that brings a retrained adapter must rebuild the model even though its old files still verify."""
+    import shutil
+    from finetune.build import build_reason
+    r = DEFAULT_RECIPES[0]
+    adir = tmp_path / "adapter"
+    shutil.copytree(ADAPTERS_DIR / r.adapter, adir)
+    assert build_reason(models_dir, r.name, adir) is None          # the shipped build matches the committed adapter
+    budgets = adir / "section_budgets.json"
+    budgets.write_text(budgets.read_text() + "\n")                   # any byte of the adapter folder counts
+    assert build_reason(models_dir, r.name, adir) == "stale"
+    assert build_reason(tmp_path / "empty", r.name, adir) == "missing"

@@ -13,6 +13,10 @@
 # of 22 ACI notes were empty; finetune/corpus.py), 2 epochs as the probe, the fixed schedule, both GPUs each:
 #   r05: Qwen2.5-Coder-0.5B (lr 2e-4)        r15: Qwen2.5-Coder-1.5B (lr 1e-4)
 #   gen MODEL(05|15) GPU SETS NAME: notes for the valid sets from the run's adapter (bf16)
+# What ran: r05 hung in start-up (started with nohup without setsid: the call's end took the accelerate launcher,
+# its two workers slept waiting for the launcher's rendezvous store; GPUs idle for 2 min),
+# so the shipped adapters come from s05 and s15 started at once, one GPU each (0.5B 2 epochs 351 s, 1.5B 1 epoch
+# 308 s), then gen 05 0 aci,aci-asr / gen 05 0 mts / gen 15 1 aci,aci-asr / gen 15 1 mts (4-5 min each, in parallel)
 # Usage (on the GPU machine, from a copy of the repo): finetune/scripts/gpu_session.sh PART G05 G15 OUT
 # G05/G15: the assembled GGUFs (sha256 checked first); OUT: the run folder; data: SCRIBE_SHARED_DATA.
 set -uo pipefail
@@ -60,10 +64,14 @@ r05|r15)
   G=$G05; LR=2e-4; [ "$PART" = r15 ] && { G=$G15; LR=1e-4; }
   accelerate launch --num_processes 2 --num_machines 1 --mixed_precision bf16 --dynamo_backend no -m finetune train \
     --base "$G" --out "$OUT/${PART#r}" --lr $LR --max-batch-tokens 8192 $COMMON --epochs 2 ;;
+s05|s15)
+  M=${PART#s}; G=$G05; LR=2e-4; EP=2; GPU=0; [ "$M" = 15 ] && { G=$G15; LR=1e-4; EP=1; GPU=1; }
+  CUDA_VISIBLE_DEVICES=$GPU python3 -m finetune train --base "$G" --out "$OUT/$M" --lr $LR --max-batch-tokens 16384 \
+    $COMMON --epochs $EP ;;
 gen)
   M=$5; G=$G05; [ "$M" = 15 ] && G=$G15
   CUDA_VISIBLE_DEVICES=$6 python3 -m finetune generate --base "$G" --adapter "$OUT/$M/adapter" --sets "$7" \
     --out "$OUT/pred-$8.json" ;;
-*) echo "usage: $0 gpu0|gpu1|x2|q15x2|r05|r15 G05 G15 OUT | gen G05 G15 OUT 05|15 GPU SETS NAME (GSMOL=SmolLM2 GGUF for q15x2)" >&2; exit 2 ;;
+*) echo "usage: $0 gpu0|gpu1|x2|q15x2|r05|r15|s05|s15 G05 G15 OUT | gen G05 G15 OUT 05|15 GPU SETS NAME (GSMOL=SmolLM2 GGUF for q15x2)" >&2; exit 2 ;;
 esac
 echo "$PART finished rc=$?"
