@@ -15,27 +15,19 @@ from __future__ import annotations
 
 import dataclasses
 import logging
-import re
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+
+# the sets live in evalsets.py (metrics.py needs them too); named here as before for callers of this module
+from .evalsets import EvalItem, aci_asr_items, aci_items, eval_items, mts_items, render_plain, synthetic_items
+from .metrics import score_notes
 
 __all__ = ["EvalItem", "EvalResult", "synthetic_items", "aci_items", "aci_asr_items", "mts_items", "eval_items",
            "evaluate_model", "render_plain"]
 
 log = logging.getLogger("finetune.evaluate")
-_NUM = re.compile(r"\d+(?:[.,]\d+)*")
 __all__ += ["app_notes"]
-
-
-@dataclass
-class EvalItem:
-    id: str
-    template_id: str
-    transcript: str
-    reference: str                      # text the ROUGE compares against
-    section: str | None = None          # score only this section (MTS-Dialog)
-    numbers: list[str] = field(default_factory=list)   # reference numbers (synthetic only)
 
 
 @dataclass
@@ -56,70 +48,6 @@ class EvalResult:
     prompt_tokens: float
     new_tokens: float
     examples: list = field(default_factory=list)
-
-
-def render_plain(template, sections: dict, only: str | None = None) -> str:
-    """Note as plain text: upper-case section headings then content (ACI-Bench note style)."""
-    out = []
-    for s in template.generated_sections:
-        if only and s.key != only:
-            continue
-        v = sections.get(s.key)
-        body = "\n".join(v) if isinstance(v, list) else str(v or "")
-        if not body.strip():
-            continue
-        out.append(body if only else f"{s.title.upper()}\n\n{body}")
-    return "\n\n".join(out)
-
-
-def _canon(n: str) -> str:
-    from scribe.notes.facts import canon_number
-    return canon_number(n)
-
-
-def synthetic_items(n: int, seed: int, domain: str | None, templates: dict) -> list[EvalItem]:
-    from .synth import generate_pairs
-    out = []
-    for p in generate_pairs(n, seed, templates, domain):
-        t = templates[p.template_id]
-        ref = render_plain(t, p.sections)
-        out.append(EvalItem(p.id, p.template_id, p.transcript, ref, None, sorted({_canon(x) for x in _NUM.findall(p.target)})))
-    return out
-
-
-def aci_items(limit: int, templates: dict) -> list[EvalItem]:
-    from .data import aci_rows
-    return [EvalItem(f"aci-{r['encounter_id']}", "history_physical", r["dialogue"], r["note"])
-            for r in aci_rows("valid")[:limit or None]]
-
-
-def mts_items(limit: int, templates: dict) -> list[EvalItem]:
-    from .data import MTS_TO_HP, mts_dialogue, mts_rows
-    rows = [r for r in mts_rows("valid") if r["section_header"] in MTS_TO_HP]
-    return [EvalItem(f"mts-{r['ID']}", "history_physical", mts_dialogue(r["dialogue"]), r["section_text"],
-                     MTS_TO_HP[r["section_header"]]) for r in rows[:limit or None]]
-
-
-def aci_asr_items(limit: int, templates: dict) -> list[EvalItem]:
-    """ACI-Bench valid encounters as a real recogniser heard them (no speaker tags, real errors): aci_asr (11)
-    and virtscribe_asr (4), each with its reference note."""
-    from .data import SHARED_DIR, _read_csv
-    out = []
-    for f in ("valid_aci_asr.csv", "valid_virtscribe_asr.csv"):
-        for r in _read_csv(SHARED_DIR / "aci-bench" / "asr" / f):
-            out.append(EvalItem(f"{f[6:-4]}-{r['id']}", "history_physical", r["dialogue"], r["note"]))
-    return out[:limit or None]
-
-
-def eval_items(sets: list[str], limit: int, templates: dict) -> dict[str, list[EvalItem]]:
-    """The card's sets by short name: aci (20 clean), aci-asr (15 real ASR), mts (100 rows)."""
-    make = {"aci": ("aci-bench-valid", aci_items), "aci-asr": ("aci-bench-valid-asr", aci_asr_items),
-            "mts": ("mts-dialog-valid", mts_items)}
-    from scribe.errors import InputError
-    bad = [s for s in sets if s not in make]
-    if bad:
-        raise InputError(f"--sets: unknown set {bad[0]!r} (use {', '.join(make)})")
-    return {make[s][0]: make[s][1](limit, templates) for s in sets}
 
 
 def app_notes(models_dir: Path, model: str, items: list[EvalItem], templates: dict, threads: int = 2,
@@ -143,7 +71,6 @@ def evaluate_model(models_dir: Path, model: str, items: list[EvalItem], set_name
                    threads: int = 2, keep_examples: int = 2, log_fn=print, notes: dict | None = None) -> EvalResult:
     """Generate every item through the app path (or take `notes` already generated) and score it."""
     import jsonschema
-    from .metrics import score_notes
     notes = notes if notes is not None else app_notes(models_dir, model, items, templates, threads, log_fn)
     m = score_notes(items, {k: v["sections"] for k, v in notes.items()}, templates, render_plain)["mean"]
     valid = finished = 0

@@ -18,6 +18,8 @@ import math
 import re
 from collections import Counter
 
+from .evalsets import eval_items, render_plain
+
 __all__ = ["score_notes", "numbers_not_said", "repeated_ngram_share", "retrieval_baseline", "copy_baseline_notes"]
 
 _WORD = re.compile(r"[a-z0-9]+")
@@ -118,7 +120,6 @@ def division_rouge(items, preds: dict[str, dict], templates: dict) -> dict:
     import json
     from rouge_score import rouge_scorer
     from .data import SHARED_DIR
-    from .evaluate import render_plain
     refs: dict[tuple[str, str], str] = {}
     for part in DIVISIONS:
         for d in json.loads((SHARED_DIR / "aci-bench" / "sections" / f"valid_{part}.json").read_text())["data"]:
@@ -144,7 +145,6 @@ def score_prediction_file(path, templates: dict | None = None) -> dict:
     """Score a `python -m finetune generate` JSON (or an app-path eval JSON of the same shape) on its sets."""
     import json
     from pathlib import Path
-    from .evaluate import eval_items, render_plain
     from .synth.templates_io import builtin_templates
     templates = templates or builtin_templates()
     data = json.loads(Path(path).read_text())
@@ -161,7 +161,6 @@ def score_prediction_file(path, templates: dict | None = None) -> dict:
 def baselines(sets: list[str], templates: dict | None = None) -> dict:
     """Copy-the-transcript and retrieve-the-nearest-training-note, on the same items as the models."""
     from .data import aci_rows
-    from .evaluate import eval_items
     from .synth.templates_io import builtin_templates
     templates = templates or builtin_templates()
     train = aci_rows("train")
@@ -181,7 +180,6 @@ def retrieval_divisions(templates: dict | None = None) -> float:
     """The retrieval baseline per ACI-Bench division: the nearest train note split into sections like the training
     targets (data.aci_to_sections), scored as the models' notes are."""
     from .data import aci_rows, aci_to_sections
-    from .evaluate import eval_items
     from .synth.templates_io import builtin_templates
     templates = templates or builtin_templates()
     items = eval_items(["aci"], 0, templates)["aci-bench-valid"]

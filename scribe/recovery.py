@@ -10,15 +10,15 @@ that recording ends; the store then holds the early part twice, never less.
 """
 from __future__ import annotations
 
-import io
 import json
 import logging
 from dataclasses import dataclass
 from pathlib import Path
 
-from .errors import InputError
+from .errors import InputError, StoreError
 from .safefiles import secure_delete, sweep_temp
 from .store import records
+from .store.journal import SUFFIX, read_journal, wav_bytes
 
 __all__ = ["Interrupted", "sweep", "transcribe_recovered", "discard_recovered", "wav_bytes"]
 
@@ -38,17 +38,6 @@ class Interrupted:
     pcm: Path
     meta: Path
     subject: str = ""
-
-
-def wav_bytes(pcm: bytes, sample_rate: int) -> bytes:
-    import wave
-    buf = io.BytesIO()
-    with wave.open(buf, "wb") as w:
-        w.setnchannels(1)
-        w.setsampwidth(2)
-        w.setframerate(sample_rate)
-        w.writeframes(pcm[: len(pcm) // 2 * 2])
-    return buf.getvalue()
 
 
 def sweep(app, st) -> list[Interrupted]:
@@ -92,8 +81,6 @@ def sweep(app, st) -> list[Interrupted]:
 def _sweep_encrypted(folder: Path, st) -> list[Interrupted]:
     """Encrypted journals (store/journal.py): readable only with this store's key. One that is not (another store's
     recording in the same SCRIBE_HOME) stays, encrypted, for that store's next unlock."""
-    from .errors import StoreError
-    from .store.journal import SUFFIX, read_journal
     out: list[Interrupted] = []
     for path in sorted(folder.glob("*" + SUFFIX)) if folder.is_dir() else []:
         try:

@@ -12,6 +12,8 @@ import os
 import re
 from pathlib import Path
 
+from .header import header_fields
+
 __all__ = ["render_pdf", "find_unicode_font"]
 
 _FONT_CANDIDATES = [
@@ -41,8 +43,6 @@ def find_unicode_font() -> tuple[Path, Path | None] | None:
 
 def render_pdf(rec, encounter=None, subject=None) -> bytes:
     from fpdf import FPDF
-
-    from . import header_fields
 
     draft = rec.status != "approved"
     font = find_unicode_font()

@@ -18,6 +18,9 @@ from __future__ import annotations
 
 import re
 
+from ..types import Flag
+from .words import content_words, split_sentences
+
 __all__ = ["tagged_words", "answered_no", "is_instruction", "sentences", "context_flags", "CONTEXTS"]
 
 CONTEXTS = ("neg", "hyp", "ins")
@@ -190,8 +193,6 @@ _CONDITIONAL_SECTION = re.compile(r"warning|safety|return_precaution|red_flag")
 def context_flags(sections: dict, transcript_text: str) -> list:
     """Flags for note sentences that echo an instruction in the transcript, or state as fact what the transcript
     negates or mentions only as a condition. One flag per sentence, the strongest reason first."""
-    from ..types import Flag
-    from .evidence import content_words, split_sentences
     said: dict[str, set[str]] = {}
     for t in tagged_words(transcript_text, content_words):
         c, w = _split(t)

@@ -13,14 +13,13 @@ prompt-lookup drafts verified in the same forward pass (stepper.py: same tokens,
 """
 from __future__ import annotations
 
-import json
 import time
 from dataclasses import dataclass, field
 from typing import Callable
 
 from ..errors import CancelledError, InputError, is_cancelled
 from .prompt import parse_section, section_request
-from .runtime import LoadedModel
+from .runtime import LoadedModel, load_budgets
 from .stepper import DRAFT, GreedyStepper
 from .templates import Template
 
@@ -171,15 +170,6 @@ def first_repeat(toks: list[int], run: int = REPEAT_RUN) -> int | None:
         if end > run:
             seen.add(tuple(toks[end - run - 1:end - 1]))
     return None
-
-
-def load_budgets(path) -> dict[str, int]:
-    """`section_budgets.json`: {"<template>.<key>": tokens, "*.prose": tokens, "*.list": tokens}."""
-    try:
-        data = json.loads(path.read_text())
-    except FileNotFoundError:
-        return {}
-    return {str(k): int(v) for k, v in data.items()}
 
 
 __all__ += ["load_budgets", "first_repeat", "room_for"]

@@ -1,7 +1,7 @@
 """Evidence links: each note sentence → the transcript segment(s) that support it.
 
 Method (lexical, deterministic, fast enough to re-run on every edit): both sides are lower-cased, spoken numbers
-are rewritten as digits (facts.normalize_numbers), stop words dropped and words lightly stemmed. Each content word
+are rewritten as digits (words.py, via scribe.spoken), stop words dropped and words lightly stemmed. Each content word
 is weighted by its inverse segment frequency in this transcript, so rare words (a drug, "lightheadedness", "45")
 count more than "patient" or "today". Segments are chosen greedily, up to three, each adding the most still-
 uncovered weight. A sentence is supported when the chosen spans cover at least half of its content weight (and
@@ -13,63 +13,16 @@ such sentences are marked unsupported, which is why the reviewer sees the span t
 from __future__ import annotations
 
 import math
-import re
 from typing import Any, Iterable
 
 from ..types import Evidence, Segment, Transcript
 from .context import answered_no, tagged_words
-from .facts import normalize_numbers
+from .words import content_words, split_sentences
 
 __all__ = ["split_sentences", "content_words", "link_evidence", "SUPPORT_THRESHOLD"]
 
 SUPPORT_THRESHOLD = 0.5
 MAX_SPANS = 3
-_STOP = set("""a about above after again against all am an and any are as at be because been before being below
-between both but by can could did do does doing down during each few for from further had has have having he her
-here hers herself him himself his how i if in into is it its itself just me more most my myself no nor not now of
-off on once only or other our ours ourselves out over own same she should so some such than that the their theirs
-them themselves then there these they this those through to too under until up very was we were what when where
-which while who whom why will with would you your yours yourself yourselves also okay ok yeah yes um uh mm hmm
-mm-hmm well so alright right like know think going get got go say said tell told let lets see dr doctor patient
-patients pt today really little bit one thing things kind sort just gonna wanna n't 's 're 've 'll 'd""".split())
-_SENT_RE = re.compile(r"(?<=[.!?])\s+(?=[\"'(\[]?[A-Z0-9])")
-_TOKEN_RE = re.compile(r"\d+(?:\.\d+)?(?:/\d+(?:\.\d+)?)?|[a-z]+(?:'[a-z]+)?")
-
-
-def split_sentences(value: Any) -> list[str]:
-    """Prose → sentences (also split on line breaks); a list → its items, each split the same way."""
-    items: Iterable[str] = value if isinstance(value, list) else [value or ""]
-    out: list[str] = []
-    for item in items:
-        for line in str(item).splitlines():
-            for s in _SENT_RE.split(line.strip()):
-                s = s.strip()
-                if s:
-                    out.append(s)
-    return out
-
-
-def _stem(w: str) -> str:
-    if w[0].isdigit():
-        return w
-    for suf in ("ing", "ed", "es", "s", "ly"):
-        if len(w) > len(suf) + 3 and w.endswith(suf):
-            return w[: -len(suf)]
-    return w
-
-
-def content_words(text: str) -> list[str]:
-    """Stemmed content words with numbers as digits; ratios also give their parts ('120/80' → 120/80, 120, 80)."""
-    toks = _TOKEN_RE.findall(normalize_numbers(text).lower())
-    out: list[str] = []
-    for t in toks:
-        if t in _STOP or (len(t) < 2 and not t.isdigit()):
-            continue
-        t = t.replace("'", "")
-        out.append(_stem(t))
-        if "/" in t:
-            out += t.split("/")
-    return out
 
 
 class _Index:

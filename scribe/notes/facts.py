@@ -18,6 +18,8 @@ from ..spoken.clinical import fix_homophones, frequency_spans, frequency_values
 from ..spoken.numbers import MONTH_ABBR as _MONTH_ABBR, MONTHS, UNIT_CANON as _UNIT_CANON, canon_number, \
     NUM_RE, normalize_numbers, number_values
 from ..types import Flag
+from .context import context_flags
+from .words import split_sentences
 
 __all__ = ["normalize_numbers", "number_values", "extract_facts", "check_facts", "Fact", "is_drug", "canon_number"]
 
@@ -94,7 +96,6 @@ class _Said:
 
 def check_facts(sections: dict[str, object], transcript_text: str) -> list[Flag]:
     """Flags for every note fact the transcript does not support (one flag per fact occurrence)."""
-    from .evidence import split_sentences
     said = _Said(transcript_text)
     flags: list[Flag] = []
     for key, val in sections.items():
@@ -103,7 +104,6 @@ def check_facts(sections: dict[str, object], transcript_text: str) -> list[Flag]
                 reason = _missing(f, said)
                 if reason:
                     flags.append(Flag(f.kind, f.text.strip(), key, reason))
-    from .context import context_flags
     return flags + context_flags(sections, transcript_text)
 
 

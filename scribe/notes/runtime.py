@@ -17,7 +17,7 @@ from ..errors import ModelError
 from ..modelstore import load_manifest, verified_snapshot, verify_model
 from ..providers import genai_provider
 
-__all__ = ["LoadedModel", "resolve_model_name", "load_model", "clear_cache"]
+__all__ = ["LoadedModel", "resolve_model_name", "load_model", "load_budgets", "clear_cache"]
 
 log = logging.getLogger("scribe.notes")
 _CACHE: dict[tuple[str, str, int, str], "LoadedModel"] = {}
@@ -120,13 +120,21 @@ def load_model(name: str, settings) -> LoadedModel:
         finally:
             if not loaded:
                 shutil.rmtree(snap, ignore_errors=True)
-        from .engine import load_budgets
         lm = LoadedModel(name, manifest.root, model, tok, ctx, provider, int(settings.threads),
                          time.perf_counter() - t0, threading.Lock(), load_budgets(manifest.root / "section_budgets.json"),
                          str(manifest.get("prompt_format", "json-v1")))
         log.info("note model %s loaded on %s, %d threads, %.2fs", name, provider, settings.threads, lm.load_s)
         _CACHE[key] = lm
         return lm
+
+
+def load_budgets(path) -> dict[str, int]:
+    """`section_budgets.json`: {"<template>.<key>": tokens, "*.prose": tokens, "*.list": tokens}."""
+    try:
+        data = json.loads(path.read_text())
+    except FileNotFoundError:
+        return {}
+    return {str(k): int(v) for k, v in data.items()}
 
 
 def clear_cache() -> None:

@@ -2,7 +2,9 @@
 
     db.py        key, pragmas, integrity check on open, transactions
     migrations/  versioned schema, file backup before each migration
-    records.py   subjects, encounters, transcripts, notes, append-only versions, settings
+    records.py   the records API, one name for what these modules do:
+      record_types.py  the dataclasses handed back
+      subjects.py, encounters.py, transcripts.py, notes.py (append-only versions, drafts), settings.py
     recordings.py  encounter audio and its retention purge
     anchor.py    the commit anchor outside the file (lost commits are detected at unlock)
     seals.py     approved notes re-checked against the hashes signed at approval

@@ -14,8 +14,8 @@ import time
 from pathlib import Path
 
 from ..errors import IntegrityError, StoreError
-from . import audit
 from . import keys
+from .audit import append as audit_append
 from .anchor import anchor_path
 from .db import StoreOptions, fsync_dir, open_database
 
@@ -32,7 +32,7 @@ def rekey(store, new_passphrase: str) -> None:
     new_key = keys.derive(keys.normalise(new_passphrase), salt, db.options.kdf_iter)
     t0 = time.perf_counter()
     with db.write() as cur:
-        audit.append(cur, "rekey", "store", None, {}, store.actor)
+        audit_append(cur, "rekey", "store", None, {}, store.actor)
     with db._lock:
         conn = db.raw
         conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
@@ -58,7 +58,7 @@ def backup(store, dest: Path, passphrase: str | None = None) -> Path:
     db = store.db
     t0 = time.perf_counter()
     with db.write() as cur:
-        audit.append(cur, "backup", "store", None, {"file": dest.name}, store.actor)
+        audit_append(cur, "backup", "store", None, {"file": dest.name}, store.actor)
     with db._lock:
         conn = db.raw
         version = db.user_version()
@@ -108,7 +108,7 @@ def restore(backup_path: Path, target: Path, passphrase: str,
             if not res.ok:
                 raise IntegrityError(f"{backup_path.name}: audit chain broken ({res.problems[0]}); not restored")
             with st.db.write() as cur:
-                audit.append(cur, "restore", "store", None, {"from": backup_path.name}, st.actor)
+                audit_append(cur, "restore", "store", None, {"from": backup_path.name}, st.actor)
         finally:
             st.db.close()
         kept = target.with_name(f"{target.name}.before-restore-{time.strftime('%Y%m%dT%H%M%S', time.gmtime())}")

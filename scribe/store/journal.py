@@ -9,6 +9,7 @@ next unlock can read a journal a crash left behind and nobody without the passph
 """
 from __future__ import annotations
 
+import io
 import os
 import time
 import uuid
@@ -20,10 +21,22 @@ import numpy as np
 from ..errors import StoreError
 from . import keys
 
-__all__ = ["Journal", "JournalContent", "read_journal", "SUFFIX"]
+__all__ = ["Journal", "JournalContent", "read_journal", "wav_bytes", "SUFFIX"]
 
 SUFFIX = ".journal"
 _SYNC_S = 1.0
+
+
+def wav_bytes(pcm: bytes, sample_rate: int) -> bytes:
+    """16-bit mono PCM as a WAV file: the one WAV writer for journals, live (`to_wav`) or recovered after a crash."""
+    import wave
+    buf = io.BytesIO()
+    with wave.open(buf, "wb") as w:
+        w.setnchannels(1)
+        w.setsampwidth(2)
+        w.setframerate(sample_rate)
+        w.writeframes(pcm[: len(pcm) // 2 * 2])
+    return buf.getvalue()
 
 
 def _open(path: Path, key: bytes):
@@ -78,7 +91,6 @@ class Journal:
             self._conn = None
 
     def to_wav(self, dest: Path) -> Path:
-        from ..recovery import wav_bytes   # one WAV writer for journals, live or recovered
         self.close()
         content = read_journal(self.path, self._key)
         fd = os.open(str(dest), os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)

@@ -7,8 +7,7 @@ from __future__ import annotations
 
 import hashlib
 
-from . import audit
-from .audit import now_iso
+from .audit import append as audit_append, now_iso
 
 __all__ = ["add_recording", "get_recording_audio", "purge_recordings", "purge_encounter_audio"]
 
@@ -20,7 +19,7 @@ def add_recording(db, encounter_id: int, audio: bytes | None, sample_rate: int |
         cur.execute("INSERT INTO recordings (encounter_id, audio, format, sample_rate, seconds, sha256, created_at) "
                     "VALUES (?,?,?,?,?,?,?)", (encounter_id, audio, fmt, sample_rate, seconds, sha, now_iso()))
         rid = cur.lastrowid
-        audit.append(cur, "create", "recording", rid, {"encounter": encounter_id, "bytes": len(audio or b""),
+        audit_append(cur, "create", "recording", rid, {"encounter": encounter_id, "bytes": len(audio or b""),
                                                          "seconds": round(seconds or 0.0, 2)}, actor)
     return rid
 
@@ -39,7 +38,7 @@ def purge_recordings(cur, encounter_id: int, reason: str, actor: str | None = No
     for rid in ids:
         cur.execute("UPDATE recordings SET audio=NULL, deleted_at=?, delete_reason=? WHERE id=?",
                     (now_iso(), reason, rid))
-        audit.append(cur, "delete", "recording", rid, {"encounter": encounter_id, "reason": reason}, actor)
+        audit_append(cur, "delete", "recording", rid, {"encounter": encounter_id, "reason": reason}, actor)
     return len(ids)
 
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 import hashlib
 
 from ..errors import IntegrityError
-from . import audit
+from .audit import events as audit_events
 
 __all__ = ["signed_hashes", "check_note", "approved_note_problems"]
 
@@ -19,7 +19,7 @@ def _sha(markdown: str) -> str:
 def signed_hashes(cur, note_id: int) -> dict[int, str]:
     """version → sha256 as recorded by the hash-chained approve and addendum events."""
     out: dict[int, str] = {}
-    for e in audit.events(cur, "note", note_id):
+    for e in audit_events(cur, "note", note_id):
         if e.action in ("approve", "addendum") and isinstance(e.detail, dict):
             try:
                 out[int(e.detail["version"])] = str(e.detail["sha256"])

@@ -15,7 +15,9 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import IntegrityError, PassphraseError, StoreError
-from . import anchor, audit, seals
+from . import anchor, seals
+from .audit import GENESIS, AuditEvent, VerifyResult, default_actor, now_iso
+from .audit import append as audit_append, events as audit_events, verify as audit_verify
 from .db import Database, StoreOptions, open_database
 from .migrations import LATEST, migrate
 
@@ -36,7 +38,7 @@ def _note_failure(path: Path) -> None:
     try:
         fd = os.open(str(_failures_path(path)), os.O_WRONLY | os.O_APPEND | os.O_CREAT | _NOFOLLOW, 0o600)
         with os.fdopen(fd, "a", encoding="utf-8") as f:
-            f.write(json.dumps({"at": audit.now_iso()}) + "\n")
+            f.write(json.dumps({"at": now_iso()}) + "\n")
     except OSError:
         pass
 
@@ -97,8 +99,8 @@ class Store:
 
     def __init__(self, db: Database, actor: str | None = None):
         self.db = db
-        self.actor = actor or audit.default_actor()
-        self.open_verify: audit.VerifyResult | None = None   # the chain as found, before this session appended
+        self.actor = actor or default_actor()
+        self.open_verify: VerifyResult | None = None   # the chain as found, before this session appended
         self._anchor_path = anchor.anchor_path(db.path)
         self._anchor = anchor.Writer(self._anchor_path, db.anchor_key) if db.anchor_key else None
         self._anchored: tuple[int, str] | None = None
@@ -122,11 +124,11 @@ class Store:
             migrate(db)
             st = cls(db, actor)
             with db.write() as cur:
-                cur.execute("INSERT OR REPLACE INTO meta (key, value) VALUES ('created_at', ?)", (audit.now_iso(),))
-                audit.append(cur, "create", "store", None, {"schema": LATEST,
+                cur.execute("INSERT OR REPLACE INTO meta (key, value) VALUES ('created_at', ?)", (now_iso(),))
+                audit_append(cur, "create", "store", None, {"schema": LATEST,
                                                             "kdf_iter": None if raw_key else db.options.kdf_iter},
                              st.actor)
-            st._start_anchoring(anchor.Finding(None, 0, audit.GENESIS, needs_init=True))
+            st._start_anchoring(anchor.Finding(None, 0, GENESIS, needs_init=True))
             return st
         except BaseException:
             db.close()
@@ -170,7 +172,7 @@ class Store:
             # that one; the whole chain is walked by `audit verify`), so an unlock event cannot paper over a break
             anchored = db.open_check.anchored if db.open_check and not db.open_check.problem else None
             with db.read() as cur:
-                st.open_verify = audit.verify(cur, start=anchored.count if anchored and anchored.count else 1)
+                st.open_verify = audit_verify(cur, start=anchored.count if anchored and anchored.count else 1)
             before = db.user_version()
             applied = migrate(db) if migrate_schema else []
             failures = _take_failures(Path(path)) if not db.read_only else None
@@ -189,7 +191,7 @@ class Store:
             st._start_anchoring(found)
             with db.write() as cur:
                 for action, detail in events:
-                    audit.append(cur, action, "store", None, detail, st.actor)
+                    audit_append(cur, action, "store", None, detail, st.actor)
             if failures:
                 try:
                     os.remove(_failures_path(Path(path)))
@@ -258,7 +260,7 @@ class Store:
             return
         try:
             with self.db.write() as cur:
-                audit.append(cur, "lock", "store", None, {"reason": reason}, self.actor)
+                audit_append(cur, "lock", "store", None, {"reason": reason}, self.actor)
         except Exception:
             pass  # closing must always drop the key, even if the final event cannot be written
         if self._anchor is not None:
@@ -279,13 +281,13 @@ class Store:
             self.unwritten_events.append((action, entity, entity_id, detail))
             return
         with self.db.write() as cur:
-            audit.append(cur, action, entity, entity_id, detail, self.actor)
+            audit_append(cur, action, entity, entity_id, detail, self.actor)
 
-    def verify_audit(self) -> audit.VerifyResult:
+    def verify_audit(self) -> VerifyResult:
         """The chain now, plus what it was before this session appended (so an unlock event cannot paper over a
         wiped tail), plus every approved note's text against the hash signed at approval."""
         with self.db.read() as cur:
-            res = audit.verify(cur)
+            res = audit_verify(cur)
         if self.open_verify is not None and not self.open_verify.ok:
             res.problems = [f"at unlock: {p}" for p in self.open_verify.problems] + res.problems
         res.problems += seals.approved_note_problems(self.db)
@@ -293,9 +295,9 @@ class Store:
         return res
 
     def audit_events(self, entity: str | None = None, entity_id: Any = None,
-                     limit: int | None = None) -> list[audit.AuditEvent]:
+                     limit: int | None = None) -> list[AuditEvent]:
         with self.db.read() as cur:
-            return audit.events(cur, entity, entity_id, limit)
+            return audit_events(cur, entity, entity_id, limit)
 
     def integrity_problems(self) -> list[str]:
         return self.db.integrity_problems()
