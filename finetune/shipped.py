@@ -22,7 +22,7 @@ TORCH_PREDS = {"pred-q15.json": "Qwen2.5-Coder-1.5B + LoRA (bf16)",
                "pred-q15-mts.json": "Qwen2.5-Coder-1.5B + LoRA (bf16)",
                "pred-q05.json": "Qwen2.5-Coder-0.5B + LoRA (bf16)",
                "pred-q05-mts.json": "Qwen2.5-Coder-0.5B + LoRA (bf16)",
-               "pred-smol135.json": "SmolLM2-135M + LoRA (bf16)",
+               "pred-smol135.json": "SmolLM2-135M + LoRA (bf16; the previous recipe and corpus)",
                "pred-q05-base.json": "Qwen2.5-Coder-0.5B un-tuned (bf16)",
                "pred-q15-base.json": "Qwen2.5-Coder-1.5B un-tuned (bf16)"}
 BASES = {"qwen05": "Qwen2.5-Coder-0.5B-Instruct", "qwen15": "Qwen2.5-Coder-1.5B-Instruct"}
@@ -131,7 +131,8 @@ def shipped_card(models_dir: Path, name: str, log_fn=print) -> dict:
                                 f"bf16 torch peer: ROUGE-1 {peer.get('rouge1', float('nan')):.1f}, numbers not said "
                                 f"{peer.get('numbers_not_said', float('nan')):.2f}. Smallest export within the rule "
                                 f"(≤ 0.5 ROUGE-1 lost, no more unsaid numbers): {quant.get('smallest_within_rule')}; "
-                                f"shipped: {recipe.quant} (docs/decisions.md).")
+                                f"shipped: {recipe.quant} (docs/decisions.md). Measured on {quant.get('adapter_note', 'the adapter of that day')}; "
+                                f"not re-run for the adapter shipped now.")
     if x2 and (x2.get("one_gpu_history") or history):
         # the two-GPU run is compared with the one-GPU run of its own recipe, kept beside it
         one = {h["step"]: h["loss"] for h in x2.get("one_gpu_history") or history}
