@@ -73,7 +73,9 @@ export function cachedPython(key, args) {
   // the reference is stale when an input file or the Python engine's code changed
   const code = ['scribe/notes', 'scribe/asr', 'scribe/audio'].map((d) => path.join(REPO, d)).filter((d) => fs.existsSync(d))
     .flatMap((d) => fs.readdirSync(d).filter((f) => f.endsWith('.py')).map((f) => path.join(d, f)));
-  const stamp = [...args.filter((a) => fs.existsSync(a)), ...code, path.join(WEB, 'tests', 'ref.py')]
+  // ... or a model it names was rebuilt (its manifest is rewritten with the new files' sha256)
+  const manifests = args.map((a) => path.join(REPO, 'models', String(a), 'manifest.json')).filter((m) => fs.existsSync(m));
+  const stamp = [...args.filter((a) => fs.existsSync(a)), ...manifests, ...code, path.join(WEB, 'tests', 'ref.py')]
     .map((a) => `${a}:${fs.statSync(a).mtimeMs}`).join('|');
   if (fs.existsSync(f)) {
     const c = JSON.parse(fs.readFileSync(f, 'utf8'));

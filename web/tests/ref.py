@@ -9,6 +9,8 @@
     .venv/bin/python web/tests/ref.py section-greedy MODEL TEMPLATE KEY N FILE.txt
         the prompt's ids (prefix, transcript body, section request; onnxruntime-genai's tokenizer) and the first
         N greedy tokens of that section as the desktop's SectionWriter + GreedyStepper produce them
+    .venv/bin/python web/tests/ref.py section-greedy-fp32 MODEL TEMPLATE KEY N FILE.txt
+        the same on the fp32 copy (the browser's arithmetic; see note-fp32)
     .venv/bin/python web/tests/ref.py tokenize TEXTFILE MODEL   -> {"ids": [...]} (onnxruntime-genai tokenizer)
     .venv/bin/python web/tests/ref.py prompts TRANSCRIPT.txt    -> {"template.section": prompt text} for every section
 Tiny CPU configuration: 2 threads, CPU provider; SCRIBE_HOME is a throw-away folder given by the caller.
@@ -86,9 +88,10 @@ def section_prompts(text):
             for tid, t in load_templates(settings()).items() for sec in t.generated_sections}
 
 
-def section_greedy(model, template_id, key, n, text):
+def section_greedy(model, template_id, key, n, text, models_dir=None):
     """The desktop's SectionWriter on `text` (prefix + body prefilled in its 256-token chunks), then the section's
-    request and n greedy steps of its GreedyStepper (repetition penalty 1.05, no drafts)."""
+    request and n greedy steps of its GreedyStepper (repetition penalty 1.05, no drafts). `models_dir`: run another
+    copy of the model files (fp32_copy: the browser's arithmetic)."""
     from scribe.notes.engine import REPETITION_PENALTY, SectionWriter
     from scribe.notes.generate import as_transcript
     from scribe.notes.prompt import section_prefix, section_request, transcript_body, transcript_to_text
@@ -97,6 +100,8 @@ def section_greedy(model, template_id, key, n, text):
     from scribe.notes.templates import get_template
     s = settings()
     s.note_model = model
+    if models_dir is not None:
+        s.models_dir = models_dir
     lm = load_model(model, s)
     tpl = get_template(template_id, s)
     sec = next(x for x in tpl.generated_sections if x.key == key)
@@ -169,8 +174,11 @@ def main(argv):
             for nm in names:
                 f.write(np.ascontiguousarray(past[nm], np.float32).tobytes())
         print(json.dumps({"total": len(ids), "file": argv[5]}))
-    elif cmd == "section-greedy":
-        print(json.dumps(section_greedy(argv[1], argv[2], argv[3], int(argv[4]), Path(argv[5]).read_text())))
+    elif cmd in ("section-greedy", "section-greedy-fp32"):
+        # -fp32: the same desktop code on the browser's arithmetic; greedy near-ties are decided by the last bits of
+        # a logit, so exact token equality is only a fair test on the same arithmetic
+        alt = fp32_copy(argv[1]) if cmd == "section-greedy-fp32" else None
+        print(json.dumps(section_greedy(argv[1], argv[2], argv[3], int(argv[4]), Path(argv[5]).read_text(), alt)))
     elif cmd == "prompts":
         print(json.dumps(section_prompts(Path(argv[1]).read_text())))
     elif cmd == "unit":
