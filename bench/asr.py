@@ -138,13 +138,14 @@ def child_scribe(args) -> dict:
             if os.path.isdir("/proc/self/task") else None}
 
 
-def stream_lag(eng, x: np.ndarray, chunk_s: float = 0.1, clock: str = "wall") -> dict:
+def stream_lag(eng, x: np.ndarray, chunk_s: float = 0.1, clock: str = "wall", options=None) -> dict:
     """Replay `x` as live capture on a virtual clock. Chunk k arrives at (k+1)*chunk_s; the worker starts when it
     is free, taking every chunk that has arrived by then (a backlog, so partials are skipped as they would be
     live); the compute it needs advances the clock. clock="wall" measures that compute in wall time (honest on a
     busy machine), clock="cpu" in process CPU time / threads (an estimate for an otherwise idle machine)."""
     events = []
-    st = eng.stream(on_segment=lambda s: events.append((time.perf_counter(), time.process_time(), s)))
+    st = eng.stream(on_segment=lambda s: events.append((time.perf_counter(), time.process_time(), s)),
+                    options=options)
     n = int(chunk_s * 16000)
     nchunks = (len(x) + n - 1) // n
     threads = max(1, eng.model.threads)
@@ -182,7 +183,8 @@ def stream_lag(eng, x: np.ndarray, chunk_s: float = 0.1, clock: str = "wall") ->
             "partials": sum(1 for _, s in done if not s.final),
             "lag_median_s": statistics.median(lags) if lags else None,
             "lag_p95_s": float(np.percentile(lags, 95)) if lags else None,
-            "behind_at_end_s": max(0.0, free - len(x) / 16000), "text": tr.text}
+            "behind_at_end_s": max(0.0, free - len(x) / 16000), "text": tr.text, "lags": lags,
+            **{f"count_{k}": v for k, v in getattr(st, "counts", {}).items()}}
 
 
 # ---------------------------------------------------------------------------------------------- child: C lib
@@ -314,7 +316,7 @@ def main() -> None:
               "scribe": {k: v for k, v in s.items() if not k.startswith("stream") and k != "speakers"},
               "speakers": sp,
               "c_runtime": c, "speedup_wall": ratio, "speedup_cpu": cpu_ratio,
-              "stream": {k: v for k, v in s["stream"].items() if k != "text"},
+              "stream": {k: v for k, v in s["stream"].items() if k not in ("text", "lags")},
               "goals": {"rtf<=0.03": s["rtf"] <= 0.03, "speedup>=1.5": bool(ratio >= 1.5),
                         "lag<=0.2s": (s["stream"]["lag_median_s"] or 9) <= 0.2,
                         "wer<=0.04": s["dictation_wer"] <= 0.04,

@@ -83,14 +83,19 @@ class AsrEngine:
         """Transcribe prepared windows of `x` (in batches); returns one text per window."""
         return self.decode_clips([prepare(x, self.rate, w, self.options) for w in windows], stats)
 
-    def decode_clips(self, clips: list[np.ndarray], stats: DecodeStats | None = None) -> list[str]:
-        """Decode prepared 16 kHz clips as one batch; the vocabulary correction, if any, applied."""
+    def decode_clips(self, clips: list[np.ndarray], stats: DecodeStats | None = None,
+                     draft: list[int] | None = None, ids_out: list | None = None) -> list[str]:
+        """Decode prepared 16 kHz clips as one batch; the vocabulary correction, if any, applied.
+
+        draft / ids_out: a batch of one may be given the token ids of an earlier decode of the same speech to
+        check instead of decode step by step (MoonshineModel.decode); `ids_out` receives each clip's raw ids."""
         stats = stats if stats is not None else self.stats
+        probs: list[list[float]] | None = None if self.corrector is None else []
+        ids = self.model.decode(clips, stats, probs=probs, draft=draft)
+        if ids_out is not None:
+            ids_out[:] = ids
         if self.corrector is None:
-            ids = self.model.decode(clips, stats)
             return [_clean(self.model.tokenizer.decode(t)) for t in ids]
-        probs: list[list[float]] = []
-        ids = self.model.decode(clips, stats, probs=probs)
         return [_clean(self.corrector.correct(t, p)) for t, p in zip(ids, probs)]
 
     def _batches(self, windows: list[Window]):

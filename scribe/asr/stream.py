@@ -38,6 +38,7 @@ class StreamOptions:
     idle_final_s: float = 0.35     # final after this much silence, however short the window
     partial_every_s: float = 1.0   # partial cadence while a window is open
     partials: bool = True
+    drafts: bool = True            # check the previous decode's tokens in one call (MoonshineModel.decode)
 
 
 class StreamingTranscriber:
@@ -60,7 +61,10 @@ class StreamingTranscriber:
         self._speech_end = 0.0                 # end of the last speech frame seen
         self._last_partial = 0.0
         self._spec: tuple[float, float, str] | None = None   # (start, end, text) decoded ahead of a pause
+        self._ids: tuple[float, list[int]] | None = None       # (window start, token ids) of the last decode
         self._fed = 0
+        # decodes by kind, for the streaming bench: speculative ones used / wasted, finals decoded at the pause
+        self.counts = {"spec_used": 0, "spec_decoded": 0, "final_decoded": 0, "partial_decoded": 0}
         self._t_start = time.perf_counter()
         self._worker = threading.Thread(target=self._run, name="scribe-asr-stream", daemon=True)
         self._worker.start()
@@ -115,9 +119,15 @@ class StreamingTranscriber:
     def _decode(self, start: float, end: float) -> str:
         local = Window(start - self._buf_t0, end - self._buf_t0)   # buffer-relative; prepare() clamps at 0
         clip = prepare(self._buf, self.rate, local, self.seg_opts)
+        # the last decode of this window (a partial, or a speculation that a resumed voice made stale) is the
+        # draft: its tokens are checked in one decoder call instead of re-decoded one by one (same text)
+        draft = self._ids[1] if self._ids is not None and self._ids[0] == start else None
+        ids: list = []
         # through the engine, so streaming finals get the same vocabulary correction as files
         with self.engine._lock:
-            return self.engine.decode_clips([clip])[0]
+            text = self.engine.decode_clips([clip], draft=draft if self.opts.drafts else None, ids_out=ids)[0]
+        self._ids = (start, ids[0])
+        return text
 
     def _finalise(self, end: float) -> None:
         start = self._open
@@ -125,7 +135,12 @@ class StreamingTranscriber:
         if start is None or end <= start:
             return
         spec, self._spec = self._spec, None
-        text = spec[2] if spec is not None and spec[:2] == (start, end) else self._decode(start, end)
+        if spec is not None and spec[:2] == (start, end):
+            text = spec[2]
+            self.counts["spec_used"] += 1
+        else:
+            text = self._decode(start, end)
+            self.counts["final_decoded"] += 1
         if text:
             self._emit(Segment(round(start, 3), round(end, 3), text, None, True))
         # keep a little audio before the next window for its context
@@ -167,6 +182,7 @@ class StreamingTranscriber:
         if self._spec is not None and self._spec[:2] == (self._open, end):
             return False
         self._spec = (self._open, end, self._decode(self._open, end))
+        self.counts["spec_decoded"] += 1
         return True
 
     def _maybe_partial(self) -> None:
@@ -179,6 +195,7 @@ class StreamingTranscriber:
             return
         self._last_partial = now
         text = self._decode(self._open, min(now, self._speech_end + 0.3))
+        self.counts["partial_decoded"] += 1
         if text:
             self._emit(Segment(round(self._open, 3), round(now, 3), text, None, False))
 
