@@ -67,7 +67,8 @@ def main() -> None:
             ("chunk / clock", f"{args.chunk_ms} ms / {args.clock}"),
             ("lag median / p95", f"{r['lag_median_s'] * 1000:.0f} / {r['lag_p95_s'] * 1000:.0f} ms"),
             ("finals / partials", f"{r['finals']} / {r['partials']}"),
-            ("finals decoded ahead (speculation hit)", f"{r.get('count_spec_used', '-')} of {r.get('count_spec_decoded', '-')} speculative"),
+            ("finals decoded ahead of the pause", f"{r.get('count_spec_used', '-')} of "
+                                                  f"{r.get('count_spec_decoded', '-')} speculative"),
             ("stream WER", f"{r['wer']:.4f}" if r["wer"] is not None else "-"),
             ("behind real time at end", f"{r['behind_at_end_s']:.2f} s"),
             ("load average", f"{load0:.2f} → {load1:.2f}")]
