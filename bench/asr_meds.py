@@ -30,7 +30,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "tests"))
 
-METHODS = ("greedy", "bias", "correct", "bias+correct")
+from scribe.asr.vocab import METHODS  # noqa: E402
 _TAG = re.compile(r"^\s*\[(doctor|patient|patient_guest|guest_family|guest_clinician)\]\s*(.*)$", re.I)
 
 
@@ -106,6 +106,7 @@ def run(args) -> dict:
     from scribe.lexicon import COMMON_DRUGS
     from scribe.asr.bias import BiasOptions
     from scribe.asr.correct import CorrectOptions
+    from scribe.asr.rescore import RescoreOptions
     from scribe.asr.vocab import RecognitionVocab
     sets = {k: v for k, v in build(args.clips, args.clips, args.control).items() if k in args.sets.split(",")}
     settings = Settings(home=Path(args.workdir) / "home", models_dir=Path(os.environ.get("SCRIBE_MODELS") or ROOT / "models"),
@@ -118,7 +119,10 @@ def run(args) -> dict:
                                             BiasOptions(weight=args.bias_weight, top_k=args.bias_top_k,
                                                         min_chars=args.bias_min_chars, first_weight=args.bias_first,
                                                         margin=args.bias_margin),
-                                            CorrectOptions(min_similarity=args.min_similarity))
+                                            CorrectOptions(min_similarity=args.min_similarity),
+                                            RescoreOptions(bonus=args.rescore_bonus,
+                                                           min_similarity=args.rescore_similarity,
+                                                           max_confidence=args.rescore_confidence))
         vocab.install(eng)
         t0, audio_s = time.perf_counter(), 0.0
         res, texts = {}, {}
@@ -128,6 +132,8 @@ def run(args) -> dict:
             res[k] = score([(ref, h) for (_, ref), h in zip(clips, hyps)])
             texts[k] = hyps
         res["rtf"] = (time.perf_counter() - t0) / audio_s
+        if vocab.rescorer is not None:
+            res["rescore_spans"] = [vocab.rescorer.tried, vocab.rescorer.replaced]
         results[method] = res
         if args.show:
             for k in texts:
@@ -151,6 +157,11 @@ def main() -> None:
                     help="bonus for a word's first piece (default 0: only continuations are nudged)")
     ap.add_argument("--min-similarity", type=float, default=0.75,
                     help="sound-key similarity for post-correction (default 0.75)")
+    ap.add_argument("--rescore-bonus", type=float, default=4.0, help="rescoring: a name's bonus in nats (default 4)")
+    ap.add_argument("--rescore-similarity", type=float, default=0.5,
+                    help="rescoring: sound-key similarity a candidate name needs (default 0.5)")
+    ap.add_argument("--rescore-confidence", type=float, default=0.6,
+                    help="rescoring: spans with a token below this probability are looked at (default 0.6)")
     ap.add_argument("--sets", default="mts,aci,control", help="which sets to run (default all)")
     ap.add_argument("--threads", type=int, default=2, help="inference threads (default 2)")
     ap.add_argument("--show", action="store_true", help="print reference and transcript of every drug clip")

@@ -33,6 +33,7 @@ def main() -> None:
                     help="replay clock (default cpu: process CPU time / threads, steadier on a shared machine)")
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--opt", action="append", default=[], help="StreamOptions override, e.g. --opt speculate=0")
+    ap.add_argument("--speakers", action="store_true", help="label finals live (scribe.speakers.online) too")
     ap.add_argument("--out", default="asr_stream", help="results file name under bench/results/")
     args = ap.parse_args()
 
@@ -53,20 +54,22 @@ def main() -> None:
     work = Path(tempfile.mkdtemp(prefix="scribe-bench-stream-"))
     long, ref, _ = build_corpus(args.minutes, 0, work)
     settings = Settings(home=work / "home", models_dir=ROOT / "models", threads=args.threads, provider="cpu",
-                        speakers="off")
+                        speakers="auto" if args.speakers else "off")
     eng = AsrEngine(settings)
     x = load_audio(long).samples
     eng.transcribe(x[: 16000 * 20])          # warm-up
     xs = x[: int(args.seconds * 16000)]
     load0 = os.getloadavg()[0]
-    r = stream_lag(eng, xs, chunk_s=args.chunk_ms / 1000, clock=args.clock, options=opts)
+    r = stream_lag(eng, xs, chunk_s=args.chunk_ms / 1000, clock=args.clock, options=opts,
+                   speakers=args.speakers)
     load1 = os.getloadavg()[0]
     norm = _norm()
     r["wer"] = jiwer.wer(norm(ref), norm(r["text"])) if len(xs) == len(x) else None
     rows = [("audio replayed", f"{r['seconds']:.1f} s"),
             ("chunk / clock", f"{args.chunk_ms} ms / {args.clock}"),
             ("lag median / p95", f"{r['lag_median_s'] * 1000:.0f} / {r['lag_p95_s'] * 1000:.0f} ms"),
-            ("finals / partials", f"{r['finals']} / {r['partials']}"),
+            ("finals / partials / live speaker labels", f"{r['finals']} / {r['partials']} / "
+                                                        f"{r['live_speaker_labels']}"),
             ("finals decoded ahead of the pause", f"{r.get('count_spec_used', '-')} of "
                                                   f"{r.get('count_spec_decoded', '-')} speculative"),
             ("stream WER", f"{r['wer']:.4f}" if r["wer"] is not None else "-"),
@@ -75,7 +78,7 @@ def main() -> None:
     print(f"streaming bench, options {opts}")
     for k, v in rows:
         print(f"{k:40s} {v:>24s}")
-    res = {"bench": "asr_stream", "chunk_ms": args.chunk_ms, "options": vars(opts), "loadavg": [load0, load1],
+    res = {"bench": "asr_stream", "chunk_ms": args.chunk_ms, "speakers": args.speakers, "options": vars(opts), "loadavg": [load0, load1],
            **{k: v for k, v in r.items() if k not in ("text", "lags")},
            "lag_mean_s": statistics.mean(r["lags"]) if r["lags"] else None}
     write_result(args.out, res)

@@ -175,9 +175,15 @@ class AsrEngine:
         t.wall_seconds = time.perf_counter() - t0
         return t
 
-    def stream(self, **kw):
-        """A StreamingTranscriber bound to this engine (see scribe.asr.stream)."""
+    def stream(self, enrolment: Any = None, **kw):
+        """A StreamingTranscriber bound to this engine (see scribe.asr.stream). With `on_speaker` given and speaker
+        labels on, finals are labelled live (scribe.speakers.online; `enrolment`: the clinician's Enrolment)."""
         from .stream import StreamingTranscriber
+        if kw.get("on_speaker") is not None and kw.get("speakers") is None:
+            diar = self.diarizer()
+            if diar is not None:
+                from ..speakers.online import OnlineSpeakers
+                kw["speakers"] = OnlineSpeakers(diar.encoder, _enrolment_vector(enrolment, diar), rate=self.rate)
         return StreamingTranscriber(self, **kw)
 
 

@@ -15,7 +15,7 @@ import logging
 import queue
 import threading
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Callable
 
 import numpy as np
@@ -38,18 +38,24 @@ class StreamOptions:
     idle_final_s: float = 0.35     # final after this much silence, however short the window
     partial_every_s: float = 1.0   # partial cadence while a window is open
     partials: bool = True
+    speculate_after_s: float = 0.03  # decode ahead once raw frames show this much silence after speech
     drafts: bool = True            # check the previous decode's tokens in one call (MoonshineModel.decode)
 
 
 class StreamingTranscriber:
     def __init__(self, engine, on_segment: Callable[[Segment], None] | None = None,
-                 options: StreamOptions | None = None, vad_options: VadOptions | None = None):
+                 options: StreamOptions | None = None, vad_options: VadOptions | None = None,
+                 speakers=None, on_speaker: Callable[[Segment], None] | None = None):
         self.engine = engine
         self.rate = engine.rate
         self.opts = options or StreamOptions()
         self.seg_opts = SegmentOptions(target_s=self.opts.target_s, max_s=self.opts.max_s,
                                        pad_s=engine.options.pad_s, context_s=engine.options.context_s)
         self.on_segment = on_segment
+        # live speaker labels: a scribe.speakers.OnlineSpeakers, run on each final *after* its text is out (so
+        # the lag does not grow); `on_speaker` then gets a copy of the final with `speaker` set
+        self.speakers = speakers
+        self.on_speaker = on_speaker
         self.vad = EnergyVad(vad_options or VadOptions(rate=self.rate))
         self.finals: list[Segment] = []
         self.error: BaseException | None = None
@@ -143,11 +149,32 @@ class StreamingTranscriber:
             self.counts["final_decoded"] += 1
         if text:
             self._emit(Segment(round(start, 3), round(end, 3), text, None, True))
+            if self.speakers is not None:
+                self._label(start, end)
         # keep a little audio before the next window for its context
         keep_from = max(self._buf_t0, end - self.seg_opts.context_s)
         cut = int((keep_from - self._buf_t0) * self.rate)
         self._buf = self._buf[cut:]
         self._buf_t0 += cut / self.rate
+
+    def _label(self, start: float, end: float) -> None:
+        """Live speaker labels for the finals so far (the newest one, and any earlier one whose voice the
+        clustering now sees otherwise): `on_speaker` gets a copy of each final whose label changed."""
+        a, b = (max(0, int((t - self._buf_t0) * self.rate)) for t in (start, end))
+        try:
+            roles = self.speakers.label(self._buf[a:b])
+        except Exception:   # a speaker-model failure costs the label, never the transcript
+            log.exception("live speaker label failed")
+            return
+        for i, role in enumerate(roles[-len(self.finals):]):
+            if self.finals[i].speaker == role:
+                continue
+            self.finals[i] = seg = replace(self.finals[i], speaker=role)
+            if self.on_speaker is not None:
+                try:
+                    self.on_speaker(seg)
+                except Exception:
+                    log.exception("on_speaker callback failed")
 
     def _on_frames(self, decisions: list[bool]) -> None:
         hop = self.vad.opts.hop_s
@@ -176,6 +203,8 @@ class StreamingTranscriber:
         is confirmed (`bridge_s` later): if it is confirmed with the same end, the final is already decoded."""
         if self._open is None or not self._q.empty() or not self.vad.pending_silence():
             return False   # only with no backlog: a bridged gap makes this decode wasted work
+        if self.vad.pending_silence_s() < self.opts.speculate_after_s:
+            return False   # gaps between words are often a frame or two: most of those decodes were wasted
         end = self.vad.pending_speech_end()
         if end is None or end <= self._open:
             return False
