@@ -126,7 +126,6 @@ def run(args) -> dict:
     from scribe.lexicon import COMMON_DRUGS
     from scribe.asr.bias import BiasOptions
     from scribe.asr.correct import CorrectOptions
-    from scribe.asr.rescore import RescoreOptions
     from scribe.asr.vocab import RecognitionVocab
     sets = {k: v for k, v in build(args.clips, args.clips, args.control).items() if k in args.sets.split(",")}
     settings = Settings(home=Path(args.workdir) / "home", models_dir=Path(os.environ.get("SCRIBE_MODELS") or ROOT / "models"),
@@ -141,11 +140,7 @@ def run(args) -> dict:
                                                         margin=args.bias_margin),
                                             CorrectOptions(min_similarity=args.min_similarity,
                                                            chains=not args.no_chains,
-                                                           chain_similarity=args.chain_similarity,
-                                                           join_confidence=args.join_confidence),
-                                            RescoreOptions(bonus=args.rescore_bonus,
-                                                           min_similarity=args.rescore_similarity,
-                                                           max_confidence=args.rescore_confidence))
+                                                           chain_similarity=args.chain_similarity))
         vocab.install(eng)
         t0, audio_s = time.perf_counter(), 0.0
         res, texts = {}, {}
@@ -155,8 +150,6 @@ def run(args) -> dict:
             res[k] = score([(ref, h) for (_, ref), h in zip(clips, hyps)])
             texts[k] = hyps
         res["rtf"] = (time.perf_counter() - t0) / audio_s
-        if vocab.rescorer is not None:
-            res["rescore_spans"] = [vocab.rescorer.tried, vocab.rescorer.replaced]
         results[method] = res
         if args.show:
             for k in texts:
@@ -180,16 +173,9 @@ def main() -> None:
                     help="bonus for a word's first piece (default 0: only continuations are nudged)")
     ap.add_argument("--min-similarity", type=float, default=0.75,
                     help="sound-key similarity for post-correction (default 0.75)")
-    ap.add_argument("--rescore-bonus", type=float, default=4.0, help="rescoring: a name's bonus in nats (default 4)")
-    ap.add_argument("--rescore-similarity", type=float, default=0.5,
-                    help="rescoring: sound-key similarity a candidate name needs (default 0.5)")
-    ap.add_argument("--rescore-confidence", type=float, default=0.6,
-                    help="rescoring: spans with a token below this probability are looked at (default 0.6)")
     ap.add_argument("--chain-similarity", type=float, default=0.75,
                     help="correction: sound-key similarity inside hyphen chains (default 0.75)")
     ap.add_argument("--no-chains", action="store_true", help="correction: leave hyphen chains alone")
-    ap.add_argument("--join-confidence", type=float, default=0.0,
-                    help="correction: join two everyday words into a name when both were below this probability")
     ap.add_argument("--sets", default="mts,aci,control,dictation", help="which sets to run (default all)")
     ap.add_argument("--threads", type=int, default=2, help="inference threads (default 2)")
     ap.add_argument("--show", action="store_true", help="print reference and transcript of every drug clip")

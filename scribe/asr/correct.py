@@ -9,7 +9,9 @@ A word is replaced only when all of these hold, so a correct word is never turne
   * it is not already a lexicon word or an FDA UNII name (`keep`), and has at least `min_chars` letters;
   * the decoder was unsure of it: its least likely token had probability below `max_confidence`;
   * its sound-alike key is within `min_similarity` (normalised Levenshtein) of exactly one best lexicon key.
-Two adjacent words are also tried joined ("a macassisillin", "Lizzie-Oplo"), under the same gates.
+Two adjacent words are also tried joined ("a macassisillin", "Lizzie-Oplo"), under the same gates, and runs of up
+to three parts of a hyphen chain ("Salme-Ralyn-Hale-Monte-Lucast-Sair-Felt-Sin": how Moonshine writes a list of
+names it could not make out) are tried on their own.
 """
 from __future__ import annotations
 
@@ -43,8 +45,6 @@ class CorrectOptions:
     chains: bool = True            # look inside hyphen chains ("Monte-Lucast-Sair-Felt-Sin"): Moonshine's spelling
                                    # of a list of names it could not make out, never an everyday word
     chain_similarity: float = 0.75  # sound-key similarity needed inside a chain
-    join_confidence: float = 0.0   # two everyday words may be joined into a name when both were below this
-                                   # probability ("Laurie's pam" -> lorazepam); 0 = never
 
 
 class NearMissCorrector:
@@ -119,8 +119,7 @@ class NearMissCorrector:
             # two words joined ("a macassisillin" -> amoxicillin) win only when they match clearly better
             if i + 1 < len(words) and not trail:
                 n = re.fullmatch(r"([A-Za-z][A-Za-z'-]*?)(\W*)", words[i + 1][0])
-                unsure = max(conf, words[i + 1][1]) < self.options.join_confidence
-                if n and (unsure or not (known and n.group(1).lower() in self._whole)):
+                if n and not (known and n.group(1).lower() in self._whole):
                     pair = self._candidate(re.sub(r"[^a-z]", "", (word + n.group(1)).lower()),
                                            min(conf, words[i + 1][1]))
                     if pair and pair[1] > (single[1] if single else 0.0) + self.options.margin:

@@ -80,7 +80,6 @@ class MoonshineModel:
         self.threads = threads
         self.suppress_initial_eos = False   # the engine turns this on for VAD windows; off = C-library behaviour
         self.bias = None                    # a scribe.asr.bias.PrefixBias, or None for plain greedy decoding
-        self.rescorer = None                # a scribe.asr.rescore.SpanRescorer, or None
         # sessions are built from the bytes that were hashed, not from a path that could be swapped meanwhile;
         # no busy-waiting threads: same offline RTF, half the wall time of a streaming decode on a busy machine
         try:
@@ -136,7 +135,7 @@ class MoonshineModel:
         past = {n: empty for n in self._self_inputs}
         cross_in = {"past_key_values." + n[len("present."):]: v for n, v in cross.items()}
         out: list[list[int]] = [[] for _ in range(b)]
-        want_p = probs is not None or self.rescorer is not None
+        want_p = probs is not None
         chosen_p: list[list[float]] = [[] for _ in range(b)]
         live = np.ones(b, bool)
         limit = np.array(limits)
@@ -194,8 +193,6 @@ class MoonshineModel:
                 drop = fed - keep
                 past = {k: ort.OrtValue.ortvalue_from_numpy(np.ascontiguousarray(v.numpy()[:, :, :-drop]))
                         for k, v in past.items()}
-        if self.rescorer is not None:
-            self._rescore(out, chosen_p, res, cross_in)
         if probs is not None:
             probs[:] = chosen_p
         t2 = time.perf_counter()
@@ -206,23 +203,6 @@ class MoonshineModel:
         st.batches += 1
         st.audio_s += sum(len(c) for c in clips) / self.sample_rate
         return out
-
-    def _rescore(self, out: list[list[int]], chosen_p: list[list[float]], res, cross_in: dict) -> None:
-        """Let self.rescorer revisit unsure spans of each answer (scribe.asr.rescore), scoring candidates on the
-        self-attention cache of the last step (every position up to a row's last token is valid: causal)."""
-        names = ["past_key_values." + n[len("present."):] for n in self._step_outputs[1:]]
-        present = [v.numpy() for v in res[1:]]
-        cross = {k: v.numpy() for k, v in cross_in.items()}
-        for i in range(len(out)):
-            def score(a: int, toks: list[int], i: int = i) -> np.ndarray:
-                feeds = {k: v[i:i + 1] for k, v in cross.items()}
-                for nm, v in zip(names, present):
-                    feeds[nm] = np.ascontiguousarray(v[i:i + 1, :, :a])
-                feeds["input_ids"] = np.array([[([BOS_ID] + out[i])[a]] + toks[:-1]], np.int64)
-                lg = self.step.run(self._step_outputs[:1], feeds)[0][0, :, :_VALID_VOCAB].astype(np.float64)
-                lg -= lg.max(-1, keepdims=True)
-                return lg[np.arange(len(toks)), toks] - np.log(np.exp(lg).sum(-1))
-            out[i], chosen_p[i] = self.rescorer.fix(out[i], chosen_p[i], score)
 
     def transcribe(self, audio: np.ndarray, stats: DecodeStats | None = None) -> str:
         """One clip as one window (no segmentation): the reference behaviour of the C library."""

@@ -12,12 +12,11 @@ from typing import Iterable
 
 from .bias import BiasOptions, PrefixBias
 from .correct import CorrectOptions, NearMissCorrector
-from .rescore import RescoreOptions, SpanRescorer
 from .tokenizer import Tokenizer
 
 __all__ = ["RecognitionVocab", "DEFAULT_METHOD", "METHODS"]
 
-METHODS = ("greedy", "bias", "correct", "bias+correct", "rescore", "bias+rescore", "bias+rescore+correct")
+METHODS = ("greedy", "bias", "correct", "bias+correct")
 DEFAULT_METHOD = "bias+correct"
 
 
@@ -27,13 +26,11 @@ class RecognitionVocab:
     words: list[str] = field(default_factory=list)
     bias: PrefixBias | None = None
     corrector: NearMissCorrector | None = None
-    rescorer: SpanRescorer | None = None
 
     @classmethod
     def for_method(cls, method: str, tokenizer: Tokenizer, words: Iterable[str],
                    bias_options: BiasOptions | None = None,
-                   correct_options: CorrectOptions | None = None,
-                   rescore_options: RescoreOptions | None = None) -> "RecognitionVocab":
+                   correct_options: CorrectOptions | None = None) -> "RecognitionVocab":
         if method not in METHODS:
             raise ValueError(f"unknown vocabulary method {method!r}")
         from ..lexicon import unii_words
@@ -41,8 +38,7 @@ class RecognitionVocab:
         return cls(method, words,
                    PrefixBias(tokenizer, words, bias_options) if "bias" in method else None,
                    NearMissCorrector(tokenizer, words, correct_options, keep=unii_words())
-                   if "correct" in method else None,
-                   SpanRescorer(tokenizer, words, rescore_options) if "rescore" in method else None)
+                   if "correct" in method else None)
 
     @classmethod
     def build(cls, tokenizer: Tokenizer, user_words: Iterable[str] = (), method: str = DEFAULT_METHOD,
@@ -64,5 +60,4 @@ class RecognitionVocab:
 
     def install(self, engine) -> None:
         engine.model.bias = self.bias
-        engine.model.rescorer = self.rescorer
         engine.corrector = self.corrector
