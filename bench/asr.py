@@ -8,7 +8,7 @@ Measures (each runtime in its own child process, so peak RSS is its own):
     segmenter, so it gets exactly the windows Scribe's segmenter produced (same audio in, same count of
     model calls): the comparison is of the inference engines. libmoonshine fixes its own ONNX Runtime threads
     (measured and printed); Scribe runs with --threads.
-  * streaming lag (end of utterance → final text), median and p95, by replaying the recording in 100 ms chunks
+  * streaming lag (end of utterance → final text), median and p95, by replaying the recording in 50 ms chunks
     on a virtual real-time clock: each chunk arrives at its real-time instant, the worker starts it when both
     it and the worker are ready, and its measured compute time advances the clock (equivalent to live capture
     on an otherwise idle machine, without waiting minutes of wall time).
@@ -121,7 +121,7 @@ def child_scribe(args) -> dict:
 
     # streaming lag on a virtual real-time clock
     xs = x[: int(args.stream_seconds * 16000)]
-    lag = stream_lag(eng, xs, clock=args.stream_clock)
+    lag = stream_lag(eng, xs, chunk_s=args.stream_chunk_ms / 1000, clock=args.stream_clock)
     # streaming WER, when the whole recording was streamed (its windows are shorter than offline ones)
     lag["wer"] = jiwer.wer(norm(spec["long_ref"]), norm(lag["text"])) if len(xs) == len(x) else None
     speakers = None
@@ -138,13 +138,16 @@ def child_scribe(args) -> dict:
             if os.path.isdir("/proc/self/task") else None}
 
 
-def stream_lag(eng, x: np.ndarray, chunk_s: float = 0.1, clock: str = "wall") -> dict:
+def stream_lag(eng, x: np.ndarray, chunk_s: float = 0.1, clock: str = "wall", options=None,
+               speakers: bool = False) -> dict:
     """Replay `x` as live capture on a virtual clock. Chunk k arrives at (k+1)*chunk_s; the worker starts when it
     is free, taking every chunk that has arrived by then (a backlog, so partials are skipped as they would be
     live); the compute it needs advances the clock. clock="wall" measures that compute in wall time (honest on a
     busy machine), clock="cpu" in process CPU time / threads (an estimate for an otherwise idle machine)."""
     events = []
-    st = eng.stream(on_segment=lambda s: events.append((time.perf_counter(), time.process_time(), s)))
+    labels: list = []
+    st = eng.stream(on_segment=lambda s: events.append((time.perf_counter(), time.process_time(), s)),
+                    options=options, on_speaker=labels.append if speakers else None)
     n = int(chunk_s * 16000)
     nchunks = (len(x) + n - 1) // n
     threads = max(1, eng.model.threads)
@@ -182,7 +185,9 @@ def stream_lag(eng, x: np.ndarray, chunk_s: float = 0.1, clock: str = "wall") ->
             "partials": sum(1 for _, s in done if not s.final),
             "lag_median_s": statistics.median(lags) if lags else None,
             "lag_p95_s": float(np.percentile(lags, 95)) if lags else None,
-            "behind_at_end_s": max(0.0, free - len(x) / 16000), "text": tr.text}
+            "behind_at_end_s": max(0.0, free - len(x) / 16000), "text": tr.text, "lags": lags,
+            "live_speaker_labels": len(labels),
+            **{f"count_{k}": v for k, v in getattr(st, "counts", {}).items()}}
 
 
 # ---------------------------------------------------------------------------------------------- child: C lib
@@ -226,7 +231,8 @@ def child_c(args) -> dict:
 def _child(kind: str, args) -> dict:
     cmd = [sys.executable, __file__, "--child", kind, "--workdir", args.workdir, "--threads", str(args.threads),
            "--repeats", str(args.repeats), "--stream-seconds", str(args.stream_seconds),
-           "--stream-clock", args.stream_clock, "--speaker-clips", str(args.speaker_clips)]
+           "--stream-clock", args.stream_clock, "--stream-chunk-ms", str(args.stream_chunk_ms),
+           "--speaker-clips", str(args.speaker_clips)]
     r = subprocess.run(cmd, capture_output=True, text=True)
     if r.returncode != 0:
         why = "killed (SIGKILL: out of memory?)" if r.returncode == -9 else f"exit {r.returncode}"
@@ -245,6 +251,8 @@ def main() -> None:
     ap.add_argument("--stream-clock", choices=["wall", "cpu"], default="wall",
                     help="streaming replay clock: wall (measured) or cpu (process CPU time / threads: an estimate "
                          "for an idle machine when others load this one)")
+    ap.add_argument("--stream-chunk-ms", type=int, default=50,
+                    help="capture chunk of the streaming replay (default 50 ms, the app's microphone block)")
     ap.add_argument("--repeats", type=int, default=1, help="timed repeats (the fastest is kept)")
     ap.add_argument("--speaker-clips", type=int, default=24,
                     help="two-voice dictations for speaker attribution (default 24; 0 = skip)")
@@ -314,7 +322,7 @@ def main() -> None:
               "scribe": {k: v for k, v in s.items() if not k.startswith("stream") and k != "speakers"},
               "speakers": sp,
               "c_runtime": c, "speedup_wall": ratio, "speedup_cpu": cpu_ratio,
-              "stream": {k: v for k, v in s["stream"].items() if k != "text"},
+              "stream": {k: v for k, v in s["stream"].items() if k not in ("text", "lags")},
               "goals": {"rtf<=0.03": s["rtf"] <= 0.03, "speedup>=1.5": bool(ratio >= 1.5),
                         "lag<=0.2s": (s["stream"]["lag_median_s"] or 9) <= 0.2,
                         "wer<=0.04": s["dictation_wer"] <= 0.04,

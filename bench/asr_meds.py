@@ -30,7 +30,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "tests"))
 
-METHODS = ("greedy", "bias", "correct", "bias+correct")
+from scribe.asr.vocab import METHODS  # noqa: E402
 _TAG = re.compile(r"^\s*\[(doctor|patient|patient_guest|guest_family|guest_clinician)\]\s*(.*)$", re.I)
 
 
@@ -80,7 +80,27 @@ def build(n_mts: int, n_aci: int, n_control: int):
     mts, aci = mts_dialogues(), aci_dialogues(aci_csv)
     sets = {"mts": pick(mts, n_mts, True), "aci": pick(aci, n_aci, True),
             "control": pick(mts[::-1], n_control, False)}
-    return {k: [(str(dialogue(turns)), ref) for turns, ref in v] for k, v in sets.items()}
+    out = {k: [(str(dialogue(turns)), ref) for turns, ref in v] for k, v in sets.items()}
+    out["dictation"] = [dictation_recording()]
+    return out
+
+
+def dictation_recording() -> tuple[str, str]:
+    """The ~190 s no-drug recording of tests/test_asr_transcribe.py::test_long_audio_segmentation (first MTS-Dialog
+    validation dialogues of 30-170 words joined by 1 s gaps): a method must not raise its WER."""
+    import soundfile as sf
+    from speech import CACHE, concat_wavs, dialogue, mts_dialogues
+    sel = [t for _, t in mts_dialogues() if 30 <= sum(len(x.split()) for _, x in t) <= 170][:20]
+    parts, refs = [], []
+    for turns in sel:
+        parts.append(dialogue(turns))
+        refs.append(" ".join(t for _, t in turns))
+        if sum(sf.info(x).duration for x in parts) > 190:
+            break
+    path = CACHE / "meds-bench-dictation.wav"
+    if not path.exists():
+        concat_wavs(parts, path, gap_s=1.0)
+    return str(path), " ".join(refs)
 
 
 def score(pairs: list[tuple[str, str]]) -> dict:
@@ -118,7 +138,9 @@ def run(args) -> dict:
                                             BiasOptions(weight=args.bias_weight, top_k=args.bias_top_k,
                                                         min_chars=args.bias_min_chars, first_weight=args.bias_first,
                                                         margin=args.bias_margin),
-                                            CorrectOptions(min_similarity=args.min_similarity))
+                                            CorrectOptions(min_similarity=args.min_similarity,
+                                                           chains=not args.no_chains,
+                                                           chain_similarity=args.chain_similarity))
         vocab.install(eng)
         t0, audio_s = time.perf_counter(), 0.0
         res, texts = {}, {}
@@ -151,7 +173,10 @@ def main() -> None:
                     help="bonus for a word's first piece (default 0: only continuations are nudged)")
     ap.add_argument("--min-similarity", type=float, default=0.75,
                     help="sound-key similarity for post-correction (default 0.75)")
-    ap.add_argument("--sets", default="mts,aci,control", help="which sets to run (default all)")
+    ap.add_argument("--chain-similarity", type=float, default=0.75,
+                    help="correction: sound-key similarity inside hyphen chains (default 0.75)")
+    ap.add_argument("--no-chains", action="store_true", help="correction: leave hyphen chains alone")
+    ap.add_argument("--sets", default="mts,aci,control,dictation", help="which sets to run (default all)")
     ap.add_argument("--threads", type=int, default=2, help="inference threads (default 2)")
     ap.add_argument("--show", action="store_true", help="print reference and transcript of every drug clip")
     ap.add_argument("--workdir", default="/tmp/scribe-bench-meds", help="scratch folder (default %(default)s)")
@@ -165,7 +190,7 @@ def main() -> None:
     print(f"medication bench, {os.cpu_count()} CPUs, load avg {load0[0]:.1f} → {load1[0]:.1f} (shared machine)")
     print(f"{'method':14s} {'set':8s} {'clips':>5s} {'drugs':>5s} {'recall':>7s} {'false+':>6s} {'WER':>7s}")
     for m, res in out["results"].items():
-        for k in [k for k in ("mts", "aci", "control") if k in res]:
+        for k in [k for k in ("mts", "aci", "control", "dictation") if k in res]:
             r = res[k]
             rec = f"{r['recall']:.3f}" if r["recall"] is not None else "-"
             print(f"{m:14s} {k:8s} {r['clips']:5d} {r['drug_words']:5d} {rec:>7s} {r['false_drug_insertions']:6d} "

@@ -178,12 +178,77 @@ def run_proxy(diarizer, clips: list[dict]) -> dict:
             "count_right": sum(r["speakers_ref"] == r["speakers_found"] for r in rows), "rows": rows}
 
 
+class _StubAsr:
+    """Stands in for the ASR engine inside the streamer for the live proxy: every window decodes to one word (the
+    reference words are placed by time afterwards), so only VAD windows and live labels are measured."""
+
+    def __init__(self):
+        import threading
+        from types import SimpleNamespace
+        from scribe.asr.segment import SegmentOptions
+        self.rate, self.options, self.name = 16000, SegmentOptions(), "stub"
+        self._lock, self.model = threading.Lock(), SimpleNamespace(threads=1)
+
+    def decode_clips(self, clips, stats=None, draft=None, ids_out=None):
+        if ids_out is not None:
+            ids_out[:] = [[] for _ in clips]
+        return ["x"] * len(clips)
+
+
+def run_live(engine, encoder, clips: list[dict], options=None, proxy: bool = False) -> dict:
+    """Live labels (scribe.speakers.online) on streaming finals: each clip fed through the streamer in 100 ms
+    chunks as fast as it goes (lag is bench/asr_stream.py's business). With `proxy` the ASR is a stub and each
+    reference word is scored by the final segment it falls in (nearest by time). Scored twice: the labels at the
+    end of the dictation, and each segment's first label as shown the moment it was labelled (a later segment
+    can change an earlier one's label)."""
+    from dataclasses import replace
+    from scribe.asr.stream import StreamingTranscriber
+    from scribe.audio.io import load_audio
+    from scribe.speakers.online import OnlineSpeakers
+    rows, right, total, right_first = [], 0, 0, 0
+    for c in clips:
+        x = load_audio(c["path"]).samples
+        live = OnlineSpeakers(encoder, None, options)
+        first: dict = {}
+        st = StreamingTranscriber(_StubAsr() if proxy else engine, speakers=live,
+                                  on_speaker=lambda s: first.setdefault((s.start, s.end), s.speaker))
+        for i in range(0, len(x), 1600):
+            st.feed(x[i:i + 1600])
+        segs = st.finish().segments
+        r0, _ = _score_live([replace(s, speaker=first.get((s.start, s.end))) for s in segs], c, proxy)
+        r, n = _score_live(segs, c, proxy)
+        right, total, right_first = right + r, total + n, right_first + r0
+        rows.append({"id": c["id"], "accuracy": r / max(n, 1), "accuracy_first": r0 / max(n, 1), "words": n,
+                     "speakers_ref": c["speakers"], "speakers_found": live.voices, "segments": len(segs)})
+    return {"clips": len(rows), "words": total, "accuracy": right / max(total, 1),
+            "accuracy_first_label": right_first / max(total, 1),
+            "min_clip": min((r["accuracy"] for r in rows), default=None),
+            "count_right": sum(r["speakers_ref"] == r["speakers_found"] for r in rows), "rows": rows}
+
+
+def _score_live(segs, c: dict, proxy: bool) -> tuple[int, int]:
+    """(right, total) words: the reference words placed in the nearest final (proxy), else the transcript's."""
+    if not proxy:
+        return attribution(segs, c["turns"])
+    r = n = 0
+    for s, e, spk, text in c["turns"]:
+        ws = text.split()
+        for k in range(len(ws)):
+            t = s + (k + 0.5) / len(ws) * (e - s)
+            seg = min(segs, key=lambda g: 0.0 if g.start <= t <= g.end else min(abs(t - g.start), abs(t - g.end)))
+            r, n = r + int(seg.speaker == spk), n + 1
+    return r, n
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--clips", type=int, default=24)
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--proxy", action="store_true",
                     help="reference words instead of the ASR decode (seconds; for busy machines; see run_proxy)")
+    ap.add_argument("--live", action="store_true",
+                    help="live labels on streaming finals (scribe.speakers.online) instead of the offline pass")
+    ap.add_argument("--merge-sim", type=float, default=None, help="--live: the clustering's merge_sim override")
     ap.add_argument("--windows", choices=["split", "turns"], default="split",
                     help="split: long ASR windows, text divided among turns (the app's default); turns: a window "
                          "per speaker turn")
@@ -197,6 +262,24 @@ def main() -> None:
                         threads=a.threads, provider="cpu")
     settings.speakers = "on"
     load0 = os.getloadavg()[0]
+    if a.live:
+        from scribe.speakers import ClusterOptions, OnlineOptions, SpeakerEncoder
+        opts = OnlineOptions() if a.merge_sim is None else OnlineOptions(cluster=ClusterOptions(merge_sim=a.merge_sim))
+        eng = None if a.proxy else AsrEngine(settings)
+        res = run_live(eng, SpeakerEncoder(settings), clips, opts, proxy=a.proxy)
+        for r in res["rows"]:
+            print(f"{r['id']:16s} {r['accuracy'] * 100:6.1f}% (first shown {r['accuracy_first'] * 100:5.1f}%)  "
+                  f"{r['words']:4d} words  speakers {r['speakers_found']}/{r['speakers_ref']}  {r['segments']} finals")
+        what = "live, proxy (reference words)" if a.proxy else "live (streaming ASR)"
+        print(f"speaker attribution, {what}, merge_sim {opts.cluster.merge_sim}: {res['accuracy'] * 100:.1f}% of "
+              f"{res['words']} words at the end, {res['accuracy_first_label'] * 100:.1f}% as first shown; "
+              f"{res['clips']} clips (worst clip {res['min_clip'] * 100:.1f}%), voice "
+              f"count right on {res['count_right']}/{res['clips']}, load {load0:.1f}")
+        from asr import write_result
+        write_result("asr_speakers_live" + ("_proxy" if a.proxy else ""),
+                     {"bench": "asr_speakers_live", "proxy": a.proxy, "merge_sim": opts.cluster.merge_sim, **res,
+                      "loadavg": load0})
+        return
     if a.proxy:
         from scribe.speakers import Diarizer, SpeakerEncoder
         res = run_proxy(Diarizer(SpeakerEncoder(settings)), clips)

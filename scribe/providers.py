@@ -72,9 +72,14 @@ def preferred_providers(requested: str = "auto", available: list[str] | None = N
     return ProviderChoice("auto", order)
 
 
-def session_options(threads: int):
+def session_options(threads: int, spin: bool = True):
+    """spin=False: intra-op threads sleep between parallel sections instead of busy-waiting. Many short runs
+    on a shared 2-core machine (the streaming ASR) then stop fighting the caller and other processes for the
+    cores: a streaming decode took 0.12 s instead of 0.21 s wall at load ~2 (docs/decisions.md, ASR)."""
     import onnxruntime as ort
     so = ort.SessionOptions()
+    if not spin:
+        so.add_session_config_entry("session.intra_op.allow_spinning", "0")
     so.intra_op_num_threads = max(1, int(threads))
     so.inter_op_num_threads = 1
     so.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
@@ -83,7 +88,7 @@ def session_options(threads: int):
     return so
 
 
-def make_session(path: Path | bytes, threads: int, requested: str = "auto", _ort: Any = None):
+def make_session(path: Path | bytes, threads: int, requested: str = "auto", _ort: Any = None, spin: bool = True):
     """Create an InferenceSession on the best provider; on failure retry on CPU. Returns (session, choice).
     `path` may be the model's bytes (already verified in memory by modelstore)."""
     model = path if isinstance(path, (bytes, bytearray)) else str(path)
@@ -92,14 +97,14 @@ def make_session(path: Path | bytes, threads: int, requested: str = "auto", _ort
         import onnxruntime as ort
     choice = preferred_providers(requested, list(ort.get_available_providers()))
     try:
-        sess = ort.InferenceSession(model, sess_options=session_options(threads), providers=choice.providers)
+        sess = ort.InferenceSession(model, sess_options=session_options(threads, spin), providers=choice.providers)
     except Exception as e:  # a GPU provider that cannot initialise must not stop the scribe
         if choice.providers == ["CPUExecutionProvider"]:
             raise
         log.warning("provider %s failed to initialise (%s); falling back to CPU", choice.providers[0],
                     e.__class__.__name__)
         choice = ProviderChoice(choice.requested, ["CPUExecutionProvider"])
-        sess = ort.InferenceSession(model, sess_options=session_options(threads), providers=choice.providers)
+        sess = ort.InferenceSession(model, sess_options=session_options(threads, spin), providers=choice.providers)
     choice.in_use = sess.get_providers()[0]
     log.info("session %s on %s (%d threads)", "<verified bytes>" if isinstance(model, bytes) else Path(model).name,
              choice.in_use, threads)

@@ -112,3 +112,31 @@ def test_cli_vocab_and_normalized_json(tmp_path, scribe_home):
     out = json.loads(r.stdout)
     assert "400 mg" in out["normalized_text"] and "3 times a day" in out["normalized_text"]
     assert "400 mg" not in out["text"]          # the raw transcript is kept as the model wrote it
+
+
+def test_names_inside_a_hyphen_chain_are_found(engine):
+    """Moonshine writes a list of names it cannot make out as one hyphen chain ("Salme-Ralyn-Hale-Monte-Lucast-…");
+    the correction looks inside it, and adds no drug that was not said. (An MTS-Dialog validation turn, rendered
+    as bench/asr_meds.py renders it.)"""
+    from dataclasses import replace
+    from scribe.audio.io import load_audio
+    from speech import dialogue
+    turns = [("Doctor", "She's tried Loratadine Beclomethasone Nasal Fluticasone and Salmeterol Inhaled Montelukast "
+                        "Cephalexin Hydrocode.")]
+    x = load_audio(dialogue(turns), 16000).samples
+
+    def run(method, chains=True):
+        vocab = RecognitionVocab.for_method(method, engine.model.tokenizer, COMMON_DRUGS)
+        if vocab.corrector is not None:
+            vocab.corrector.options = replace(vocab.corrector.options, chains=chains)
+        vocab.install(engine)
+        try:
+            return engine.transcribe(x).text
+        finally:
+            RecognitionVocab.from_settings(engine.settings, engine.model.tokenizer).install(engine)
+
+    off = run("bias+correct", chains=False)
+    assert any(w.count("-") >= 2 for w in off.split()), off           # the chain this test is about
+    hyp = run("bias+correct")
+    assert "montelukast" in _drugs(hyp) - _drugs(off), (hyp, off)
+    assert not _drugs(hyp) - _drugs(turns[0][1]), hyp

@@ -111,3 +111,40 @@ def test_voice_enrolment_in_settings(qtbot, make_app, tmp_path):
     box.source_factory = lambda: WavSource(short, realtime=False)
     click(qtbot, box.record_btn)
     qtbot.waitUntil(lambda: "s of speech" in box.status.text(), timeout=20000)
+
+
+def test_live_dictation_shows_who_speaks_while_recording(qtbot, make_app):
+    """Record clicked, a real two-voice espeak-ng dialogue played at 2× real time as the microphone (the only
+    stand-in): the live transcript names the speakers before the recording ends; a click on a live name changes
+    nothing (the labels are provisional until the transcript is saved); the saved transcript has speakers too."""
+    from speech import dialogue
+    from test_speakers import TURNS, V2
+    from scribe.ui.qt import QTextCursor, Qt
+    from scribe.ui.record import RecordPanel
+    from scribe.ui.recording import WavSource
+    from scribe.ui.tasks import TaskRunner
+    app = make_app(PASS, "dr-test")
+    enc = app.new_encounter("Live Two Voices", "soap")
+    runner = TaskRunner()
+    panel = RecordPanel(app, runner)
+    qtbot.addWidget(panel)
+    panel.resize(700, 400)
+    panel.show()
+    panel.set_encounter(enc.id)
+    wav = dialogue(TURNS, voices=V2)
+    panel.source_factory = lambda device: WavSource(wav, realtime=True, speed=2.0)
+    click(qtbot, panel.record_btn)
+    assert panel.recording
+    view = panel.transcript
+    qtbot.waitUntil(lambda: "Patient: " in view.toPlainText(), timeout=90000)
+    assert panel.recording                                  # shown live, not by the saved transcript
+    lines = [ln for ln in view.toPlainText().splitlines() if ln.strip()]
+    assert lines[0].startswith("Clinician: ") and any(ln.startswith("Patient: ") for ln in lines)
+    named = [s.speaker for s in view.finals if s.speaker]
+    c = QTextCursor(view.document().findBlockByNumber(0))
+    c.setPosition(c.position() + 2)
+    qtbot.mouseClick(view.viewport(), Qt.MouseButton.LeftButton, pos=view.cursorRect(c).center())
+    assert [s.speaker for s in view.finals if s.speaker][:len(named)] == named
+    qtbot.waitUntil(lambda: not panel.recording, timeout=120000)
+    stored = app.get_encounter(enc.id).transcript
+    assert {"doctor", "patient"} <= {s.speaker for s in stored.segments}

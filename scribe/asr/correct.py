@@ -9,7 +9,9 @@ A word is replaced only when all of these hold, so a correct word is never turne
   * it is not already a lexicon word or an FDA UNII name (`keep`), and has at least `min_chars` letters;
   * the decoder was unsure of it: its least likely token had probability below `max_confidence`;
   * its sound-alike key is within `min_similarity` (normalised Levenshtein) of exactly one best lexicon key.
-Two adjacent words are also tried joined ("a macassisillin", "Lizzie-Oplo"), under the same gates.
+Two adjacent words are also tried joined ("a macassisillin", "Lizzie-Oplo"), under the same gates, and runs of up
+to three parts of a hyphen chain ("Salme-Ralyn-Hale-Monte-Lucast-Sair-Felt-Sin": how Moonshine writes a list of
+names it could not make out) are tried on their own.
 """
 from __future__ import annotations
 
@@ -40,6 +42,9 @@ class CorrectOptions:
     max_confidence: float = 0.6    # the word's least likely token must be below this probability
     min_chars: int = 5             # shorter words are too ambiguous to correct
     margin: float = 0.05           # the best lexicon match must beat the second by this much
+    chains: bool = True            # look inside hyphen chains ("Monte-Lucast-Sair-Felt-Sin"): Moonshine's spelling
+                                   # of a list of names it could not make out, never an everyday word
+    chain_similarity: float = 0.75  # sound-key similarity needed inside a chain
 
 
 class NearMissCorrector:
@@ -60,12 +65,13 @@ class NearMissCorrector:
             if s.startswith(_SPACE) and s[1:].isalpha():
                 self._whole.add(s[1:].lower())
 
-    def _match(self, core: str) -> tuple[str, float] | None:
+    def _match(self, core: str, min_similarity: float | None = None) -> tuple[str, float] | None:
         from rapidfuzz import process
         from rapidfuzz.distance import Levenshtein
         o = self.options
+        cutoff = o.min_similarity if min_similarity is None else min_similarity
         hits = process.extract(sound_key(core), self._key_list, scorer=Levenshtein.normalized_similarity,
-                               limit=2, score_cutoff=o.min_similarity)
+                               limit=2, score_cutoff=cutoff)
         if not hits or (len(hits) > 1 and hits[0][1] - hits[1][1] < o.margin):
             return None
         names = self._keys[hits[0][0]]
@@ -83,11 +89,11 @@ class NearMissCorrector:
                 words[-1] = (words[-1][0], min(words[-1][1], p))
         return [(self.tokenizer.decode(w), p) for w, p in words]
 
-    def _candidate(self, core: str, conf: float) -> tuple[str, float] | None:
+    def _candidate(self, core: str, conf: float, min_similarity: float | None = None) -> tuple[str, float] | None:
         o = self.options
         if len(core) < o.min_chars or core in self.lexicon or core in self.keep or conf >= o.max_confidence:
             return None
-        return self._match(core)
+        return self._match(core, min_similarity)
 
     def correct(self, ids: list[int], probs: list[float]) -> str:
         words = self._words(ids, probs)
@@ -101,6 +107,12 @@ class NearMissCorrector:
                 i += 1
                 continue
             lead, word, trail = m.groups()
+            if self.options.chains and word.count("-") >= 1 and len(word) >= 8:
+                fixed = self._chain(word, conf)
+                if fixed is not None:
+                    out.append(lead + fixed + trail)
+                    i += 1
+                    continue
             parts = [x for x in re.split(r"[-']", word.lower()) if x]
             known = all(x in self._whole for x in parts)
             single = None if known else self._candidate(re.sub(r"[^a-z]", "", word.lower()), conf)
@@ -117,6 +129,32 @@ class NearMissCorrector:
             out.append(lead + _case(single[0], word) + trail if single else text)
             i += 1
         return " ".join(out)
+
+
+    def _chain(self, word: str, conf: float) -> str | None:
+        """A hyphen chain with names found in runs of up to 3 of its parts (best sound-alike first), the rest of
+        the chain kept; None when no part matched. Parts that are everyday words alone are not corrected alone."""
+        parts = [p for p in word.split("-") if p]
+        out, j, hit = [], 0, False
+        while j < len(parts):
+            best = None
+            for n in (1, 2, 3):
+                if j + n > len(parts):
+                    break
+                core = re.sub(r"[^a-z]", "", "".join(parts[j:j + n]).lower())
+                if n == 1 and core in self._whole:
+                    continue
+                c = self._candidate(core, conf, self.options.chain_similarity)
+                if c and (best is None or c[1] > best[0][1]):
+                    best = (c, n)
+            if best is None:
+                out.append(parts[j])
+                j += 1
+            else:
+                out.append(_case(best[0][0], parts[j]))
+                j += best[1]
+                hit = True
+        return " ".join(out) if hit else None
 
 
 def _case(name: str, like: str) -> str:

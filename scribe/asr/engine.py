@@ -83,14 +83,19 @@ class AsrEngine:
         """Transcribe prepared windows of `x` (in batches); returns one text per window."""
         return self.decode_clips([prepare(x, self.rate, w, self.options) for w in windows], stats)
 
-    def decode_clips(self, clips: list[np.ndarray], stats: DecodeStats | None = None) -> list[str]:
-        """Decode prepared 16 kHz clips as one batch; the vocabulary correction, if any, applied."""
+    def decode_clips(self, clips: list[np.ndarray], stats: DecodeStats | None = None,
+                     draft: list[int] | None = None, ids_out: list | None = None) -> list[str]:
+        """Decode prepared 16 kHz clips as one batch; the vocabulary correction, if any, applied.
+
+        draft / ids_out: a batch of one may be given the token ids of an earlier decode of the same speech to
+        check instead of decode step by step (MoonshineModel.decode); `ids_out` receives each clip's raw ids."""
         stats = stats if stats is not None else self.stats
+        probs: list[list[float]] | None = None if self.corrector is None else []
+        ids = self.model.decode(clips, stats, probs=probs, draft=draft)
+        if ids_out is not None:
+            ids_out[:] = ids
         if self.corrector is None:
-            ids = self.model.decode(clips, stats)
             return [_clean(self.model.tokenizer.decode(t)) for t in ids]
-        probs: list[list[float]] = []
-        ids = self.model.decode(clips, stats, probs=probs)
         return [_clean(self.corrector.correct(t, p)) for t, p in zip(ids, probs)]
 
     def _batches(self, windows: list[Window]):
@@ -170,9 +175,15 @@ class AsrEngine:
         t.wall_seconds = time.perf_counter() - t0
         return t
 
-    def stream(self, **kw):
-        """A StreamingTranscriber bound to this engine (see scribe.asr.stream)."""
+    def stream(self, enrolment: Any = None, **kw):
+        """A StreamingTranscriber bound to this engine (see scribe.asr.stream). With `on_speaker` given and speaker
+        labels on, finals are labelled live (scribe.speakers.online; `enrolment`: the clinician's Enrolment)."""
         from .stream import StreamingTranscriber
+        if kw.get("on_speaker") is not None and kw.get("speakers") is None:
+            diar = self.diarizer()
+            if diar is not None:
+                from ..speakers.online import OnlineSpeakers
+                kw["speakers"] = OnlineSpeakers(diar.encoder, _enrolment_vector(enrolment, diar), rate=self.rate)
         return StreamingTranscriber(self, **kw)
 
 

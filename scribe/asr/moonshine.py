@@ -80,11 +80,13 @@ class MoonshineModel:
         self.threads = threads
         self.suppress_initial_eos = False   # the engine turns this on for VAD windows; off = C-library behaviour
         self.bias = None                    # a scribe.asr.bias.PrefixBias, or None for plain greedy decoding
-        # sessions are built from the bytes that were hashed, not from a path that could be swapped meanwhile
+        # sessions are built from the bytes that were hashed, not from a path that could be swapped meanwhile;
+        # no busy-waiting threads: same offline RTF, half the wall time of a streaming decode on a busy machine
         try:
-            self.encoder, self.provider = make_session(read_verified(derived, "encoder.onnx"), threads, provider)
-            self.cross_kv, _ = make_session(read_verified(derived, "cross_kv.onnx"), threads, provider)
-            self.step, _ = make_session(read_verified(derived, "decoder_step.onnx"), threads, provider)
+            self.encoder, self.provider = make_session(read_verified(derived, "encoder.onnx"), threads, provider,
+                                                       spin=False)
+            self.cross_kv, _ = make_session(read_verified(derived, "cross_kv.onnx"), threads, provider, spin=False)
+            self.step, _ = make_session(read_verified(derived, "decoder_step.onnx"), threads, provider, spin=False)
         except ModelError:
             raise
         except Exception as e:   # hashes match but the graph does not parse: one line, and how to recover
@@ -98,11 +100,17 @@ class MoonshineModel:
 
     # -- one batch ----------------------------------------------------------------------------------------
     def decode(self, clips: list[np.ndarray], stats: DecodeStats | None = None,
-               max_tokens: list[int] | None = None, probs: list[list[float]] | None = None) -> list[list[int]]:
+               max_tokens: list[int] | None = None, probs: list[list[float]] | None = None,
+               draft: list[int] | None = None) -> list[list[int]]:
         """Greedy-decode a batch of 16 kHz float32 mono clips; returns token ids per clip (no BOS/EOS).
 
         probs: when a list is given, it receives per clip each chosen token's probability (the confidence
-        that post-correction gates on)."""
+        that post-correction gates on).
+        draft: for a batch of one, tokens the answer probably starts with (the streamer's previous decode of the
+        same utterance). They are fed in one decoder call and kept only as far as greedy decoding itself would
+        have chosen them (each position's logits are checked, bias included), then decoding goes on from the
+        first disagreement with the cache cut back there: the same output for a fraction of the steps, since a
+        batch-1 step costs about the same for one token or a dozen (memory-bound)."""
         import onnxruntime as ort
         if not clips:
             return []
@@ -121,13 +129,14 @@ class MoonshineModel:
         t1 = time.perf_counter()
 
         b = len(clips)
-        ids = np.full((b, 1), BOS_ID, np.int64)
+        draft = [int(t) for t in (draft or []) if int(t) != EOS_ID][:max(0, limits[0] - 1)] if b == 1 else []
+        ids = np.array([[BOS_ID] + draft] * b, np.int64)
         empty = ort.OrtValue.ortvalue_from_numpy(np.zeros((b, _HEADS, 0, _HEAD_DIM), np.float32))
         past = {n: empty for n in self._self_inputs}
         cross_in = {"past_key_values." + n[len("present."):]: v for n, v in cross.items()}
         out: list[list[int]] = [[] for _ in range(b)]
-        if probs is not None:
-            probs[:] = [[] for _ in range(b)]
+        want_p = probs is not None
+        chosen_p: list[list[float]] = [[] for _ in range(b)]
         live = np.ones(b, bool)
         limit = np.array(limits)
         steps = 0
@@ -146,31 +155,46 @@ class MoonshineModel:
             self.step.run_with_iobinding(io)
             res = io.get_outputs()
             steps += 1
-            logits = res[0].numpy()[:, -1, :_VALID_VOCAB]
-            if steps == 1 and self.suppress_initial_eos:
-                # Moonshine sometimes ends a window before its first word (empty text for audible speech);
-                # the caller only sends windows the VAD found speech in, so an immediate EOS is never right.
-                logits[:, EOS_ID] = -np.inf
-            nxt = logits.argmax(-1) if bias is None else bias.adjust(logits, live)
-            if bias is not None:
-                bias.advance(nxt)
-            for i in np.flatnonzero(live):
-                tok = int(nxt[i])
-                if tok == EOS_ID:
-                    live[i] = False
-                else:
-                    out[i].append(tok)
-                    if probs is not None:
-                        row = logits[i]
-                        top = float(row.max())
-                        probs[i].append(float(np.exp(row[tok] - top) / np.exp(row - top).sum()))
-                    if len(out[i]) >= limit[i]:
+            fed = ids.shape[1]
+            all_logits = res[0].numpy()
+            keep = None            # cache positions to keep when the draft is rejected part-way
+            for j in range(fed):
+                logits = all_logits[:, j, :_VALID_VOCAB]
+                if steps == 1 and j == 0 and self.suppress_initial_eos:
+                    # Moonshine sometimes ends a window before its first word (empty text for audible speech);
+                    # the caller only sends windows the VAD found speech in, so an immediate EOS is never right.
+                    logits[:, EOS_ID] = -np.inf
+                nxt = logits.argmax(-1) if bias is None else bias.adjust(logits, live)
+                if bias is not None:
+                    bias.advance(nxt)
+                for i in np.flatnonzero(live):
+                    tok = int(nxt[i])
+                    if tok == EOS_ID:
                         live[i] = False
+                    else:
+                        out[i].append(tok)
+                        if want_p:
+                            row = logits[i]
+                            top = float(row.max())
+                            chosen_p[i].append(float(np.exp(row[tok] - top) / np.exp(row - top).sum()))
+                        if len(out[i]) >= limit[i]:
+                            live[i] = False
+                if not live.any():
+                    break
+                if j + 1 < fed and int(nxt[0]) != int(ids[0, j + 1]):
+                    keep = j + 1   # the draft is wrong from here: positions after j saw a token greedy did not pick
+                    break
             if not live.any():
                 break
             ids = nxt.astype(np.int64).reshape(b, 1)
             past = {"past_key_values." + name[len("present."):]: v
                     for name, v in zip(self._step_outputs[1:], res[1:])}
+            if keep is not None:
+                drop = fed - keep
+                past = {k: ort.OrtValue.ortvalue_from_numpy(np.ascontiguousarray(v.numpy()[:, :, :-drop]))
+                        for k, v in past.items()}
+        if probs is not None:
+            probs[:] = chosen_p
         t2 = time.perf_counter()
         st.encoder_s += t1 - t0
         st.decoder_s += t2 - t1

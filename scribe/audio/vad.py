@@ -85,6 +85,17 @@ class EnergyVad:
         starting; it is confirmed or bridged once `bridge_s` of frames are known)."""
         return bool(self._last and self._raw and not self._raw[-1])
 
+    def pending_silence_s(self) -> float:
+        """How long the undecided silence after speech has lasted so far (0 when pending_silence() is False)."""
+        if not self.pending_silence():
+            return 0.0
+        n = 0
+        for r in reversed(self._raw):
+            if r:
+                break
+            n += 1
+        return n * self.opts.hop_s
+
     def pending_speech_end(self) -> float | None:
         """End time (s) of the last speech frame, counting undecided frames, or None if none is pending."""
         idx = max((i for i, r in enumerate(self._raw) if r), default=-1)

@@ -13,8 +13,9 @@ from .cluster import ClusterOptions, cluster
 from .diarize import DiarizeOptions, DiarizeResult, Diarizer, Turn, turn_windows
 from .encoder import DEFAULT_SPEAKER_MODEL, SpeakerEncoder
 from .enrol import ENROL_KEY, Enrolment, enrol
+from .online import OnlineOptions, OnlineSpeakers
 from .roles import CLINICIAN, OTHER, PATIENT, ROLE_NAMES, TAGS, RoleOptions, assign_roles, provisional_roles
 
 __all__ = ["SpeakerEncoder", "DEFAULT_SPEAKER_MODEL", "Diarizer", "DiarizeOptions", "DiarizeResult", "Turn",
-           "turn_windows", "ClusterOptions", "cluster", "Enrolment", "enrol", "ENROL_KEY", "RoleOptions",
+           "turn_windows", "OnlineOptions", "OnlineSpeakers", "ClusterOptions", "cluster", "Enrolment", "enrol", "ENROL_KEY", "RoleOptions",
            "assign_roles", "provisional_roles", "CLINICIAN", "PATIENT", "OTHER", "ROLE_NAMES", "TAGS"]

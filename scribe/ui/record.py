@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import threading
 from pathlib import Path
+from types import SimpleNamespace
 
 from ..errors import ScribeError
 from . import ops
@@ -72,6 +73,21 @@ class LiveTranscript(QTextEdit):
             self._replace_tail(self.partial_text, fmt)
         self.moveCursor(QTextCursor.MoveOperation.End)
         self.ensureCursorVisible()
+
+    def update_speaker(self, seg) -> None:
+        """A live final got its speaker after its text was shown (scribe.speakers.online): redraw it labelled."""
+        for i in range(len(self.finals) - 1, -1, -1):
+            if (self.finals[i].start, self.finals[i].end) == (seg.start, seg.end):
+                break
+        else:
+            return
+        finals, partial = list(self.finals), self.partial_text
+        finals[i] = seg
+        self.clear_all()
+        for f in finals:
+            self.add_segment(f)
+        if partial:
+            self.add_segment(SimpleNamespace(final=False, text=partial))
 
     def _add_labelled(self, seg) -> None:
         self._replace_tail("", QTextCharFormat())
@@ -301,6 +317,8 @@ class RecordPanel(QWidget):
         kind, val = p
         if kind == "segment":
             self.transcript.add_segment(val)
+        elif kind == "speaker":
+            self.transcript.update_speaker(val)
             if self.mode == "import" and not self.state.text().startswith("Transcribing"):
                 self.state.setText("Transcribing…")   # text is streaming: the model is loaded
         elif kind == "level":

@@ -198,7 +198,7 @@ class MicSource:
     """The microphone as an iterable of chunks, like WavSource: PortAudio's callback only queues blocks; the Record
     op's worker thread journals, meters and transcribes them. AudioError when there is no input device."""
 
-    def __init__(self, device=None, block_seconds: float = 0.1):
+    def __init__(self, device=None, block_seconds: float = 0.05):   # 50 ms: lower streaming lag (capture.py)
         import queue
 
         from ..audio import capture

@@ -54,7 +54,10 @@ class SpeakerBar(QWidget):
         self._submit(ops.RelabelSpeakers(self.app, self.encounter_id, swap=("doctor", "patient")))
 
     def cycle(self, index: int) -> None:
-        """One click on segment `index`'s name: that segment to the next role."""
+        """One click on segment `index`'s name: that segment to the next role. Not while recording (the bar is
+        disabled then): the live labels are provisional and the stored transcript is relabelled when it is saved."""
+        if not self.isEnabled():
+            return
         segs = getattr(self.transcript, "segments", None) or []
         if 0 <= index < len(segs):
             self._submit(ops.RelabelSpeakers(self.app, self.encounter_id, index=index,

@@ -58,7 +58,8 @@ class Record(Op):
         stop, pause = ctx.cancel_event, self.pause_event
         journal = Journal(self.app.settings.recordings_dir, int(self.encounter_id))
         with tempfile.TemporaryDirectory(prefix="scribe-rec-") as tmp:
-            stream = make_streamer(self.app, Path(tmp), lambda s: ctx.progress(("segment", s)))
+            stream = make_streamer(self.app, Path(tmp), lambda s: ctx.progress(("segment", s)),
+                                   lambda s: ctx.progress(("speaker", s)))
             last_level = 0.0
             try:
                 for chunk in self.source:
@@ -94,14 +95,17 @@ class Record(Op):
         return tr
 
 
-def make_streamer(app, tmpdir: Path, on_segment):
-    """The streaming recogniser: app.py's when it offers one, else a pause-cutting stand-in (see recording.py)."""
+def make_streamer(app, tmpdir: Path, on_segment, on_speaker=None):
+    """The streaming recogniser: app.py's when it offers one, else a pause-cutting stand-in (see recording.py).
+    `on_speaker(segment)`: a final's live speaker label, once known (with speaker labels on)."""
     fn = getattr(app, "stream_transcriber", None)
     if fn is not None:
         return fn(on_segment=on_segment)
     try:   # stand-in until app.py offers it (requested): the ASR package's streaming transcriber, Qt-free
         from ...asr import get_engine
-        return get_engine(app.settings).stream(on_segment=on_segment)
+        enrol = getattr(app, "enrolment_for_asr", None)
+        return get_engine(app.settings).stream(on_segment=on_segment, on_speaker=on_speaker,
+                                               enrolment=enrol() if enrol is not None else None)
     except ImportError:
         from ..recording import UtteranceStreamer
         return UtteranceStreamer(app, tmpdir, on_segment, None)
