@@ -41,12 +41,12 @@ DEFAULT_RECIPES = [
     ModelRecipe("scribe-note-qwen05", "any", "qwen05",
                 "Qwen2.5-Coder-0.5B-Instruct + section-note LoRA trained on ACI-Bench/MTS-Dialog train + synthetic "
                 "(merged), int8 onnxruntime-genai; default note model, one section at a time", SHIPPED_QUANT, QWEN_BASE,
-                {"label": "fast", "note_seconds_2_cores": 26.1}),
-    # the "quality" setting: the same recipe on the 1.5B (trained on two GPUs; docs/decisions.md, 2026-11-30)
+                {"label": "fast", "note_seconds_2_cores": 18.8}),
+    # the "quality" setting: the same recipe on the 1.5B (docs/decisions.md, 2026-11-30: retrained on the fixed corpus)
     ModelRecipe("scribe-note-qwen15", "any", "qwen15",
                 "Qwen2.5-Coder-1.5B-Instruct + section-note LoRA trained on ACI-Bench/MTS-Dialog train + synthetic "
                 "(merged), int8 onnxruntime-genai; the quality setting, one section at a time", SHIPPED_QUANT,
-                QWEN15_BASE, {"label": "quality", "note_seconds_2_cores": 62.5}),
+                QWEN15_BASE, {"label": "quality", "note_seconds_2_cores": 64.1}),
 ]
 
 
