@@ -4,6 +4,9 @@ note) scored on the same items in the same run.
 
     .venv/bin/python bench/eval_notes.py                                  # aci, aci-asr, mts: all items, note model
     .venv/bin/python bench/eval_notes.py --sets aci --limit 2 --threads 2  # tiny CPU run
+    # many cores (e.g. the GPU host's CPUs): N processes each write every N-th item's notes, then score them here
+    .venv/bin/python bench/eval_notes.py --shard 0/8 --notes-dir /tmp/shards &   # ... through 7/8
+    .venv/bin/python bench/eval_notes.py --from-notes /tmp/shards
 
 Each item goes through scribe.notes.generate (history_physical for ACI-Bench, rendered as plain text with upper-case
 headings like the references; the one mapped section for MTS-Dialog). Published reference points (ACI-Bench test
@@ -34,6 +37,10 @@ def main() -> int:
     ap.add_argument("--limit", type=int, default=0, help="items per set (0 = all)")
     ap.add_argument("--threads", type=int, default=2, help="onnxruntime threads")
     ap.add_argument("--out", default=str(ROOT / "bench" / "results" / "eval_notes.json"), help="results JSON")
+    ap.add_argument("--shard", default="", help="K/N: only generate every N-th item from the K-th, write the raw notes "
+                    "to --notes-dir and stop (no scoring)")
+    ap.add_argument("--notes-dir", default="", help="folder for --shard output and for --from-notes input")
+    ap.add_argument("--from-notes", default="", help="folder of --shard outputs: score those notes, generate nothing")
     a = ap.parse_args()
     from finetune.evaluate import app_notes, eval_items, evaluate_model
     from finetune.metrics import baselines
@@ -45,12 +52,18 @@ def main() -> int:
     print(f"config: model={model} sets={sets} limit={a.limit} threads={a.threads} load_avg={os.getloadavg()[0]:.1f}",
           flush=True)
     rows, notes_out = [], {"model": model, "sets": {}}
+    if a.shard:
+        return _write_shard(a, model, sets, templates)
+    done = _read_shards(Path(a.from_notes), model) if a.from_notes else None
     for name, items in eval_items(sets, a.limit, templates).items():
         t0 = time.time()
-        notes = app_notes(ROOT / "models", model, items, templates, a.threads)
+        if done is not None:
+            notes = {it.id: done[name][it.id] for it in items}      # KeyError: a shard is missing
+        else:
+            notes = app_notes(ROOT / "models", model, items, templates, a.threads)
         rows.append(asdict(evaluate_model(ROOT / "models", model, items, name, templates, a.threads, notes=notes)))
-        notes_out["sets"][name] = {"notes": {k: v["sections"] for k, v in notes.items()},
-                                   "seconds": round(time.time() - t0, 1)}
+        seconds = sum(v["seconds"] for v in notes.values()) if done is not None else time.time() - t0
+        notes_out["sets"][name] = {"notes": {k: v["sections"] for k, v in notes.items()}, "seconds": round(seconds, 1)}
     base = baselines(sets, templates) if not a.limit else {}
     print(f"{'set':22} {'model':28} {'n':>4} {'R1':>6} {'R2':>6} {'RLsum':>6} {'num!said(ref)':>14} {'s/note':>7}")
     for r in rows:
@@ -61,10 +74,12 @@ def main() -> int:
             print(f"{set_name:22} {label:28} {r['n']:4d} {r['rouge1']:6.1f} {r['rouge2']:6.1f} {r['rougeLsum']:6.1f} "
                   f"{r['numbers_not_said']:6.2f}")
     out = {"bench": "eval_notes", "model": model, "threads": a.threads, "limit": a.limit, "rows": rows,
-           "baselines": base, "load_avg_end": round(os.getloadavg()[0], 2)}
+           "note_numbers": _numbers_mode(), "baselines": base, "load_avg_end": round(os.getloadavg()[0], 2)}
+    if done is not None:
+        out["generated_by"] = sorted({json.dumps(h, sort_keys=True) for h in _shard_hosts(Path(a.from_notes), model)})
     # the notes are kept for every run (a 6-encounter 1.5B run costs half an hour on 2 cores); a limited run's
     # file says so in its name, so it never passes for the full set
-    suffix = f"-limit{a.limit}" if a.limit else ""
+    suffix = (f"-limit{a.limit}" if a.limit else "") + ("-numbers-free" if _numbers_mode() == "free" else "")
     (ROOT / "finetune" / "evals" / f"app-{model}{suffix}.json").write_text(json.dumps(notes_out, ensure_ascii=False))
     if not a.limit:
         for r in rows:
@@ -77,6 +92,54 @@ def main() -> int:
         "set", "n", "rouge1", "rouge2", "rougeLsum", "numbers_not_said", "ref_numbers_not_said", "empty_required")}
         for r in rows]}))
     return 0
+
+
+def _write_shard(a, model: str, sets: list[str], templates: dict) -> int:
+    from finetune.evaluate import app_notes, eval_items
+    k, n = (int(x) for x in a.shard.split("/"))
+    if not (0 <= k < n) or not a.notes_dir:
+        raise SystemExit("eval_notes: --shard K/N needs 0 <= K < N and --notes-dir")
+    import platform
+    out = {"model": model, "shard": a.shard, "threads": a.threads, "note_numbers": _numbers_mode(), "sets": {},
+           "host": {"cpus": os.cpu_count(), "machine": platform.machine(), "processor": _cpu_name(),
+                    "shards": n}}
+    for name, items in eval_items(sets, a.limit, templates).items():
+        out["sets"][name] = app_notes(ROOT / "models", model, items[k::n], templates, a.threads)
+    d = Path(a.notes_dir)
+    d.mkdir(parents=True, exist_ok=True)
+    (d / f"{model}-{_numbers_mode()}-shard-{k}-of-{n}.json").write_text(json.dumps(out, ensure_ascii=False))
+    return 0
+
+
+def _read_shards(folder: Path, model: str) -> dict[str, dict]:
+    """{set: {item id: note}} merged from every shard file of `model` in `folder`."""
+    merged: dict[str, dict] = {}
+    files = sorted(folder.glob(f"{model}-{_numbers_mode()}-shard-*.json"))
+    if not files:
+        raise SystemExit(f"eval_notes: no {model}-{_numbers_mode()}-shard-*.json in {folder}")
+    for f in files:
+        for name, notes in json.loads(f.read_text())["sets"].items():
+            merged.setdefault(name, {}).update(notes)
+    return merged
+
+
+def _shard_hosts(folder: Path, model: str) -> list[dict]:
+    return [json.loads(f.read_text()).get("host", {}) for f in folder.glob(f"{model}-{_numbers_mode()}-shard-*.json")]
+
+
+def _numbers_mode() -> str:
+    from scribe.config import Settings
+    return Settings().note_numbers
+
+
+def _cpu_name() -> str:
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return ""
 
 
 if __name__ == "__main__":

@@ -52,6 +52,8 @@ class Settings:
     threads: int = field(default_factory=lambda: int(os.environ.get("SCRIBE_THREADS") or physical_cores()))
     asr_model: str = DEFAULT_ASR_MODEL
     note_model: str = field(default_factory=lambda: os.environ.get("SCRIBE_NOTE_MODEL", DEFAULT_NOTE_MODEL))
+    # said: a note may only contain numbers the transcript contains (scribe.notes.numguard) | free: no guard
+    note_numbers: str = field(default_factory=lambda: os.environ.get("SCRIBE_NOTE_NUMBERS", "said"))
     domain: str = "clinical"
     autolock_minutes: float = 10.0
     keep_audio_after_approval: bool = False

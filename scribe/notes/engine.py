@@ -8,7 +8,8 @@ plain-text section needs no JSON grammar: nothing to repair, nothing raw to show
 Bounds, so a section can never run away: a per-section token budget learned from the training targets
 (`section_budgets.json` in the model folder: p99 of the reference length plus headroom; templates the data never
 saw get the per-kind default), a repeat guard (a 16-token run already written in this section ends it and the
-repeat is dropped), and end-of-turn. Greedy, repetition penalty 1.05 (the recipe the eval card measured), with
+repeat is dropped), and end-of-turn. Given the transcript's numbers, a number guard (numguard.py) keeps every
+number the transcript does not contain out of the text. Greedy, repetition penalty 1.05 (the recipe the eval card measured), with
 prompt-lookup drafts verified in the same forward pass (stepper.py: same tokens, fewer passes).
 """
 from __future__ import annotations
@@ -20,6 +21,7 @@ from typing import Callable
 from ..errors import CancelledError, InputError, is_cancelled
 from .prompt import parse_section, section_request
 from .runtime import LoadedModel, load_budgets
+from .numguard import number_vocab
 from .stepper import DRAFT, GreedyStepper
 from .templates import Template
 
@@ -46,6 +48,7 @@ class SectionResult:
     stop: str                      # "end" | "budget" | "repeat"
     seconds: float
     passes: int = 0                # forward passes (fewer than tokens when prompt-lookup drafts are accepted)
+    withheld: list[str] = field(default_factory=list)   # numbers the guard kept out (not in the transcript)
 
 
 @dataclass
@@ -90,9 +93,11 @@ class SectionWriter:
         del self.fed[n:]
 
     def write(self, template: Template, on_token: Callable[[str], None] | None = None, cancel=None,
-              on_section: Callable[[str], None] | None = None, max_new: int | None = None) -> list[SectionResult]:
+              on_section: Callable[[str], None] | None = None, max_new: int | None = None,
+              numbers: frozenset[str] | None = None) -> list[SectionResult]:
         """Every model-written section of `template`, in order. The transcript must already be fed. `max_new`
-        caps the new tokens of the whole note (a section that finds nothing left is empty and marked "budget")."""
+        caps the new tokens of the whole note (a section that finds nothing left is empty and marked "budget").
+        `numbers`: the values the transcript contains; given, no other number is written (None: no guard)."""
         if not self.fed:
             raise InputError("nothing prefilled: the transcript is empty")
         base = len(self.fed)
@@ -106,25 +111,27 @@ class SectionWriter:
             if left <= 0:
                 out.append(SectionResult(s.key, parse_section(s, ""), 0, "budget", 0.0))
                 continue
-            r = self._one(template, s, base, on_token, cancel, left)
+            r = self._one(template, s, base, on_token, cancel, left, numbers)
             left -= r.tokens
             out.append(r)
         self._gen.rewind_to(base)
         return out
 
-    def _one(self, template: Template, s, base: int, on_token, cancel, cap: int) -> SectionResult:
+    def _one(self, template: Template, s, base: int, on_token, cancel, cap: int,
+             numbers: frozenset[str] | None = None) -> SectionResult:
         tok = self.lm.tokenizer
         t0 = time.perf_counter()
         self._gen.rewind_to(base)
         req = [int(x) for x in tok.encode(section_request(template, s))]
-        stepper = GreedyStepper(self._gen, REPETITION_PENALTY, self.draft)
+        vocab = number_vocab(str(self.lm.path / "tokenizer.json")) if numbers is not None else None
+        stepper = GreedyStepper(self._gen, REPETITION_PENALTY, self.draft, numbers, vocab)
         stepper.start(self.fed, req)
         budget = min(section_budget(self.lm, template, s), self.context - base - len(req) - 1, cap)
         stream = tok.create_stream()
         toks: list[int] = []
         seen: set[tuple[int, ...]] = set()
         stop = "budget"
-        while len(toks) < budget and stop == "budget":
+        while len(toks) + stepper.held < budget and stop == "budget":
             if is_cancelled(cancel):
                 raise CancelledError("note generation cancelled")
             if stepper.next in self._eos:
@@ -151,7 +158,7 @@ class SectionWriter:
                         on_token(piece)
         text = tok.decode(toks) if toks else ""
         return SectionResult(s.key, parse_section(s, text), len(toks), stop, time.perf_counter() - t0,
-                             stepper.passes)
+                             stepper.passes, list(stepper.withheld))
 
 
 def room_for(context: int, longest_section: int) -> int:

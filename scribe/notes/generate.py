@@ -23,13 +23,14 @@ from ..types import Flag, Note, Segment, Transcript
 from .engine import SectionResult, SectionWriter, room_for, section_budget
 from .evidence import content_words, link_evidence
 from .facts import check_facts
+from .numguard import allowed_numbers
 from .prompt import section_prefix, transcript_body, transcript_to_text
 from .readability import PLAIN_LANGUAGE_GRADE, fk_grade
 from .runtime import LoadedModel, load_model, resolve_model_name
 from .templates import Template, get_template
 
 __all__ = ["generate", "generate_many", "guidance_schema", "fit_transcript",
-           "NOTE_CONTEXT", "as_transcript", "finish_note", "prefill_ids", "language_flag", "write_sections", "prefill"]
+           "NOTE_CONTEXT", "as_transcript", "finish_note", "prefill_ids", "language_flag", "write_sections", "prefill", "guard_numbers"]
 
 log = logging.getLogger("scribe.notes")
 NOTE_CONTEXT = 8192
@@ -177,17 +178,26 @@ def prefill(transcript: Transcript | str, domain: str, settings=None, model: str
 
 
 def write_sections(writer: SectionWriter, tpl: Template, on_token, cancel, timings: dict,
-                   max_new: int | None = None) -> tuple[dict, list]:
+                   max_new: int | None = None, numbers: frozenset[str] | None = None) -> tuple[dict, list]:
     t0 = time.perf_counter()
-    results = writer.write(tpl, on_token, cancel, max_new=max_new)
+    results = writer.write(tpl, on_token, cancel, max_new=max_new, numbers=numbers)
     t1 = time.perf_counter()
     new = sum(r.tokens for r in results)
     timings.update({"decode_s": t1 - t0, "new_tokens": new, "decode_tok_s": new / max(1e-9, t1 - t0),
                     "forward_passes": sum(r.passes for r in results),
+                    "numbers_withheld": [v for r in results for v in r.withheld],
                     "sections": {r.key: {"tokens": r.tokens, "stop": r.stop, "s": round(r.seconds, 3),
                                          "passes": r.passes}
                                  for r in results}})
     return {r.key: r.value for r in results}, results
+
+
+def guard_numbers(tr: Transcript, settings) -> frozenset[str] | None:
+    """The numbers a note of `tr` may contain (settings.note_numbers "said"), or None for no guard ("free")."""
+    mode = getattr(settings, "note_numbers", "said")
+    if mode not in ("said", "free"):
+        raise InputError(f"note_numbers must be 'said' or 'free', not {mode!r}")
+    return allowed_numbers(tr.text) if mode == "said" else None
 
 
 def finish_note(tpl: Template, tr: Transcript, model_name: str, data: dict[str, Any],
@@ -269,7 +279,8 @@ def generate_many(transcript: Transcript | str, templates: list[Template | str],
         writer = _writer_for(lm, name, tpls[0].domain, tr, settings, int(context_tokens or NOTE_CONTEXT), cancel, pre)
         for tpl in tpls:
             timings = dict(pre)
-            data, results = write_sections(writer, tpl, on_token, cancel, timings, max_new_tokens)
+            data, results = write_sections(writer, tpl, on_token, cancel, timings, max_new_tokens,
+                                           guard_numbers(tr, settings))
             notes.append((tpl, data, results, timings))
     return [finish_note(tpl, tr, name, data, results, timings, t_all) for tpl, data, results, timings in notes]
 

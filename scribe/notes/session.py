@@ -18,7 +18,8 @@ import time
 from ..errors import InputError
 from ..types import Note, Segment, Transcript
 from .engine import SectionWriter
-from .generate import NOTE_CONTEXT, _max_budget, as_transcript, finish_note, generate, write_sections
+from .generate import (NOTE_CONTEXT, _max_budget, as_transcript, finish_note, generate, guard_numbers,
+                       write_sections)
 from .prompt import section_prefix, transcript_body, transcript_to_text
 from .runtime import load_model, resolve_model_name
 from .templates import Template, get_template
@@ -112,5 +113,6 @@ class NoteSession:
             timings.update({"prefill_s": time.perf_counter() - t0, "prompt_tokens": len(full),
                             "prefilled_early_tokens": k, "rewound_tokens": rewound,
                             "prefill_tok_s": len(full) / max(1e-9, early + time.perf_counter() - t0)})
-            data, results = write_sections(w, self.template, on_token, cancel, timings, self.max_new)
+            data, results = write_sections(w, self.template, on_token, cancel, timings, self.max_new,
+                                           guard_numbers(tr, self.settings))
         return finish_note(self.template, tr, self.model_name, data, results, timings, t_all)

@@ -15,12 +15,18 @@ where a wide pass is nearly free (a GPU, more cores).
 The repetition penalty (HF semantics: every token id already in the sequence, prompt included, has its logit
 divided by the penalty when positive, multiplied when negative) is applied here, not by the runtime, so that each
 verified position sees exactly what a one-token step would have seen.
+
+With a number guard (numguard.py: only numbers the transcript contains) the stepper goes one token a pass: a run
+of digits is held back until it ends, and a run that is not allowed is rewound and decided again without digits.
+`step()` then returns the tokens released in that pass, which may be none while a number is being written.
 """
 from __future__ import annotations
 
 import os
 
 import numpy as np
+
+from .numguard import MAX_WITHHELD, NumberRun, NumberVocab
 
 __all__ = ["GreedyStepper", "DRAFT", "NGRAM"]
 
@@ -32,10 +38,18 @@ class GreedyStepper:
     """`start(seq, ids)` once per section, then `step()` → the tokens accepted in that forward pass (≥ 1).
     `next` is always the greedy token that follows `seq` (not yet in the generator)."""
 
-    def __init__(self, gen, penalty: float, draft: int = DRAFT):
+    def __init__(self, gen, penalty: float, draft: int = DRAFT, numbers: frozenset[str] | None = None,
+                 vocab: NumberVocab | None = None):
         self._gen = gen
         self.penalty = float(penalty)
-        self.draft = int(draft)
+        self.guard = numbers is not None and vocab is not None
+        self.draft = 0 if self.guard else int(draft)
+        self._numbers = numbers or frozenset()
+        self._vocab = vocab
+        self._run: NumberRun | None = None
+        self._row = np.zeros(0, dtype=np.float32)        # raw logits that chose `next`
+        self._seen_before = np.zeros(0, dtype=bool)      # the penalty state before `next`
+        self.withheld: list[str] = []                    # numbers the guard kept out of the text
         self.seq: list[int] = []
         self.next = -1
         self.passes = 0
@@ -54,8 +68,13 @@ class GreedyStepper:
         self._reindex()
         self.next = self._argmax(logits[-1])
         self.passes = 1
+        self._run = None
+        if self.guard:
+            self._row, self._seen_before = logits[-1], self._seen.copy()
 
     def step(self) -> list[int]:
+        if self.guard:
+            return self._guarded_step()
         feed = [self.next] + self._lookup()
         self._gen.append_tokens(feed)
         self.passes += 1
@@ -73,6 +92,67 @@ class GreedyStepper:
         self.seq += accepted
         self._reindex()
         return accepted
+
+    @property
+    def held(self) -> int:
+        """Tokens in the generator not yet returned (a number being written)."""
+        return len(self._run.tokens) if self._run is not None else 0
+
+    def _guarded_step(self) -> list[int]:
+        """One token a pass; digits held back until their run ends (see the module docstring)."""
+        t, row, seen = self.next, self._row, self._seen_before
+        self._gen.append_tokens([t])
+        self.passes += 1
+        logits = np.asarray(self._gen.get_output("logits"))[0]
+        self.seq.append(t)
+        self._mark(t)
+        out = self._hold(t, row, seen)
+        self._row, self._seen_before = logits[-1], self._seen.copy()
+        self.next = self._argmax(self._row)
+        run = self._run
+        if run is not None and run.text and not run.continues(self._vocab, self.next):
+            if run.allowed(self._vocab, self._numbers, self.next) or len(self.withheld) >= MAX_WITHHELD:
+                out += run.tokens
+                self._run = None
+            else:
+                self._withhold(run)
+        return out
+
+    def _hold(self, t: int, row: np.ndarray, seen: np.ndarray) -> list[int]:
+        """Add the just-appended token `t` to the held run, or start one; return what is released now."""
+        v, run, pos = self._vocab, self._run, len(self.seq) - 1
+        if run is not None and (run.continues(v, t) or (not run.text and t in v.digits)):
+            run.text += v.digits.get(t) or v.seps[t]
+            run.tokens.append(t)
+            return []
+        out = run.tokens if run is not None else []
+        self._run = None
+        prev = self.seq[-2] if len(self.seq) > 1 else -1
+        glued = 0 <= prev < v.alpha_end.shape[0] and (v.alpha_end[prev] or prev in v.digits)
+        if t in v.spaces:
+            self._run = NumberRun(pos, row.copy(), seen, "", [t])
+        elif t in v.digits and not glued:
+            self._run = NumberRun(pos, row.copy(), seen, v.digits[t], [t])
+        else:
+            out = out + [t]
+        return out
+
+    def _withhold(self, run: NumberRun) -> None:
+        """Rewind to where the run began and decide that position again with no number allowed."""
+        self.withheld.append(run.value())
+        self._gen.rewind_to(run.start)
+        del self.seq[run.start:]
+        self._seen = run.seen.copy()
+        self._reindex_after_rewind()
+        row = run.row.copy()
+        row[self._vocab.masked[self._vocab.masked < row.shape[0]]] = -np.inf
+        self._row, self._seen_before = row, run.seen
+        self.next = self._argmax(row)
+        self._run = None
+
+    def _reindex_after_rewind(self) -> None:
+        self._index = {k: p for k, p in self._index.items() if p < len(self.seq)}
+        self._indexed = min(self._indexed, len(self.seq))
 
     def _mark(self, t: int) -> None:
         if t < self._seen.shape[0]:
