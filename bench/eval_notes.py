@@ -42,7 +42,7 @@ def main() -> int:
     ap.add_argument("--notes-dir", default="", help="folder for --shard output and for --from-notes input")
     ap.add_argument("--from-notes", default="", help="folder of --shard outputs: score those notes, generate nothing")
     a = ap.parse_args()
-    from finetune.evaluate import app_notes, eval_items, evaluate_model
+    from finetune.evaluate import app_notes, eval_items, evaluate_model, read_shards
     from finetune.metrics import baselines
     from finetune.synth.templates_io import builtin_templates
     from scribe.config import Settings
@@ -54,7 +54,7 @@ def main() -> int:
     rows, notes_out = [], {"model": model, "sets": {}}
     if a.shard:
         return _write_shard(a, model, sets, templates)
-    done = _read_shards(Path(a.from_notes), model) if a.from_notes else None
+    done, hosts = read_shards(Path(a.from_notes), model) if a.from_notes else (None, [])
     for name, items in eval_items(sets, a.limit, templates).items():
         t0 = time.time()
         if done is not None:
@@ -76,7 +76,7 @@ def main() -> int:
     out = {"bench": "eval_notes", "model": model, "threads": a.threads, "limit": a.limit, "rows": rows,
            "note_numbers": _numbers_mode(), "baselines": base, "load_avg_end": round(os.getloadavg()[0], 2)}
     if done is not None:
-        out["generated_by"] = sorted({json.dumps(h, sort_keys=True) for h in _shard_hosts(Path(a.from_notes), model)})
+        out["generated_by"] = sorted({json.dumps(h, sort_keys=True) for h in hosts})
     # the notes are kept for every run (a 6-encounter 1.5B run costs half an hour on 2 cores); a limited run's
     # file says so in its name, so it never passes for the full set
     suffix = (f"-limit{a.limit}" if a.limit else "") + ("-numbers-free" if _numbers_mode() == "free" else "")
@@ -95,7 +95,7 @@ def main() -> int:
 
 
 def _write_shard(a, model: str, sets: list[str], templates: dict) -> int:
-    from finetune.evaluate import app_notes, eval_items
+    from finetune.evaluate import app_notes, eval_items, shard_name
     k, n = (int(x) for x in a.shard.split("/"))
     if not (0 <= k < n) or not a.notes_dir:
         raise SystemExit("eval_notes: --shard K/N needs 0 <= K < N and --notes-dir")
@@ -107,24 +107,8 @@ def _write_shard(a, model: str, sets: list[str], templates: dict) -> int:
         out["sets"][name] = app_notes(ROOT / "models", model, items[k::n], templates, a.threads)
     d = Path(a.notes_dir)
     d.mkdir(parents=True, exist_ok=True)
-    (d / f"{model}-{_numbers_mode()}-shard-{k}-of-{n}.json").write_text(json.dumps(out, ensure_ascii=False))
+    (d / shard_name(model, k, n)).write_text(json.dumps(out, ensure_ascii=False))
     return 0
-
-
-def _read_shards(folder: Path, model: str) -> dict[str, dict]:
-    """{set: {item id: note}} merged from every shard file of `model` in `folder`."""
-    merged: dict[str, dict] = {}
-    files = sorted(folder.glob(f"{model}-{_numbers_mode()}-shard-*.json"))
-    if not files:
-        raise SystemExit(f"eval_notes: no {model}-{_numbers_mode()}-shard-*.json in {folder}")
-    for f in files:
-        for name, notes in json.loads(f.read_text())["sets"].items():
-            merged.setdefault(name, {}).update(notes)
-    return merged
-
-
-def _shard_hosts(folder: Path, model: str) -> list[dict]:
-    return [json.loads(f.read_text()).get("host", {}) for f in folder.glob(f"{model}-{_numbers_mode()}-shard-*.json")]
 
 
 def _numbers_mode() -> str:

@@ -2,13 +2,15 @@
 
     .venv/bin/python bench/finetune_quant.py                       # int4 and int8, all 20 ACI-Bench valid encounters
     .venv/bin/python bench/finetune_quant.py --limit 2 --quants int8  # tiny CPU run
+    SCRIBE_NOTE_NUMBERS=free .venv/bin/python bench/finetune_quant.py --from-notes DIR   # notes written elsewhere
 
 Builds the committed adapter merged into the recipe's base at each precision (models/.build/quant/<quant>/, the
 default recipe's own int8 folder is reused when it verifies), then writes every ACI-Bench valid encounter through
 the app's generate() (history_physical, one section at a time) and reports ROUGE-1/2/Lsum, numbers in the note not
 said in the transcript (beside the reference notes' count), size on disk and seconds per note. The peer is the bf16
 torch generation of the same weights on a GPU (finetune/evals/pred-<adapter>.json, same prompts and budgets): the
-issue's rule ships the smallest export within 0.5 ROUGE-1 of it that adds no unsaid numbers. Prints a table and a
+issue's rule ships the smallest export within 0.5 ROUGE-1 of it that adds no unsaid numbers. Run it with the
+number guard off (SCRIBE_NOTE_NUMBERS=free): the bf16 peer has none, and with it every export copies numbers alike. Prints a table and a
 final JSON line; writes bench/results/finetune_quant.json.
 """
 from __future__ import annotations
@@ -35,34 +37,44 @@ def main() -> int:
     ap.add_argument("--limit", type=int, default=0, help="ACI-Bench valid encounters (0 = all 20)")
     ap.add_argument("--threads", type=int, default=2, help="onnxruntime threads")
     ap.add_argument("--out", default=str(ROOT / "bench" / "results" / "finetune_quant.json"), help="results JSON")
+    ap.add_argument("--from-notes", default="", help="folder of bench/eval_notes.py --shard outputs (model "
+                    "<recipe>-<quant>): score those notes instead of generating; exports not found there are built")
     a = ap.parse_args()
     from finetune.build import ADAPTERS_DIR, DEFAULT_RECIPES, build_model
     from finetune.base import ensure_qwen, QWEN15_BASE, QWEN_BASE
-    from finetune.evaluate import aci_items, evaluate_model
+    from finetune.evaluate import aci_items, evaluate_model, read_shards
+    from scribe.config import Settings
+    mode = Settings().note_numbers
     from finetune.export import QUANTS
     from finetune.synth.templates_io import builtin_templates
-    from scribe.errors import ModelError
+    from scribe.errors import InputError, ModelError
     from scribe.modelstore import verify_model
     recipe = next(r for r in DEFAULT_RECIPES if r.name == a.model)
     base = ensure_qwen(ROOT / "models", recipe.base) if recipe.base in (QWEN_BASE, QWEN15_BASE) else recipe.base
     templates = builtin_templates()
     items = aci_items(a.limit, templates)
     print(f"config: model={a.model} adapter={recipe.adapter} quants={a.quants} items={len(items)} threads={a.threads} "
-          f"load_avg={os.getloadavg()[0]:.1f}", flush=True)
+          f"note_numbers={mode} from_notes={a.from_notes or '-'} load_avg={os.getloadavg()[0]:.1f}", flush=True)
     rows = []
     for q in a.quants.split(","):
         if q == recipe.quant:
             mdir, name = ROOT / "models", recipe.name
         else:
             mdir, name = ROOT / "models" / ".build" / "quant" / q, f"{recipe.name}-{q}"
+        shards = None
+        if a.from_notes and q != recipe.quant:
+            try:
+                shards = read_shards(Path(a.from_notes), name)[0]["aci-bench-valid"]
+            except (ModelError, KeyError, InputError):
+                shards = None
         try:
             verify_model(mdir, name)
         except ModelError:
             build_model(mdir, name, recipe.domain, ADAPTERS_DIR / recipe.adapter, f"{name}: precision bench",
                         QUANTS[q], base)
         t0 = time.time()
-        kept = ROOT / "finetune" / "evals" / f"app-{name}.json"
-        notes = None
+        kept = ROOT / "finetune" / "evals" / f"app-{name}{'-numbers-free' if mode == 'free' else ''}.json"
+        notes = {it.id: shards[it.id] for it in items} if shards is not None else None
         if q == recipe.quant and kept.exists():
             # the shipped export's notes from bench/eval_notes.py (same items, same code): not written twice
             got = json.loads(kept.read_text())["sets"].get("aci-bench-valid", {}).get("notes", {})
@@ -91,6 +103,7 @@ def main() -> int:
                                               and r["numbers_not_said"] <= peer["numbers_not_said"] + 0.05)]
     choice = min(ok, key=lambda r: r["size_mb"])["name"] if ok else None
     out = {"bench": "finetune_quant", "model": a.model, "items": len(items), "threads": a.threads, "rows": rows,
+           "note_numbers": mode,
            "bf16_peer": peer, "smallest_within_rule": choice,
            "ratios_vs_bf16": {r["name"]: round(r["rouge1"] / peer["rouge1"], 3) for r in rows} if peer else None}
     Path(a.out).parent.mkdir(parents=True, exist_ok=True)

@@ -107,3 +107,29 @@ def copy_baseline(items: list[EvalItem]) -> dict:
 
 
 __all__ += ["copy_baseline"]
+
+
+def shard_name(model: str, k: int, n: int) -> str:
+    """The file one `bench/eval_notes.py --shard K/N` process writes (the number-guard mode is part of the name)."""
+    from scribe.config import Settings
+    return f"{model}-{Settings().note_numbers}-shard-{k}-of-{n}.json"
+
+
+def read_shards(folder: Path, model: str) -> tuple[dict[str, dict], list[dict]]:
+    """({set: {item id: note}}, [host of each shard]) merged from every shard file of `model` in `folder`."""
+    import json
+    from scribe.errors import InputError
+    files = sorted(Path(folder).glob(shard_name(model, 0, 1).replace("-0-of-1", "-*")))
+    if not files:
+        raise InputError(f"no {shard_name(model, 0, 1).replace('-0-of-1', '-*')} in {folder}")
+    merged: dict[str, dict] = {}
+    hosts = []
+    for f in files:
+        d = json.loads(f.read_text())
+        hosts.append(d.get("host", {}))
+        for name, notes in d["sets"].items():
+            merged.setdefault(name, {}).update(notes)
+    return merged, hosts
+
+
+__all__ += ["shard_name", "read_shards"]

@@ -1,6 +1,7 @@
 """The eval card of a shipped note model, assembled from records kept in the repo (nothing is re-run here):
 
-- app path: bench/results/eval_notes.json (bench/eval_notes.py: the shipped export through scribe.notes.generate);
+- app path: bench/results/eval_notes*.json (bench/eval_notes.py: the shipped export through scribe.notes.generate),
+  the run with the number guard (the app's default) as the card's rows, a run without it beside them when kept;
 - precision: bench/results/finetune_quant.json (bench/finetune_quant.py);
 - torch (bf16, GPU): finetune/evals/pred-*.json (`python -m finetune generate`, finetune/scripts/gpu_session.sh),
   scored here with the same metrics; the un-tuned bases likewise;
@@ -66,13 +67,16 @@ def _subset_summary(results: list[dict]) -> str | None:
             + "; ".join(parts) + ".")
 
 
-def _app_record(name: str) -> dict:
-    """bench/eval_notes.py's record for this model (one file per model run: eval_notes*.json)."""
+def _app_record(name: str, numbers: str = "said") -> dict:
+    """bench/eval_notes.py's record for this model and number-guard mode (records from before the guard: "free"),
+    the one with the most notes when several are kept."""
+    best: dict = {}
     for p in sorted((ROOT / "bench" / "results").glob("eval_notes*.json")):
         d = _load(p)
-        if d and d.get("model") == name:
-            return d
-    return {}
+        if d and d.get("model") == name and d.get("note_numbers", "free") == numbers:
+            if sum(r["n"] for r in d.get("rows", [])) > sum(r["n"] for r in best.get("rows", [])):
+                best = d
+    return best
 
 
 def _load(p: Path) -> dict | None:
@@ -92,6 +96,13 @@ def shipped_card(models_dir: Path, name: str, log_fn=print) -> dict:
         notes = {k: (v["sections"] if isinstance(v, dict) and "sections" in v else v)
                  for k, v in (body.get("notes") or {}).items()}
         r["rouge1_divisions"] = _divisions(notes, r["set"]) if notes else None
+    free = _app_record(name, "free")
+    if app and free:
+        free_notes = (_load(EVALS / f"app-{name}-numbers-free.json") or {}).get("sets") or {}
+        for r in free.get("rows", []):
+            notes = (free_notes.get(r["set"]) or {}).get("notes") or {}
+            results.append({**r, "model": f"{r['model']} without the number guard",
+                            "rouge1_divisions": _divisions(notes, r["set"]) if notes else None})
     torch_rows = []
     for f, label in TORCH_PREDS.items():
         if (EVALS / f).exists():
@@ -131,8 +142,10 @@ def shipped_card(models_dir: Path, name: str, log_fn=print) -> dict:
                                 f"bf16 torch peer: ROUGE-1 {peer.get('rouge1', float('nan')):.1f}, numbers not said "
                                 f"{peer.get('numbers_not_said', float('nan')):.2f}. Smallest export within the rule "
                                 f"(≤ 0.5 ROUGE-1 lost, no more unsaid numbers): {quant.get('smallest_within_rule')}; "
-                                f"shipped: {recipe.quant} (docs/decisions.md). Measured on {quant.get('adapter_note', 'the adapter of that day')}; "
-                                f"not re-run for the adapter shipped now.")
+                                f"shipped: {recipe.quant} (docs/decisions.md). "
+                                + (f"Measured on {quant['adapter_note']}; not re-run for the adapter shipped now."
+                                   if quant.get("adapter_note") else "Measured on the adapter shipped now, number "
+                                   f"guard {quant.get('note_numbers', 'free')}."))
     if x2 and (x2.get("one_gpu_history") or history):
         # the two-GPU run is compared with the one-GPU run of its own recipe, kept beside it
         one = {h["step"]: h["loss"] for h in x2.get("one_gpu_history") or history}

@@ -63,7 +63,7 @@ class Transcript:
 
 @dataclass
 class Flag:
-    kind: str          # "number" | "dose" | "date" | "drug" | "unsupported"
+    kind: str          # "number" | "dose" | "date" | "drug" | "unsupported" | "withheld" | "empty" | ...
     text: str
     section: str
     reason: str

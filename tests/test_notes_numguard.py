@@ -7,13 +7,14 @@ shows the mechanism on an ordinary dictation); digits glued to letters (A1c) are
 from __future__ import annotations
 
 import re
+import time
 
 import pytest
 
 from scribe.config import Settings
 from scribe.notes import generate, get_template
 from scribe.notes.engine import SectionWriter
-from scribe.notes.generate import _max_budget, guard_numbers, prefill_ids
+from scribe.notes.generate import _max_budget, finish_note, guard_numbers, prefill_ids
 from scribe.notes.numguard import allowed_numbers, number_vocab
 from scribe.notes.runtime import load_model
 from scribe.spoken import number_values
@@ -62,7 +63,7 @@ def test_guard_changes_nothing_when_every_number_was_said(settings):
     said = generate(DICTATION, tpl, settings, max_new_tokens=CAP)
     assert NUMBER.search(free.markdown), "precondition: the model copies the dictation's numbers"
     assert said.markdown == free.markdown
-    assert said.timings["numbers_withheld"] == []
+    assert said.timings["numbers_withheld"] == [] and not [f for f in said.flags if f.kind == "withheld"]
     prose = LIST_NUMBER.sub(" ", said.markdown)
     assert {canon for canon in number_values(prose) if "/" not in canon} <= number_values(DICTATION)
 
@@ -79,12 +80,18 @@ def test_numbers_not_allowed_are_withheld_and_glued_digits_pass(settings):
             w.append(prefill_ids(lm, tpl.domain, tr, w.room, {}))
             res = w.write(tpl, max_new=CAP, numbers=numbers)
         texts[label] = "\n".join(str(r.value) for r in res)
+        note = finish_note(tpl, tr, lm.name, {r.key: r.value for r in res}, res, {}, time.perf_counter())
+        flags = [f for f in note.flags if f.kind == "withheld"]
+        assert len(flags) == sum(len(r.withheld) for r in res)
+        assert all(f.section in {x.key for x in tpl.sections} and "left out" in f.reason for f in flags)
         withheld[label] = [x for r in res for x in r.withheld]
     free_numbers = NUMBER.findall(texts["free"])
     assert free_numbers, "precondition: unguarded, the model writes the dictation's numbers"
     assert NUMBER.findall(LIST_NUMBER.sub(" ", texts["none"])) == []
     assert withheld["free"] == [] and withheld["none"]
-    assert all(re.fullmatch(r"\d+(\.\d+)?", x) for x in withheld["none"])
+    assert all(re.fullmatch(r"\d+(\.\d+)?", v) for v, _ in withheld["none"])
+    # each one says where: the words written just before it, found in the section
+    assert all(before and before in texts["none"] for _, before in withheld["none"])
     if "A1c" in texts["free"]:
         assert "A1c" in texts["none"]
 

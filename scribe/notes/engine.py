@@ -48,7 +48,7 @@ class SectionResult:
     stop: str                      # "end" | "budget" | "repeat"
     seconds: float
     passes: int = 0                # forward passes (fewer than tokens when prompt-lookup drafts are accepted)
-    withheld: list[str] = field(default_factory=list)   # numbers the guard kept out (not in the transcript)
+    withheld: list[tuple[str, str]] = field(default_factory=list)   # (number kept out, the words before it)
 
 
 @dataclass
@@ -131,6 +131,7 @@ class SectionWriter:
         toks: list[int] = []
         seen: set[tuple[int, ...]] = set()
         stop = "budget"
+        withheld: list[tuple[str, str]] = []
         while len(toks) + stepper.held < budget and stop == "budget":
             if is_cancelled(cancel):
                 raise CancelledError("note generation cancelled")
@@ -156,9 +157,20 @@ class SectionWriter:
                     piece = stream.decode(t)
                     if piece:
                         on_token(piece)
+            if len(stepper.withheld) > len(withheld):     # where it was left out: the words written before it
+                before = _last_words(tok.decode(toks[-12:])) if toks else ""
+                withheld += [(v, before) for v in stepper.withheld[len(withheld):]]
         text = tok.decode(toks) if toks else ""
         return SectionResult(s.key, parse_section(s, text), len(toks), stop, time.perf_counter() - t0,
-                             stepper.passes, list(stepper.withheld))
+                             stepper.passes, withheld)
+
+
+def _last_words(text: str, n: int = 4) -> str:
+    """The last `n` words, without a leading list bullet (parse_section drops it from list items)."""
+    ws = text.split()[-n:]
+    while ws and not any(c.isalnum() for c in ws[0]):
+        ws.pop(0)
+    return " ".join(ws)
 
 
 def room_for(context: int, longest_section: int) -> int:

@@ -185,7 +185,7 @@ def write_sections(writer: SectionWriter, tpl: Template, on_token, cancel, timin
     new = sum(r.tokens for r in results)
     timings.update({"decode_s": t1 - t0, "new_tokens": new, "decode_tok_s": new / max(1e-9, t1 - t0),
                     "forward_passes": sum(r.passes for r in results),
-                    "numbers_withheld": [v for r in results for v in r.withheld],
+                    "numbers_withheld": [v for r in results for v, _ in r.withheld],
                     "sections": {r.key: {"tokens": r.tokens, "stop": r.stop, "s": round(r.seconds, 3),
                                          "passes": r.passes}
                                  for r in results}})
@@ -221,6 +221,9 @@ def finish_note(tpl: Template, tr: Transcript, model_name: str, data: dict[str, 
             flags.append(Flag("truncated", r.key, r.key, "length limit reached; section may be incomplete"))
         elif r.stop == "repeat":
             flags.append(Flag("repetition", r.key, r.key, "the model began repeating itself; the repeat was cut"))
+        for value, before in r.withheld:
+            flags.append(Flag("withheld", before, r.key, f"the model began a number the transcript does not contain "
+                              f"({value}); it was left out after these words"))
     for s in tpl.generated_sections:
         if s.required and not sections.get(s.key):
             flags.append(Flag("empty", s.key, s.key, "required section: nothing in the transcript for it"))
