@@ -77,7 +77,8 @@ def build_parser() -> argparse.ArgumentParser:
     ap.add_argument("--name", help="model folder name under --models (default scribe-note-smollm2[-legal]-run)")
     ap.add_argument("--models", default=str(ROOT / "models"), help="models folder (default: repo models/)")
     ap.add_argument("--work", default=str(ROOT / "runs"), help="run folder for checkpoints and logs")
-    ap.add_argument("--quant", default="int8", help="export precision: int8 (shipped; see decisions)|int4-b32|int4-b16|int4-mixed|fp32")
+    ap.add_argument("--quant", default="int8", help="export precision: int8 (see decisions)|int8-shared (int8, "
+                    "the embedding reads the LM head)|int4-b32|int4-b16|int4-mixed|fp32")
     ap.add_argument("--eval-limit", type=int, default=20, help="items per eval set (0 = all)")
     ap.add_argument("-v", "--verbose", action="store_true", help="debug logging")
     _train_flags(ap)
@@ -101,7 +102,7 @@ def build_parser() -> argparse.ArgumentParser:
     x.add_argument("--models", default=str(ROOT / "models"), help="models folder")
     x.add_argument("--base", help="HF folder or GGUF (default SmolLM2-135M-Instruct)")
     x.add_argument("--domain", choices=["clinical", "legal", "any"], default="clinical", help="manifest domain")
-    x.add_argument("--quant", default="int8", help="int8|int4-b32|int4-b16|int4-mixed|fp32")
+    x.add_argument("--quant", default="int8", help="int8|int8-shared|int4-b32|int4-b16|int4-mixed|fp32")
     g = sub.add_parser("generate", help="write notes for the valid sets with a torch model (GPU bf16 or CPU); JSON")
     g.add_argument("--base", help="HF folder or GGUF (default SmolLM2-135M-Instruct)")
     g.add_argument("--adapter", help="peft adapter folder (omit for the un-tuned base)")

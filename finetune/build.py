@@ -45,8 +45,9 @@ DEFAULT_RECIPES = [
     # the "quality" setting: the same recipe on the 1.5B (docs/decisions.md, 2026-11-30: retrained on the fixed corpus)
     ModelRecipe("scribe-note-qwen15", "any", "qwen15",
                 "Qwen2.5-Coder-1.5B-Instruct + section-note LoRA trained on ACI-Bench/MTS-Dialog train + synthetic "
-                "(merged), int8 onnxruntime-genai; the quality setting, one section at a time", SHIPPED_QUANT,
-                QWEN15_BASE, {"label": "quality", "note_seconds_2_cores": 64.1}),
+                "(merged), int8 onnxruntime-genai; the quality setting, one section at a time",
+                # int8, the embedding reading the LM head's int8 blocks: 934 MB less on disk (decisions, 2026-11-30)
+                "int8-shared", QWEN15_BASE, {"label": "quality", "note_seconds_2_cores": 64.1}),
 ]
 
 
@@ -102,14 +103,17 @@ def _committed_manifest(out: Path) -> dict | None:
         return None
 
 
-def build_reason(models_dir: Path, name: str, adir: Path | None) -> str | None:
+def build_reason(models_dir: Path, name: str, adir: Path | None, quant: str | None = None) -> str | None:
     """Why models/<name> must be built: "missing" (absent or fails its manifest), "stale" (verifies, but was built
-    from another adapter than the committed one: a pull brought a retrained adapter), or None (up to date)."""
+    from another adapter than the committed one: a pull brought a retrained adapter), "requant" (built with another
+    QUANTS entry than the recipe's `quant`, when given), or None (up to date)."""
     from scribe.modelstore import verify_model
     try:
         m = verify_model(models_dir, name)
     except ModelError:
         return "missing"
+    if quant is not None and (m.get("quantization") or {}).get("name") != quant:
+        return "requant"
     if adir is None or not (adir / "adapter_config.json").exists():
         return None
     return None if (m.get("built_from") or {}).get("adapter_sha256") == _adapter_digest(adir) else "stale"
@@ -124,12 +128,14 @@ def build_default(models_dir: Path, force: bool = False, log=print, names: list[
             continue
         out = Path(models_dir) / r.name
         adir = ADAPTERS_DIR / r.adapter if r.adapter else None
-        reason = "forced" if force else build_reason(models_dir, r.name, adir)
+        reason = "forced" if force else build_reason(models_dir, r.name, adir, r.quant)
         if reason is None:
             log(f"[build-default] {r.name}: verified, skipping")
             continue
         if reason == "stale":
             log(f"[build-default] {r.name}: built from another adapter than the committed one; rebuilding")
+        if reason == "requant":
+            log(f"[build-default] {r.name}: built with another precision than the recipe's {r.quant}; rebuilding")
         if adir is not None and not (adir / "adapter_config.json").exists():
             raise ModelError(f"committed adapter {adir} is missing; cannot build {r.name}")
         committed = _committed_manifest(out)

@@ -35,6 +35,8 @@ class QuantSpec:
     mixed: str = ""                     # builder matmul_mixed_precision, e.g. "last_matmul:int8,mixed_layers:int8"
     embeddings: bool = False            # also quantize the token-embedding Gather (int4 only): Qwen2.5's 151,936 ×
                                         # 896 table is 545 MB in fp32, two thirds of the 0.5B int4 export
+    shared_embedding: bool = False      # int8 only: after the builder, the embedding reads the LM head's int8 blocks
+                                        # (finetune/share_embedding.py): the fp32 table (934 MB on the 1.5B) is dropped
 
     def extra_options(self) -> list[str]:
         if self.precision == "fp32":
@@ -55,6 +57,7 @@ QUANTS = {q.name: q for q in [
     QuantSpec("int4-emb", "int4", 32, 4, "", True),
     QuantSpec("int8", "int8", 32, 4),
     QuantSpec("int8-emb", "int8", 32, 4, "", True),
+    QuantSpec("int8-shared", "int8", 32, 4, shared_embedding=True),
     QuantSpec("fp32", "fp32"),
 ]}
 
@@ -84,6 +87,11 @@ def build_onnx(hf_dir: Path, out_dir: Path, quant: QuantSpec, cache_dir: Path, l
         (tmp / junk).unlink(missing_ok=True)
     _pin_genai_config(tmp / "genai_config.json", hf_dir)
     normalize_onnx(tmp / "model.onnx")
+    if quant.shared_embedding:
+        from .share_embedding import share_embedding
+        info = share_embedding(tmp / "model.onnx")
+        log_fn(f"[export] embedding shares the int8 LM head: model.onnx.data {info['data_bytes_before']:,} → "
+               f"{info['data_bytes_after']:,} B (table vs LM head rows: relative error {info['tie_rel_error']:.3f})")
     # keep files the app does not need out of the model folder (and out of the manifest)
     if out_dir.exists():
         keep = {"manifest.json", "eval_card.md", "eval_card.json"}
