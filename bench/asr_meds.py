@@ -146,8 +146,7 @@ def run(args) -> dict:
                                                            chains=not args.no_chains,
                                                            chain_similarity=args.chain_similarity,
                                                            skeleton_similarity=args.skeleton_similarity,
-                                                           near_confidence=args.near_confidence,
-                                                           dose_context=not args.no_dose_context))
+                                                           near_confidence=args.near_confidence))
         vocab.install(eng)
         t0, audio_s = time.perf_counter(), 0.0
         res, texts = {}, {}
@@ -187,8 +186,6 @@ def main() -> None:
                     help="correction: consonant-skeleton similarity (default 1.0 = the same skeleton; > 1 turns it off)")
     ap.add_argument("--near-confidence", type=float, default=0.8,
                     help="correction: surer words (p below this) when both keys agree (default 0.8; 0.6 turns it off)")
-    ap.add_argument("--no-dose-context", action="store_true",
-                    help="correction: never correct an everyday or UNII word, even right before a dose")
     ap.add_argument("--sets", default="mts,aci,control,aci_control,dictation", help="which sets to run (default all)")
     ap.add_argument("--split", choices=["valid", "train"], default="valid",
                     help="dialogues to draw clips from (default valid; train: a set no setting was chosen on)")

@@ -161,7 +161,7 @@ def _run_audio(engine, method, x, **options):
         RecognitionVocab.from_settings(engine.settings, engine.model.tokenizer).install(engine)
 
 
-SKELETON_OFF = dict(skeleton_similarity=2.0, near_confidence=0.6, dose_context=False)
+SKELETON_OFF = dict(skeleton_similarity=2.0, near_confidence=0.6)
 
 
 @pytest.mark.parametrize("speaker,text,name", [
@@ -170,9 +170,6 @@ SKELETON_OFF = dict(skeleton_similarity=2.0, near_confidence=0.6, dose_context=F
     # heard fairly surely (p 0.74) as "flagell": both keys agree, so it is corrected
     ("Doctor", "Let me add Flagyl intra venously. It will be five hundred M G every eight hours and I would also "
                "like to add Levaquin five hundred M G daily.", "flagyl"),
-    # "Saffron" is an FDA UNII name, left alone anywhere but right before a dose
-    ("Doctor", "Sure, sure. Nurse, please give him Norflex sixty M G, Zofran four M G, morphine sulfate four M G.",
-     "zofran"),
 ])
 def test_consonant_skeleton_finds_blurred_names(engine, speaker, text, name):
     x = _mts_turn(speaker, text)
@@ -215,7 +212,8 @@ def test_everyday_words_near_drug_names_are_not_replaced(engine):
 
 def test_unsure_everyday_words_are_not_replaced(engine):
     """The worst case: the model unsure of every word (p 0.1). The corrector's own gates (whole words, UNII names,
-    onset, skeleton length, two everyday words never joined) keep these words; the names still come through."""
+    onset, skeleton length, no skeleton join after an everyday word) keep these words; the name still comes
+    through."""
     from scribe.asr.correct import NearMissCorrector
     from scribe.lexicon import unii_words
     c = NearMissCorrector(engine.model.tokenizer, COMMON_DRUGS, keep=unii_words())
@@ -228,5 +226,9 @@ def test_unsure_everyday_words_are_not_replaced(engine):
                  "I take saffron in my rice.", "And rested, she felt better."):
         assert fix(text) == text, (text, fix(text))
     assert fix("I was taking Laurie's pam, but") == "I was taking Lorazepam, but"
-    assert fix("give him Saffron 4Mg, morphine") == "give him Zofran 4Mg, morphine"
-    assert fix("give him Saffron four milligrams") == "give him Zofran four milligrams"
+    # a 4-consonant skeleton is not trusted alone, not even before a dose ("Saffron" was said for Zofran here, but
+    # "medicine 10 mg" has mometasone's skeleton); a UNII name stays: it may be the drug that was said (Provigil
+    # has Pravachol's skeleton)
+    assert fix("give him Saffron 4Mg, morphine") == "give him Saffron 4Mg, morphine"
+    assert fix("take the medicine 10 mg daily") == "take the medicine 10 mg daily"
+    assert fix("Provigil 200 mg") == "Provigil 200 mg"

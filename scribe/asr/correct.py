@@ -8,15 +8,15 @@ A word is replaced only when all of these hold, so a correct word is never turne
     everyday words as one piece, so a multi-piece word is rare or invented;
   * it is not already a lexicon word or an FDA UNII name (`keep`), and has at least `min_chars` letters;
   * the decoder was unsure of it: its least likely token had probability below `max_confidence`;
-  * its sound-alike key is within `min_similarity` (normalised Levenshtein) of exactly one best lexicon key, or
-    its consonant skeleton (`skeleton`: vowels dropped, voiced and voiceless consonants merged: "Laurie's pam" and
-    lorazepam are both "lrspm") is within `skeleton_similarity` of exactly one name's whose spelling is still
-    `skeleton_letters` alike (a second key for the way espeak-like voices blur vowels and voicing);
+  * its sound-alike key is within `min_similarity` (normalised Levenshtein) of exactly one best lexicon key, or,
+    failing that, its consonant skeleton (`skeleton`: vowels dropped, voiced and voiceless consonants merged:
+    "Laurie's pam" and lorazepam are both "lrspm") is the skeleton of exactly one name (`skeleton_similarity` 1.0)
+    that starts with the same sound, has at least `skeleton_min` consonants and whose sound key is still
+    `skeleton_letters` alike: a second key for the way synthetic and accented voices blur vowels and voicing;
   * a word the model was fairly sure of (least likely token below `near_confidence`, not `max_confidence`) is
     replaced only when both keys agree closely (sound key ≥ 0.8 and the same skeleton: "flagell" -> flagyl).
-An everyday or UNII word is left alone, except right before a spoken dose ("Saffron 4 mg" -> Zofran): there,
-with low confidence, the same skeleton as one name and spelling `skeleton_letters` alike, it is replaced.
-Two adjacent words are also tried joined ("a macassisillin", "Lizzie-Oplo"), under the same gates, and runs of up
+Two adjacent words are also tried joined ("a macassisillin", "Lizzie-Oplo"), under the same gates (never onto a word
+that already is a name; the skeleton only when the first is no everyday word and both bring consonants), and runs of up
 to three parts of a hyphen chain ("Salme-Ralyn-Hale-Monte-Lucast-Sair-Felt-Sin": how Moonshine writes a list of
 names it could not make out) are tried on their own.
 """
@@ -43,6 +43,9 @@ def sound_key(word: str) -> str:
     return k
 
 
+_VOICING = str.maketrans("bdgvj", "ptkfs")
+
+
 def skeleton(word: str) -> str:
     """The consonant skeleton of `word`'s sound key: vowels, h, w dropped; b/d/g/v/j heard as p/t/k/f/s."""
     k = sound_key(word).translate(_VOICING)
@@ -50,32 +53,10 @@ def skeleton(word: str) -> str:
     return re.sub(r"(.)\1+", r"\1", k)
 
 
-_VOICING = str.maketrans("bdgvj", "ptkfs")
-
-
 def _onset(word: str) -> str:
     """The first sound of a word, voicing merged, any vowel as 'a': a skeleton match must also start alike."""
     k = sound_key(word)[:1].translate(_VOICING)
     return "a" if k in "aeiou" else k
-_NUMBER_WORDS = set("""one two three four five six seven eight nine ten eleven twelve fifteen twenty thirty forty fifty
-sixty seventy eighty ninety hundred half""".split())
-_DOSE_UNIT = re.compile(r"(?i)^(?:mg|mgs|milligrams?|mcg|micrograms?|ml|milliliters?|units?|m\.?g\.?)\W*$")
-_DOSE_INLINE = re.compile(r"(?i)^\d[\d.,/]*(?:mg|mcg|ml)\W*$")
-
-
-def _dose_follows(words: list[str]) -> bool:
-    """True when `words` (what follows a word) begin with a dose: "4Mg,", "500 mg", "four milligrams", "60 M G"."""
-    if not words:
-        return False
-    w0 = words[0].strip(",.;:")
-    if _DOSE_INLINE.match(w0):
-        return True
-    if not (re.fullmatch(r"\d[\d.,/]*", w0) or w0.lower() in _NUMBER_WORDS):
-        return False
-    rest = words[1:3]
-    if rest and _DOSE_UNIT.match(rest[0]):
-        return True
-    return len(rest) == 2 and rest[0].upper().strip(".") == "M" and rest[1].upper().strip(".,") == "G"
 
 
 @dataclass
@@ -90,9 +71,8 @@ class CorrectOptions:
     skeleton_similarity: float = 1.0   # consonant-skeleton similarity for the second key (> 1 turns it off)
     skeleton_letters: float = 0.5      # ... while the sound keys are still this alike
     skeleton_min: int = 5              # shortest skeleton trusted on its own ("sprain" and aspirin share "sprn")
-    skeleton_min_context: int = 4      # ... before a dose, or with a sound key ≥ 0.8 ("flagell": "flkl")
+    skeleton_min_context: int = 4      # ... when the sound key is ≥ 0.8 alike too ("flagell": "flkl")
     near_confidence: float = 0.8       # a surer word (p up to this) only when both keys agree closely
-    dose_context: bool = True          # an everyday / UNII word right before a dose may be a misheard drug
     skeleton_pairs: bool = True        # the skeleton key also for two words joined ("Laurie's pam")
 
 
@@ -165,13 +145,6 @@ class NearMissCorrector:
             return None
         return names[0], hits[0][1]
 
-    def _dose_match(self, core: str, conf: float) -> tuple[str, float] | None:
-        """An everyday or UNII word right before a dose, heard unsure: the one name with the same skeleton."""
-        o = self.options
-        if not o.dose_context or len(core) < o.min_chars or core in self.lexicon or conf >= o.max_confidence:
-            return None
-        return self._match_skeleton(core, 1.0, o.skeleton_min_context)
-
     def _words(self, ids: list[int], probs: list[float]) -> list[tuple[str, float]]:
         """(text, least token probability) per word, split where a piece starts with ▁."""
         words: list[tuple[list[int], float]] = []
@@ -215,8 +188,6 @@ class NearMissCorrector:
             known = all(x in self._whole for x in parts)
             core = re.sub(r"[^a-z]", "", word.lower())
             single = None if known else self._candidate(core, conf)
-            if single is None and not trail.strip(",") and _dose_follows([w for w, _ in words[i + 1:i + 4]]):
-                single = self._dose_match(core, conf)
             # two words joined ("a macassisillin" -> amoxicillin) win only when they match clearly better
             if i + 1 < len(words) and not trail:
                 n = re.fullmatch(r"([A-Za-z][A-Za-z'-]*?)(\W*)", words[i + 1][0])
