@@ -256,6 +256,9 @@ def main() -> None:
     ap.add_argument("--repeats", type=int, default=1, help="timed repeats (the fastest is kept)")
     ap.add_argument("--speaker-clips", type=int, default=24,
                     help="two-voice dictations for speaker attribution (default 24; 0 = skip)")
+    ap.add_argument("--no-peer", action="store_true",
+                    help="skip the moonshine C runtime (its columns are blank): for WER / RTF checks of Scribe alone")
+    ap.add_argument("--name", default="asr", help="result file bench/results/<name>.json (default asr)")
     ap.add_argument("--child", choices=["scribe", "c"], help=argparse.SUPPRESS)
     ap.add_argument("--workdir", help=argparse.SUPPRESS)
     args = ap.parse_args()
@@ -279,7 +282,7 @@ def main() -> None:
     if "failed" in s:
         sys.exit("bench: the Scribe run failed")
     (work / "scribe.json").write_text(json.dumps(s))
-    c = _child("c", args)
+    c = {"failed": "skipped (--no-peer)"} if args.no_peer else _child("c", args)
     load1 = os.getloadavg()
     if "failed" in c:
         c = {k: float("nan") for k in ("rtf", "cpu_rtf", "load_s", "long_wer", "peak_rss_mb")} | {
@@ -328,7 +331,7 @@ def main() -> None:
                         "wer<=0.04": s["dictation_wer"] <= 0.04,
                         "speaker_attribution>=0.95": (sp.get("accuracy") or 0) >= 0.95},
               "loadavg": [load0[0], load1[0]], "cpus": os.cpu_count()}
-    write_result("asr", result)
+    write_result(args.name, result)
 
 
 def write_result(name: str, result: dict) -> None:

@@ -6,14 +6,16 @@
 Clips are made at run time (espeak-ng, two voices: the clinician en-us, the patient en-gb+f3; cached under
 tests/.audio-cache, never committed): each is a turn of a validation dialogue that names a drug (scribe.lexicon
 is_drug) with the turn before it, from MTS-Dialog valid.csv and ACI-Bench valid.csv. A control set of turns that
-name no drug measures what a method costs on everything else (WER, false drug insertions).
+name no drug measures what a method costs on everything else (WER, false drug insertions): `control` from
+MTS-Dialog (used while choosing settings), `aci_control` from ACI-Bench (held out), and `dictation`, a 190 s
+recording of whole MTS-Dialog dialogues.
 
 Metrics (Whisper English normaliser for WER):
   * drug recall: drug-word occurrences of the reference found exactly (case-insensitive) in the transcript
   * false drug insertions: drug words in the transcript beyond those the reference has (per 100 clips)
   * WER on the medication clips and on the control clips
 MTS-Dialog clips were used to choose the settings; ACI-Bench clips are reported apart as held out.
-Prints a table and a final JSON line; writes bench/results/asr_meds.json.
+Prints a table and a final JSON line; writes bench/results/asr_meds.json (asr_meds_train.json with --split train).
 """
 from __future__ import annotations
 
@@ -72,16 +74,18 @@ def pick(dialogues, n: int, with_drugs: bool, max_words: int = 45) -> list[tuple
     return out
 
 
-def build(n_mts: int, n_aci: int, n_control: int):
+def build(n_mts: int, n_aci: int, n_control: int, split: str = "valid"):
     from speech import MTS_CSV, dialogue, mts_dialogues
-    aci_csv = MTS_CSV.parent.parent / "aci-bench" / "valid.csv"
-    if not MTS_CSV.exists() or not aci_csv.exists():
-        sys.exit(f"bench: data not found ({MTS_CSV}, {aci_csv})")
-    mts, aci = mts_dialogues(), aci_dialogues(aci_csv)
+    mts_csv = MTS_CSV.parent / f"{split}.csv"
+    aci_csv = MTS_CSV.parent.parent / "aci-bench" / f"{split}.csv"
+    if not mts_csv.exists() or not aci_csv.exists():
+        sys.exit(f"bench: data not found ({mts_csv}, {aci_csv})")
+    mts, aci = mts_dialogues(mts_csv), aci_dialogues(aci_csv)
     sets = {"mts": pick(mts, n_mts, True), "aci": pick(aci, n_aci, True),
-            "control": pick(mts[::-1], n_control, False)}
+            "control": pick(mts[::-1], n_control, False), "aci_control": pick(aci[::-1], n_control, False)}
     out = {k: [(str(dialogue(turns)), ref) for turns, ref in v] for k, v in sets.items()}
-    out["dictation"] = [dictation_recording()]
+    if split == "valid":
+        out["dictation"] = [dictation_recording()]
     return out
 
 
@@ -127,7 +131,7 @@ def run(args) -> dict:
     from scribe.asr.bias import BiasOptions
     from scribe.asr.correct import CorrectOptions
     from scribe.asr.vocab import RecognitionVocab
-    sets = {k: v for k, v in build(args.clips, args.clips, args.control).items() if k in args.sets.split(",")}
+    sets = {k: v for k, v in build(args.clips, args.clips, args.control, args.split).items() if k in args.sets.split(",")}
     settings = Settings(home=Path(args.workdir) / "home", models_dir=Path(os.environ.get("SCRIBE_MODELS") or ROOT / "models"),
                         threads=args.threads, provider="cpu")
     eng = AsrEngine(settings)
@@ -140,7 +144,9 @@ def run(args) -> dict:
                                                         margin=args.bias_margin),
                                             CorrectOptions(min_similarity=args.min_similarity,
                                                            chains=not args.no_chains,
-                                                           chain_similarity=args.chain_similarity))
+                                                           chain_similarity=args.chain_similarity,
+                                                           skeleton_similarity=args.skeleton_similarity,
+                                                           near_confidence=args.near_confidence))
         vocab.install(eng)
         t0, audio_s = time.perf_counter(), 0.0
         res, texts = {}, {}
@@ -176,7 +182,13 @@ def main() -> None:
     ap.add_argument("--chain-similarity", type=float, default=0.75,
                     help="correction: sound-key similarity inside hyphen chains (default 0.75)")
     ap.add_argument("--no-chains", action="store_true", help="correction: leave hyphen chains alone")
-    ap.add_argument("--sets", default="mts,aci,control,dictation", help="which sets to run (default all)")
+    ap.add_argument("--skeleton-similarity", type=float, default=1.0,
+                    help="correction: consonant-skeleton similarity (default 1.0 = the same skeleton; > 1 turns it off)")
+    ap.add_argument("--near-confidence", type=float, default=0.8,
+                    help="correction: surer words (p below this) when both keys agree (default 0.8; 0.6 turns it off)")
+    ap.add_argument("--sets", default="mts,aci,control,aci_control,dictation", help="which sets to run (default all)")
+    ap.add_argument("--split", choices=["valid", "train"], default="valid",
+                    help="dialogues to draw clips from (default valid; train: a set no setting was chosen on)")
     ap.add_argument("--threads", type=int, default=2, help="inference threads (default 2)")
     ap.add_argument("--show", action="store_true", help="print reference and transcript of every drug clip")
     ap.add_argument("--workdir", default="/tmp/scribe-bench-meds", help="scratch folder (default %(default)s)")
@@ -188,18 +200,18 @@ def main() -> None:
     out = run(args)
     load1 = os.getloadavg()
     print(f"medication bench, {os.cpu_count()} CPUs, load avg {load0[0]:.1f} → {load1[0]:.1f} (shared machine)")
-    print(f"{'method':14s} {'set':8s} {'clips':>5s} {'drugs':>5s} {'recall':>7s} {'false+':>6s} {'WER':>7s}")
+    print(f"{'method':14s} {'set':11s} {'clips':>5s} {'drugs':>5s} {'recall':>7s} {'false+':>6s} {'WER':>7s}")
     for m, res in out["results"].items():
-        for k in [k for k in ("mts", "aci", "control", "dictation") if k in res]:
+        for k in [k for k in ("mts", "aci", "control", "aci_control", "dictation") if k in res]:
             r = res[k]
             rec = f"{r['recall']:.3f}" if r["recall"] is not None else "-"
-            print(f"{m:14s} {k:8s} {r['clips']:5d} {r['drug_words']:5d} {rec:>7s} {r['false_drug_insertions']:6d} "
+            print(f"{m:14s} {k:11s} {r['clips']:5d} {r['drug_words']:5d} {rec:>7s} {r['false_drug_insertions']:6d} "
                   f"{r['wer']:7.4f}")
         print(f"{m:14s} rtf {res['rtf']:.4f}")
-    out.update({"bench": "asr_meds", "loadavg": [load0[0], load1[0]], "cpus": os.cpu_count(),
+    out.update({"bench": "asr_meds", "split": args.split, "loadavg": [load0[0], load1[0]], "cpus": os.cpu_count(),
                 "threads": args.threads})
     from asr import write_result          # bench/ is this script's folder, first on sys.path
-    write_result("asr_meds", out)
+    write_result("asr_meds" if args.split == "valid" else f"asr_meds_{args.split}", out)
 
 
 if __name__ == "__main__":

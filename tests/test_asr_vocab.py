@@ -140,3 +140,95 @@ def test_names_inside_a_hyphen_chain_are_found(engine):
     hyp = run("bias+correct")
     assert "montelukast" in _drugs(hyp) - _drugs(off), (hyp, off)
     assert not _drugs(hyp) - _drugs(turns[0][1]), hyp
+
+
+def _mts_turn(speaker, text):
+    """An MTS-Dialog validation turn rendered as bench/asr_meds.py renders it (same cached audio)."""
+    from scribe.audio.io import load_audio
+    from speech import dialogue
+    return load_audio(dialogue([(speaker, text)]), 16000).samples
+
+
+def _run_audio(engine, method, x, **options):
+    from dataclasses import replace
+    vocab = RecognitionVocab.for_method(method, engine.model.tokenizer, COMMON_DRUGS)
+    if vocab.corrector is not None and options:
+        vocab.corrector.options = replace(vocab.corrector.options, **options)
+    vocab.install(engine)
+    try:
+        return engine.transcribe(x).text
+    finally:
+        RecognitionVocab.from_settings(engine.settings, engine.model.tokenizer).install(engine)
+
+
+SKELETON_OFF = dict(skeleton_similarity=2.0, near_confidence=0.6)
+
+
+@pytest.mark.parametrize("speaker,text,name", [
+    # espeak's vowels come out as other words; the consonants survive ("Laurie's pam": l-r-s-p-m)
+    ("Patient", "Ah yes, I was taking lorazepam, but it did not help with the sensation.", "lorazepam"),
+    # heard fairly surely (p 0.74) as "flagell": both keys agree, so it is corrected
+    ("Doctor", "Let me add Flagyl intra venously. It will be five hundred M G every eight hours and I would also "
+               "like to add Levaquin five hundred M G daily.", "flagyl"),
+])
+def test_consonant_skeleton_finds_blurred_names(engine, speaker, text, name):
+    x = _mts_turn(speaker, text)
+    before = _run_audio(engine, "bias+correct", x, **SKELETON_OFF)
+    after = _run_audio(engine, "bias+correct", x)
+    assert name not in _drugs(before) and name in _drugs(after), (before, after)
+    assert not _drugs(after) - _drugs(text), after              # no drug that was not said
+
+
+def test_a_name_already_right_keeps_its_neighbours(engine):
+    """Two words are never joined into a name when one of them already is that name: "on methadone" used to
+    become "methadone", "Gabapentin did" "Gabapentin"."""
+    for speaker, text, kept in (("Doctor", "Okay yes, you are on methadone maintenance.", "on methadone"),
+                                ("Patient", "Yeah, they tried different medicines but only oxycodone helped a little. "
+                                            "It does give me sometimes around three hours of relief. Gabapentin did "
+                                            "not work at all.", "gabapentin did")):
+        hyp = _run_audio(engine, "bias+correct", _mts_turn(speaker, text))
+        assert kept in hyp.lower().replace(",", ""), hyp
+
+
+# everyday words whose consonants or sound key are close to a drug name's (found by running the corrector over
+# every MTS-Dialog and ACI-Bench reference word as if the model were unsure of each)
+NEAR_DRUG_SENTENCES = [
+    ("She had a sprain during her vacation, and it was brisk walking that did it.", "en-us"),
+    ("The mitral valve is fine and the oxygenation is good.", "en-gb+f3"),
+    ("Any problems with urination? Are you using calorie points?", "en-us"),
+    ("I take saffron in my rice, about a spoonful.", "en-gb+f3"),
+]
+
+
+def test_everyday_words_near_drug_names_are_not_replaced(engine):
+    """Real speech: correction changes nothing on sentences full of words that sound like drug names."""
+    for text, voice in NEAR_DRUG_SENTENCES:
+        from scribe.audio.io import load_audio
+        x = load_audio(speak(text, voice=voice), 16000).samples
+        plain = _run_audio(engine, "bias", x)
+        assert _run_audio(engine, "bias+correct", x) == plain, text
+        assert not _drugs(plain), plain
+
+
+def test_unsure_everyday_words_are_not_replaced(engine):
+    """The worst case: the model unsure of every word (p 0.1). The corrector's own gates (whole words, UNII names,
+    onset, skeleton length, no skeleton join after an everyday word) keep these words; the name still comes
+    through."""
+    from scribe.asr.correct import NearMissCorrector
+    from scribe.lexicon import unii_words
+    c = NearMissCorrector(engine.model.tokenizer, COMMON_DRUGS, keep=unii_words())
+
+    def fix(text):
+        c._words = lambda ids, probs: [(w, 0.1) for w in text.split()]
+        return c.correct([], [])
+    for text in ("She had a sprain on vacation.", "The mitral valve.", "Any problems with urination?",
+                 "Are you using calorie points?", "He is in the phentermine trial.", "The obstetrician came.",
+                 "I take saffron in my rice.", "And rested, she felt better."):
+        assert fix(text) == text, (text, fix(text))
+    assert fix("I was taking Laurie's pam, but") == "I was taking Lorazepam, but"
+    # a 4-consonant skeleton is not trusted alone, not even before a dose ("Saffron" was said for Zofran here, but
+    # "medicine 10 mg" has mometasone's skeleton); a UNII name stays: it may be the drug that was said (Provigil
+    # has Pravachol's skeleton)
+    assert fix("give him Saffron 4Mg, morphine") == "give him Saffron 4Mg, morphine"
+    assert fix("take the medicine 10 mg daily") == "take the medicine 10 mg daily"
+    assert fix("Provigil 200 mg") == "Provigil 200 mg"

@@ -8,8 +8,15 @@ A word is replaced only when all of these hold, so a correct word is never turne
     everyday words as one piece, so a multi-piece word is rare or invented;
   * it is not already a lexicon word or an FDA UNII name (`keep`), and has at least `min_chars` letters;
   * the decoder was unsure of it: its least likely token had probability below `max_confidence`;
-  * its sound-alike key is within `min_similarity` (normalised Levenshtein) of exactly one best lexicon key.
-Two adjacent words are also tried joined ("a macassisillin", "Lizzie-Oplo"), under the same gates, and runs of up
+  * its sound-alike key is within `min_similarity` (normalised Levenshtein) of exactly one best lexicon key, or,
+    failing that, its consonant skeleton (`skeleton`: vowels dropped, voiced and voiceless consonants merged:
+    "Laurie's pam" and lorazepam are both "lrspm") is the skeleton of exactly one name (`skeleton_similarity` 1.0)
+    that starts with the same sound, has at least `skeleton_min` consonants and whose sound key is still
+    `skeleton_letters` alike: a second key for the way synthetic and accented voices blur vowels and voicing;
+  * a word the model was fairly sure of (least likely token below `near_confidence`, not `max_confidence`) is
+    replaced only when both keys agree closely (sound key ≥ 0.8 and the same skeleton: "flagell" -> flagyl).
+Two adjacent words are also tried joined ("a macassisillin", "Lizzie-Oplo"), under the same gates (never onto a word
+that already is a name; the skeleton only when the first is no everyday word and both bring consonants), and runs of up
 to three parts of a hyphen chain ("Salme-Ralyn-Hale-Monte-Lucast-Sair-Felt-Sin": how Moonshine writes a list of
 names it could not make out) are tried on their own.
 """
@@ -21,7 +28,7 @@ from typing import Iterable
 
 from .tokenizer import Tokenizer
 
-__all__ = ["CorrectOptions", "NearMissCorrector", "sound_key"]
+__all__ = ["CorrectOptions", "NearMissCorrector", "sound_key", "skeleton"]
 
 _SPACE = "\u2581"
 _SOUNDS = [(r"ph", "f"), (r"ck", "k"), (r"c(?=[eiy])", "s"), (r"[cq]", "k"), (r"x", "ks"), (r"z", "s"),
@@ -36,6 +43,22 @@ def sound_key(word: str) -> str:
     return k
 
 
+_VOICING = str.maketrans("bdgvj", "ptkfs")
+
+
+def skeleton(word: str) -> str:
+    """The consonant skeleton of `word`'s sound key: vowels, h, w dropped; b/d/g/v/j heard as p/t/k/f/s."""
+    k = sound_key(word).translate(_VOICING)
+    k = re.sub(r"[aeiouwh]", "", k)
+    return re.sub(r"(.)\1+", r"\1", k)
+
+
+def _onset(word: str) -> str:
+    """The first sound of a word, voicing merged, any vowel as 'a': a skeleton match must also start alike."""
+    k = sound_key(word)[:1].translate(_VOICING)
+    return "a" if k in "aeiou" else k
+
+
 @dataclass
 class CorrectOptions:
     min_similarity: float = 0.75   # normalised Levenshtein similarity of sound keys
@@ -45,6 +68,12 @@ class CorrectOptions:
     chains: bool = True            # look inside hyphen chains ("Monte-Lucast-Sair-Felt-Sin"): Moonshine's spelling
                                    # of a list of names it could not make out, never an everyday word
     chain_similarity: float = 0.75  # sound-key similarity needed inside a chain
+    skeleton_similarity: float = 1.0   # consonant-skeleton similarity for the second key (> 1 turns it off)
+    skeleton_letters: float = 0.5      # ... while the sound keys are still this alike
+    skeleton_min: int = 5              # shortest skeleton trusted on its own ("sprain" and aspirin share "sprn")
+    skeleton_min_context: int = 4      # ... when the sound key is ≥ 0.8 alike too ("flagell": "flkl")
+    near_confidence: float = 0.8       # a surer word (p up to this) only when both keys agree closely
+    skeleton_pairs: bool = True        # the skeleton key also for two words joined ("Laurie's pam")
 
 
 class NearMissCorrector:
@@ -58,6 +87,10 @@ class NearMissCorrector:
         for w in sorted(self.lexicon):
             self._keys.setdefault(sound_key(w), []).append(w)
         self._key_list = list(self._keys)
+        self._skels: dict[str, list[str]] = {}
+        for w in sorted(self.lexicon):
+            self._skels.setdefault(skeleton(w), []).append(w)
+        self._skel_list = list(self._skels)
         # whole-word pieces: "▁Fever" and "▁fever" both mean the model knows "fever" as a word
         self._whole = set()
         for p in tokenizer.pieces:
@@ -65,17 +98,52 @@ class NearMissCorrector:
             if s.startswith(_SPACE) and s[1:].isalpha():
                 self._whole.add(s[1:].lower())
 
-    def _match(self, core: str, min_similarity: float | None = None) -> tuple[str, float] | None:
+    def _match(self, core: str, min_similarity: float | None = None,
+               skeleton_ok: bool = True) -> tuple[str, float] | None:
         from rapidfuzz import process
         from rapidfuzz.distance import Levenshtein
         o = self.options
         cutoff = o.min_similarity if min_similarity is None else min_similarity
         hits = process.extract(sound_key(core), self._key_list, scorer=Levenshtein.normalized_similarity,
                                limit=2, score_cutoff=cutoff)
+        if hits and not (len(hits) > 1 and hits[0][1] - hits[1][1] < o.margin):
+            names = self._keys[hits[0][0]]
+            return (names[0], hits[0][1]) if len(names) == 1 else None
+        if hits or not skeleton_ok:
+            return None                     # two names sound alike: leave the word
+        return self._match_skeleton(core, o.skeleton_similarity)
+
+    def _match_skeleton(self, core: str, cutoff: float, min_len: int | None = None) -> tuple[str, float] | None:
+        """One lexicon name whose consonant skeleton is ≥ cutoff alike (margin over the next) and whose sound key
+        is ≥ skeleton_letters alike; (name, skeleton similarity) or None."""
+        from rapidfuzz import process
+        from rapidfuzz.distance import Levenshtein
+        o = self.options
+        sk = skeleton(core)
+        if cutoff > 1 or len(sk) < (o.skeleton_min if min_len is None else min_len):
+            return None
+        hits = process.extract(sk, self._skel_list, scorer=Levenshtein.normalized_similarity, limit=2,
+                               score_cutoff=cutoff)
         if not hits or (len(hits) > 1 and hits[0][1] - hits[1][1] < o.margin):
             return None
-        names = self._keys[hits[0][0]]
+        key, onset = sound_key(core), _onset(core)
+        names = [n for n in self._skels[hits[0][0]]
+                 if Levenshtein.normalized_similarity(key, sound_key(n)) >= o.skeleton_letters and _onset(n) == onset]
         return (names[0], hits[0][1]) if len(names) == 1 else None
+
+    def _sure_match(self, core: str) -> tuple[str, float] | None:
+        """For a word the model was fairly sure of: both keys must agree (sound key ≥ 0.8, same skeleton)."""
+        from rapidfuzz import process
+        from rapidfuzz.distance import Levenshtein
+        hits = process.extract(sound_key(core), self._key_list, scorer=Levenshtein.normalized_similarity,
+                               limit=2, score_cutoff=0.8)
+        if not hits or (len(hits) > 1 and hits[0][1] - hits[1][1] < self.options.margin):
+            return None
+        names = self._keys[hits[0][0]]
+        if len(names) != 1 or len(skeleton(core)) < self.options.skeleton_min_context \
+                or skeleton(core) != skeleton(names[0]):
+            return None
+        return names[0], hits[0][1]
 
     def _words(self, ids: list[int], probs: list[float]) -> list[tuple[str, float]]:
         """(text, least token probability) per word, split where a piece starts with ▁."""
@@ -89,11 +157,14 @@ class NearMissCorrector:
                 words[-1] = (words[-1][0], min(words[-1][1], p))
         return [(self.tokenizer.decode(w), p) for w, p in words]
 
-    def _candidate(self, core: str, conf: float, min_similarity: float | None = None) -> tuple[str, float] | None:
+    def _candidate(self, core: str, conf: float, min_similarity: float | None = None,
+                   skeleton_ok: bool = True) -> tuple[str, float] | None:
         o = self.options
-        if len(core) < o.min_chars or core in self.lexicon or core in self.keep or conf >= o.max_confidence:
+        if len(core) < o.min_chars or core in self.lexicon or core in self.keep or conf >= o.near_confidence:
             return None
-        return self._match(core, min_similarity)
+        if conf >= o.max_confidence:
+            return self._sure_match(core)
+        return self._match(core, min_similarity, skeleton_ok)
 
     def correct(self, ids: list[int], probs: list[float]) -> str:
         words = self._words(ids, probs)
@@ -115,13 +186,21 @@ class NearMissCorrector:
                     continue
             parts = [x for x in re.split(r"[-']", word.lower()) if x]
             known = all(x in self._whole for x in parts)
-            single = None if known else self._candidate(re.sub(r"[^a-z]", "", word.lower()), conf)
+            core = re.sub(r"[^a-z]", "", word.lower())
+            single = None if known else self._candidate(core, conf)
             # two words joined ("a macassisillin" -> amoxicillin) win only when they match clearly better
             if i + 1 < len(words) and not trail:
                 n = re.fullmatch(r"([A-Za-z][A-Za-z'-]*?)(\W*)", words[i + 1][0])
-                if n and not (known and n.group(1).lower() in self._whole):
+                # never swallow a word that is already a name ("you Tylenol"), nor join two everyday words
+                if n and core not in self.lexicon and n.group(1).lower() not in self.lexicon \
+                        and not (known and n.group(1).lower() in self._whole):
+                    # a skeleton match must use both words' consonants ("you" + "tylenol" is tylenol's alone) and
+                    # not start with an everyday word ("in urination" is not neurontin)
                     pair = self._candidate(re.sub(r"[^a-z]", "", (word + n.group(1)).lower()),
-                                           min(conf, words[i + 1][1]))
+                                           min(conf, words[i + 1][1]),
+                                           skeleton_ok=self.options.skeleton_pairs and not known
+                                           and core not in self.keep
+                                           and bool(skeleton(word) and skeleton(n.group(1))))
                     if pair and pair[1] > (single[1] if single else 0.0) + self.options.margin:
                         out.append(lead + _case(pair[0], word) + n.group(2))
                         i += 2
