@@ -50,8 +50,8 @@ def render_markdown(card: dict) -> str:
                      f"{r['rougeLsum']:.1f} | {_f(r.get('rouge1_divisions'))} | {r['numbers_not_said']:.2f} | - | - |")
     app = [r for r in card.get("results", []) if "finished" in r]
     if app:
-        L += ["", "Seconds are from a shared machine (load average 6-10 during the run): quality, not speed, is what "
-                  "this table measures; bench/notes.py measures speed on a quiet machine.", "",
+        L += ["", card.get("seconds_note") or "Seconds are from a shared machine (load average 6-10 during the run): "
+              "quality, not speed, is what this table measures; bench/notes.py measures speed on a quiet machine.", "",
               "| set | model | schema-valid | finished (no budget/repeat cut) | s/note (2 threads) | prompt tokens | new tokens |",
               "|---|---|---|---|---|---|---|"]
         L += [f"| {r['set']} | {r['model']} | {100 * r['schema_valid']:.0f}% | {100 * r['finished']:.0f}% | "

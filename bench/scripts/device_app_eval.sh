@@ -7,8 +7,10 @@
 #
 # Parts (each one device call, from the repo root there; ~/x survives while the machine stays warm):
 #   setup            venv over the system python + the cp312 wheels in .xfer/wh312 (+ .xfer/wh312np), data
-#   put NAME PIECE   append .xfer/NAME_PIECE/p* to ~/x/parts/NAME/
-#   join NAME        ~/x/models/NAME = the repo's models/NAME (tracked files) + .xfer/metaXX + the joined pieces
+#   meta             keep .xfer/meta (common/: the shared tokenizer.json; one folder a model: its small ignored
+#                    files, and all of them for an export that is not in the repo) in ~/x/meta
+#   put PART PIECE   append .xfer/PART_PIECE/p* to ~/x/parts/PART/
+#   join NAME PART META  ~/x/models/NAME = models/NAME's tracked files + ~/x/meta/{common,META} + the pieces
 #   run NAME SHARDS  start SHARDS background processes (setsid: a call's end must not take them), each every
 #                    SHARDS-th item of aci, aci-asr, mts; SCRIBE_NOTE_NUMBERS and SETS pass through
 #   status / collect  progress; copy finished shard files to $OUT
@@ -23,12 +25,14 @@ setup)
   rm -rf $X/data && cp -r .dev/data $X/data
   $PY -c "import numpy, onnxruntime, onnxruntime_genai as og; print('numpy', numpy.__version__, 'ort', onnxruntime.__version__, 'og', og.__version__)"
   nproc; free -g | head -2 ;;
+meta)
+  rm -rf $X/meta && cp -r .xfer/meta $X/meta && ls -R $X/meta ;;
 put)
   mkdir -p $X/parts/$2 && cp .xfer/$2_$3/p* $X/parts/$2/ && ls $X/parts/$2 | wc -l ;;
 join)
-  NAME=$2; META=$3; D=$X/models/$NAME
-  rm -rf $D && mkdir -p $D && cp models/$NAME/* $D/ 2>/dev/null; cp .xfer/$META/* $D/
-  cat $X/parts/$NAME/p* > $D/model.onnx.data && rm -rf $X/parts/$NAME
+  NAME=$2; PART=$3; META=$4; D=$X/models/$NAME
+  rm -rf $D && mkdir -p $D && { cp models/$NAME/* $D/ 2>/dev/null; cp $X/meta/common/* $X/meta/$META/* $D/; }
+  cat $X/parts/$PART/p* > $D/model.onnx.data && rm -rf $X/parts/$PART
   $PY - "$D" <<'EOF'
 import hashlib, json, sys
 from pathlib import Path
@@ -41,6 +45,7 @@ EOF
 run)
   NAME=$2; N=$3; TAG=${SCRIBE_NOTE_NUMBERS:-said}
   rm -rf $X/repo-$NAME-$TAG && mkdir -p $X/repo-$NAME-$TAG && cp -r bench finetune scribe templates pyproject.toml $X/repo-$NAME-$TAG/
+  ln -s $X/models $X/repo-$NAME-$TAG/models     # the benches read ROOT/models
   mkdir -p $X/shards $X/logs
   for k in $(seq 0 $((N - 1))); do
     (cd $X/repo-$NAME-$TAG && SCRIBE_MODELS=$X/models SCRIBE_SHARED_DATA=$X/data SCRIBE_HOME=$X/home-$k \
