@@ -46,8 +46,10 @@ DEFAULT_RECIPES = [
     ModelRecipe("scribe-note-qwen15", "any", "qwen15",
                 "Qwen2.5-Coder-1.5B-Instruct + section-note LoRA trained on ACI-Bench/MTS-Dialog train + synthetic "
                 "(merged), int8 onnxruntime-genai; the quality setting, one section at a time",
-                # int8, the embedding reading the LM head's int8 blocks: 934 MB less on disk (decisions, 2026-11-30)
-                "int8-shared", QWEN15_BASE, {"label": "quality", "note_seconds_2_cores": 64.1}),
+                # plain int8: "int8-shared" (the embedding reading the LM head's int8 blocks) saved 934 MB of disk but
+                # only 63 MB of RSS, and feeds the model the GGUF's output matrix instead of its token embedding:
+                # 7 of 20 ACI-Bench valid notes then hit the repeat guard, 0 of them before (decisions, 2026-11-30)
+                SHIPPED_QUANT, QWEN15_BASE, {"label": "quality", "note_seconds_2_cores": 64.1}),
 ]
 
 
@@ -114,9 +116,18 @@ def build_reason(models_dir: Path, name: str, adir: Path | None, quant: str | No
         return "missing"
     if quant is not None and (m.get("quantization") or {}).get("name") != quant:
         return "requant"
+    return "stale" if _other_adapter(m, adir) else None
+
+
+_REASONS = {"stale": "built from another adapter than the committed one",
+            "requant": "built with another precision than the recipe's {quant}"}
+
+
+def _other_adapter(manifest: dict, adir: Path | None) -> bool:
+    """Does `manifest` record a build from another adapter than the one committed in `adir`?"""
     if adir is None or not (adir / "adapter_config.json").exists():
-        return None
-    return None if (m.get("built_from") or {}).get("adapter_sha256") == _adapter_digest(adir) else "stale"
+        return False
+    return (manifest.get("built_from") or {}).get("adapter_sha256") != _adapter_digest(adir)
 
 
 def build_default(models_dir: Path, force: bool = False, log=print, names: list[str] | None = None) -> int:
@@ -132,24 +143,20 @@ def build_default(models_dir: Path, force: bool = False, log=print, names: list[
         if reason is None:
             log(f"[build-default] {r.name}: verified, skipping")
             continue
-        if reason == "stale":
-            log(f"[build-default] {r.name}: built from another adapter than the committed one; rebuilding")
-        if reason == "requant":
-            log(f"[build-default] {r.name}: built with another precision than the recipe's {r.quant}; rebuilding")
         if adir is not None and not (adir / "adapter_config.json").exists():
             raise ModelError(f"committed adapter {adir} is missing; cannot build {r.name}")
         committed = _committed_manifest(out)
-        if committed and adir is not None:
-            want = (committed.get("built_from") or {}).get("adapter_sha256")
-            if want and want != _adapter_digest(adir) and reason != "stale":
-                log(f"[build-default] {r.name}: adapter differs from the one the manifest was built from; rebuilding")
+        if reason == "missing" and committed and _other_adapter(committed, adir):
+            reason = "stale"        # files gone or damaged, and the manifest names another adapter anyway
+        if reason in _REASONS:
+            log(f"[build-default] {r.name}: {_REASONS[reason].format(quant=r.quant)}; rebuilding")
         keep = {k: committed[k] for k in ("eval",) if committed and k in committed}
         if r.profile:
             keep["profile"] = r.profile
         base = ensure_qwen(Path(models_dir), r.base) if r.base in (QWEN_BASE, QWEN15_BASE) else r.base
         build_model(models_dir, r.name, r.domain, adir, r.description, QUANTS[r.quant], base, log, keep)
         new = _committed_manifest(out)
-        if committed and new and committed.get("files") != new.get("files") and reason != "stale":
+        if committed and new and committed.get("files") != new.get("files") and reason in ("missing", "forced"):
             # Different CPUs can round the fp32 merge differently; provenance (base + adapter sha256) is what is pinned.
             log(f"[build-default] {r.name}: rebuilt bytes differ from the committed manifest; manifest rewritten "
                 f"from this build (base and adapter sha256 match)")
