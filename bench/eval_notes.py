@@ -63,7 +63,8 @@ def main() -> int:
             notes = app_notes(ROOT / "models", model, items, templates, a.threads)
         rows.append(asdict(evaluate_model(ROOT / "models", model, items, name, templates, a.threads, notes=notes)))
         seconds = sum(v["seconds"] for v in notes.values()) if done is not None else time.time() - t0
-        notes_out["sets"][name] = {"notes": {k: v["sections"] for k, v in notes.items()}, "seconds": round(seconds, 1)}
+        notes_out["sets"][name] = {"notes": {k: v["sections"] for k, v in notes.items()}, "seconds": round(seconds, 1),
+                                   "flags": {k: v.get("flags", []) for k, v in notes.items()}}   # kinds, per note
     base = baselines(sets, templates) if not a.limit else {}
     print(f"{'set':22} {'model':28} {'n':>4} {'R1':>6} {'R2':>6} {'RLsum':>6} {'num!said(ref)':>14} {'s/note':>7}")
     for r in rows:

@@ -82,7 +82,10 @@ def _seconds_note(app: dict) -> str | None:
     """Where the app-path notes were written, when not on this 2-core machine (bench/eval_notes.py --shard)."""
     hosts = [json.loads(h) for h in app.get("generated_by") or []]
     if not hosts:
-        return None
+        load = app.get("load_avg_end")
+        return None if load is None else (
+            f"Seconds: this 2-core machine, shared with other jobs (load average {load} at the end of the run): "
+            "quality, not speed, is what this table measures; bench/notes.py measures speed on a quiet machine.")
     h = hosts[0]
     return (f"Seconds: the app-path notes were written on a {h.get('cpus')}-core x86-64 host's CPUs ({h.get('processor')}), "
             f"{h.get('shards')} processes of 2 onnxruntime threads sharing them with other runs "

@@ -30,6 +30,9 @@ def settings():
     s.templates_dir = ROOT / "templates"
     s.provider = "cpu"
     s.threads = 2
+    # the web companion has no number guard yet (docs/decisions.md, 2026-11-30): the references compare the model
+    # path, so the desktop writes them unguarded too
+    s.note_numbers = "free"
     return s
 
 
