@@ -9,8 +9,8 @@ Bounds, so a section can never run away: a per-section token budget learned from
 (`section_budgets.json` in the model folder: p99 of the reference length plus headroom; templates the data never
 saw get the per-kind default), a repeat guard (a 16-token run already written in this section ends it and the
 repeat is dropped), and end-of-turn. Given the transcript's numbers, a number guard (numguard.py) keeps every
-number the transcript does not contain out of the text. Greedy, repetition penalty 1.05 (the recipe the eval card measured), with
-prompt-lookup drafts verified in the same forward pass (stepper.py: same tokens, fewer passes).
+number the transcript does not contain out of the text. Greedy, repetition penalty 1.05 (the recipe the eval card
+measured), with prompt-lookup drafts verified in the same forward pass (stepper.py: same tokens, fewer passes).
 """
 from __future__ import annotations
 
@@ -20,8 +20,8 @@ from typing import Callable
 
 from ..errors import CancelledError, InputError, is_cancelled
 from .prompt import parse_section, section_request
-from .runtime import LoadedModel, load_budgets
 from .numguard import number_vocab
+from .runtime import LoadedModel, load_budgets
 from .stepper import DRAFT, GreedyStepper
 from .templates import Template
 

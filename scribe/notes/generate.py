@@ -30,7 +30,8 @@ from .runtime import LoadedModel, load_model, resolve_model_name
 from .templates import Template, get_template
 
 __all__ = ["generate", "generate_many", "guidance_schema", "fit_transcript",
-           "NOTE_CONTEXT", "as_transcript", "finish_note", "prefill_ids", "language_flag", "write_sections", "prefill", "guard_numbers"]
+           "NOTE_CONTEXT", "as_transcript", "finish_note", "prefill_ids", "language_flag", "write_sections", "prefill",
+           "guard_numbers"]
 
 log = logging.getLogger("scribe.notes")
 NOTE_CONTEXT = 8192
@@ -280,10 +281,10 @@ def generate_many(transcript: Transcript | str, templates: list[Template | str],
     with lm.lock:
         pre: dict[str, Any] = {"load_s": load_s}
         writer = _writer_for(lm, name, tpls[0].domain, tr, settings, int(context_tokens or NOTE_CONTEXT), cancel, pre)
+        numbers = guard_numbers(tr, settings)
         for tpl in tpls:
             timings = dict(pre)
-            data, results = write_sections(writer, tpl, on_token, cancel, timings, max_new_tokens,
-                                           guard_numbers(tr, settings))
+            data, results = write_sections(writer, tpl, on_token, cancel, timings, max_new_tokens, numbers)
             notes.append((tpl, data, results, timings))
     return [finish_note(tpl, tr, name, data, results, timings, t_all) for tpl, data, results, timings in notes]
 

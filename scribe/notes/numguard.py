@@ -13,7 +13,8 @@ contains. If it is not, the generator rewinds to where the run began (including 
 position is decided again with digits, single-token number words and the bare space masked: the model writes
 the sentence without the number ("a male with ...") instead of another number. Greedy output is unchanged
 wherever every number is said. Digits glued to a letter (A1c, B12, T2) are part of a word, not a quantity, and
-pass; so do list numbers ("1. Hypertension": up to 20, a '.' or ')' and then a space). After MAX_WITHHELD rewinds in one section the guard stands aside (the fact checker still flags).
+pass; so do list numbers ("1. Hypertension": up to 20, a '.' or ')' and then a space). After MAX_WITHHELD rewinds
+in one section the guard stands aside (the fact checker still flags).
 """
 from __future__ import annotations
 
@@ -69,9 +70,8 @@ def number_vocab(tokenizer_json: str) -> NumberVocab:
 
 
 def allowed_numbers(transcript_text: str) -> frozenset[str]:
-    """Every value a run may take: the transcript's numbers and the parts of its ratios and decimals' integers."""
-    vals = {v for v in number_values(transcript_text) if "/" not in v}
-    return frozenset(vals)
+    """Every value a run may take: the transcript's numbers, a ratio by its parts (a run never holds a '/')."""
+    return frozenset(v for v in number_values(transcript_text) if "/" not in v)
 
 
 @dataclass

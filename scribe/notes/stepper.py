@@ -48,7 +48,6 @@ class GreedyStepper:
         self._vocab = vocab
         self._run: NumberRun | None = None
         self._row = np.zeros(0, dtype=np.float32)        # raw logits that chose `next`
-        self._seen_before = np.zeros(0, dtype=bool)      # the penalty state before `next`
         self.withheld: list[str] = []                    # numbers the guard kept out of the text
         self.seq: list[int] = []
         self.next = -1
@@ -69,8 +68,7 @@ class GreedyStepper:
         self.next = self._argmax(logits[-1])
         self.passes = 1
         self._run = None
-        if self.guard:
-            self._row, self._seen_before = logits[-1], self._seen.copy()
+        self._row = logits[-1]
 
     def step(self) -> list[int]:
         if self.guard:
@@ -100,14 +98,14 @@ class GreedyStepper:
 
     def _guarded_step(self) -> list[int]:
         """One token a pass; digits held back until their run ends (see the module docstring)."""
-        t, row, seen = self.next, self._row, self._seen_before
+        t = self.next
         self._gen.append_tokens([t])
         self.passes += 1
         logits = np.asarray(self._gen.get_output("logits"))[0]
+        out = self._hold(t)          # before `t` joins seq and the penalty state: a run keeps what chose it
         self.seq.append(t)
         self._mark(t)
-        out = self._hold(t, row, seen)
-        self._row, self._seen_before = logits[-1], self._seen.copy()
+        self._row = logits[-1]
         self.next = self._argmax(self._row)
         run = self._run
         if run is not None and run.text and not run.continues(self._vocab, self.next):
@@ -118,21 +116,22 @@ class GreedyStepper:
                 self._withhold(run)
         return out
 
-    def _hold(self, t: int, row: np.ndarray, seen: np.ndarray) -> list[int]:
-        """Add the just-appended token `t` to the held run, or start one; return what is released now."""
-        v, run, pos = self._vocab, self._run, len(self.seq) - 1
+    def _hold(self, t: int) -> list[int]:
+        """Add token `t` (in the generator, not yet in `seq`) to the held run, or start one with the logits and
+        penalty state that chose it; return what is released now."""
+        v, run, pos = self._vocab, self._run, len(self.seq)
         if run is not None and (run.continues(v, t) or (not run.text and t in v.digits)):
             run.text += v.digits.get(t) or v.seps[t]
             run.tokens.append(t)
             return []
         out = run.tokens if run is not None else []
         self._run = None
-        prev = self.seq[-2] if len(self.seq) > 1 else -1
+        prev = self.seq[-1] if self.seq else -1
         glued = 0 <= prev < v.alpha_end.shape[0] and (v.alpha_end[prev] or prev in v.digits)
         if t in v.spaces:
-            self._run = NumberRun(pos, row.copy(), seen, "", [t])
+            self._run = NumberRun(pos, self._row.copy(), self._seen.copy(), "", [t])
         elif t in v.digits and not glued:
-            self._run = NumberRun(pos, row.copy(), seen, v.digits[t], [t])
+            self._run = NumberRun(pos, self._row.copy(), self._seen.copy(), v.digits[t], [t])
         else:
             out = out + [t]
         return out
@@ -142,17 +141,12 @@ class GreedyStepper:
         self.withheld.append(run.value())
         self._gen.rewind_to(run.start)
         del self.seq[run.start:]
-        self._seen = run.seen.copy()
-        self._reindex_after_rewind()
-        row = run.row.copy()
+        self._seen = run.seen                # the run's own copies: it is dropped here
+        row = run.row
         row[self._vocab.masked[self._vocab.masked < row.shape[0]]] = -np.inf
-        self._row, self._seen_before = row, run.seen
+        self._row = row
         self.next = self._argmax(row)
         self._run = None
-
-    def _reindex_after_rewind(self) -> None:
-        self._index = {k: p for k, p in self._index.items() if p < len(self.seq)}
-        self._indexed = min(self._indexed, len(self.seq))
 
     def _mark(self, t: int) -> None:
         if t < self._seen.shape[0]:
