@@ -42,7 +42,7 @@ def main() -> int:
     ap.add_argument("--notes-dir", default="", help="folder for --shard output and for --from-notes input")
     ap.add_argument("--from-notes", default="", help="folder of --shard outputs: score those notes, generate nothing")
     a = ap.parse_args()
-    from finetune.evaluate import app_notes, eval_items, evaluate_model, read_shards
+    from finetune.evaluate import app_notes, eval_items, evaluate_model, numbers_mode, read_shards
     from finetune.metrics import baselines
     from finetune.synth.templates_io import builtin_templates
     from scribe.config import Settings
@@ -75,12 +75,12 @@ def main() -> int:
             print(f"{set_name:22} {label:28} {r['n']:4d} {r['rouge1']:6.1f} {r['rouge2']:6.1f} {r['rougeLsum']:6.1f} "
                   f"{r['numbers_not_said']:6.2f}")
     out = {"bench": "eval_notes", "model": model, "threads": a.threads, "limit": a.limit, "rows": rows,
-           "note_numbers": _numbers_mode(), "baselines": base, "load_avg_end": round(os.getloadavg()[0], 2)}
+           "note_numbers": numbers_mode(), "baselines": base, "load_avg_end": round(os.getloadavg()[0], 2)}
     if done is not None:
         out["generated_by"] = sorted({json.dumps(h, sort_keys=True) for h in hosts})
     # the notes are kept for every run (a 6-encounter 1.5B run costs half an hour on 2 cores); a limited run's
     # file says so in its name, so it never passes for the full set
-    suffix = (f"-limit{a.limit}" if a.limit else "") + ("-numbers-free" if _numbers_mode() == "free" else "")
+    suffix = (f"-limit{a.limit}" if a.limit else "") + ("-numbers-free" if numbers_mode() == "free" else "")
     (ROOT / "finetune" / "evals" / f"app-{model}{suffix}.json").write_text(json.dumps(notes_out, ensure_ascii=False))
     if not a.limit:
         for r in rows:
@@ -96,12 +96,12 @@ def main() -> int:
 
 
 def _write_shard(a, model: str, sets: list[str], templates: dict) -> int:
-    from finetune.evaluate import app_notes, eval_items, shard_name
+    from finetune.evaluate import app_notes, eval_items, numbers_mode, shard_name
     k, n = (int(x) for x in a.shard.split("/"))
     if not (0 <= k < n) or not a.notes_dir:
         raise SystemExit("eval_notes: --shard K/N needs 0 <= K < N and --notes-dir")
     import platform
-    out = {"model": model, "shard": a.shard, "threads": a.threads, "note_numbers": _numbers_mode(), "sets": {},
+    out = {"model": model, "shard": a.shard, "threads": a.threads, "note_numbers": numbers_mode(), "sets": {},
            "host": {"cpus": os.cpu_count(), "machine": platform.machine(), "processor": _cpu_name(),
                     "shards": n}}
     for name, items in eval_items(sets, a.limit, templates).items():
@@ -110,11 +110,6 @@ def _write_shard(a, model: str, sets: list[str], templates: dict) -> int:
     d.mkdir(parents=True, exist_ok=True)
     (d / shard_name(model, k, n)).write_text(json.dumps(out, ensure_ascii=False))
     return 0
-
-
-def _numbers_mode() -> str:
-    from scribe.config import Settings
-    return Settings().note_numbers
 
 
 def _cpu_name() -> str:

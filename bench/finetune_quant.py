@@ -10,8 +10,8 @@ the app's generate() (history_physical, one section at a time) and reports ROUGE
 said in the transcript (beside the reference notes' count), size on disk and seconds per note. The peer is the bf16
 torch generation of the same weights on a GPU (finetune/evals/pred-<adapter>.json, same prompts and budgets): the
 issue's rule ships the smallest export within 0.5 ROUGE-1 of it that adds no unsaid numbers. Run it with the
-number guard off (SCRIBE_NOTE_NUMBERS=free): the bf16 peer has none, and with it every export copies numbers alike. Prints a table and a
-final JSON line; writes bench/results/finetune_quant.json.
+number guard off (SCRIBE_NOTE_NUMBERS=free): the bf16 peer has none, and with it every export copies numbers alike.
+Prints a table and a final JSON line; writes bench/results/finetune_quant.json.
 """
 from __future__ import annotations
 
@@ -42,13 +42,12 @@ def main() -> int:
     a = ap.parse_args()
     from finetune.build import ADAPTERS_DIR, DEFAULT_RECIPES, build_model
     from finetune.base import ensure_qwen, QWEN15_BASE, QWEN_BASE
-    from finetune.evaluate import aci_items, evaluate_model, read_shards
-    from scribe.config import Settings
-    mode = Settings().note_numbers
+    from finetune.evaluate import aci_items, evaluate_model, numbers_mode, read_shards
     from finetune.export import QUANTS
     from finetune.synth.templates_io import builtin_templates
     from scribe.errors import InputError, ModelError
     from scribe.modelstore import verify_model
+    mode = numbers_mode()
     recipe = next(r for r in DEFAULT_RECIPES if r.name == a.model)
     base = ensure_qwen(ROOT / "models", recipe.base) if recipe.base in (QWEN_BASE, QWEN15_BASE) else recipe.base
     templates = builtin_templates()
@@ -65,7 +64,7 @@ def main() -> int:
         if a.from_notes and q != recipe.quant:
             try:
                 shards = read_shards(Path(a.from_notes), name)[0]["aci-bench-valid"]
-            except (ModelError, KeyError, InputError):
+            except (InputError, KeyError):          # not written there: generated here
                 shards = None
         try:
             verify_model(mdir, name)

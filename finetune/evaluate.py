@@ -109,19 +109,25 @@ def copy_baseline(items: list[EvalItem]) -> dict:
 __all__ += ["copy_baseline"]
 
 
-def shard_name(model: str, k: int, n: int) -> str:
-    """The file one `bench/eval_notes.py --shard K/N` process writes (the number-guard mode is part of the name)."""
+def numbers_mode() -> str:
+    """The number-guard mode notes are written with (settings.note_numbers: SCRIBE_NOTE_NUMBERS, else "said")."""
     from scribe.config import Settings
-    return f"{model}-{Settings().note_numbers}-shard-{k}-of-{n}.json"
+    return Settings().note_numbers
+
+
+def shard_name(model: str, k: int | str, n: int | str) -> str:
+    """The file one `bench/eval_notes.py --shard K/N` process writes (the number-guard mode is part of the name)."""
+    return f"{model}-{numbers_mode()}-shard-{k}-of-{n}.json"
 
 
 def read_shards(folder: Path, model: str) -> tuple[dict[str, dict], list[dict]]:
     """({set: {item id: note}}, [host of each shard]) merged from every shard file of `model` in `folder`."""
     import json
     from scribe.errors import InputError
-    files = sorted(Path(folder).glob(shard_name(model, 0, 1).replace("-0-of-1", "-*")))
+    pattern = shard_name(model, "*", "*")
+    files = sorted(Path(folder).glob(pattern))
     if not files:
-        raise InputError(f"no {shard_name(model, 0, 1).replace('-0-of-1', '-*')} in {folder}")
+        raise InputError(f"no {pattern} in {folder}")
     merged: dict[str, dict] = {}
     hosts = []
     for f in files:
@@ -132,4 +138,4 @@ def read_shards(folder: Path, model: str) -> tuple[dict[str, dict], list[dict]]:
     return merged, hosts
 
 
-__all__ += ["shard_name", "read_shards"]
+__all__ += ["numbers_mode", "shard_name", "read_shards"]
