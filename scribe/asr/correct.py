@@ -98,17 +98,22 @@ class NearMissCorrector:
             if s.startswith(_SPACE) and s[1:].isalpha():
                 self._whole.add(s[1:].lower())
 
-    def _match(self, core: str, min_similarity: float | None = None,
-               skeleton_ok: bool = True) -> tuple[str, float] | None:
+    def _nearest(self, query: str, keys: list[str], cutoff: float) -> tuple[list, tuple | None]:
+        """(the two nearest keys ≥ cutoff, the first of them when it leads the second by the margin, else None)."""
         from rapidfuzz import process
         from rapidfuzz.distance import Levenshtein
+        hits = process.extract(query, keys, scorer=Levenshtein.normalized_similarity, limit=2, score_cutoff=cutoff)
+        clear = hits and not (len(hits) > 1 and hits[0][1] - hits[1][1] < self.options.margin)
+        return hits, (hits[0] if clear else None)
+
+    def _match(self, core: str, min_similarity: float | None = None,
+               skeleton_ok: bool = True) -> tuple[str, float] | None:
         o = self.options
         cutoff = o.min_similarity if min_similarity is None else min_similarity
-        hits = process.extract(sound_key(core), self._key_list, scorer=Levenshtein.normalized_similarity,
-                               limit=2, score_cutoff=cutoff)
-        if hits and not (len(hits) > 1 and hits[0][1] - hits[1][1] < o.margin):
-            names = self._keys[hits[0][0]]
-            return (names[0], hits[0][1]) if len(names) == 1 else None
+        hits, top = self._nearest(sound_key(core), self._key_list, cutoff)
+        if top:
+            names = self._keys[top[0]]
+            return (names[0], top[1]) if len(names) == 1 else None
         if hits or not skeleton_ok:
             return None                     # two names sound alike: leave the word
         return self._match_skeleton(core, o.skeleton_similarity)
@@ -116,34 +121,29 @@ class NearMissCorrector:
     def _match_skeleton(self, core: str, cutoff: float, min_len: int | None = None) -> tuple[str, float] | None:
         """One lexicon name whose consonant skeleton is ≥ cutoff alike (margin over the next) and whose sound key
         is ≥ skeleton_letters alike; (name, skeleton similarity) or None."""
-        from rapidfuzz import process
         from rapidfuzz.distance import Levenshtein
         o = self.options
         sk = skeleton(core)
         if cutoff > 1 or len(sk) < (o.skeleton_min if min_len is None else min_len):
             return None
-        hits = process.extract(sk, self._skel_list, scorer=Levenshtein.normalized_similarity, limit=2,
-                               score_cutoff=cutoff)
-        if not hits or (len(hits) > 1 and hits[0][1] - hits[1][1] < o.margin):
+        top = self._nearest(sk, self._skel_list, cutoff)[1]
+        if not top:
             return None
         key, onset = sound_key(core), _onset(core)
-        names = [n for n in self._skels[hits[0][0]]
+        names = [n for n in self._skels[top[0]]
                  if Levenshtein.normalized_similarity(key, sound_key(n)) >= o.skeleton_letters and _onset(n) == onset]
-        return (names[0], hits[0][1]) if len(names) == 1 else None
+        return (names[0], top[1]) if len(names) == 1 else None
 
     def _sure_match(self, core: str) -> tuple[str, float] | None:
         """For a word the model was fairly sure of: both keys must agree (sound key ≥ 0.8, same skeleton)."""
-        from rapidfuzz import process
-        from rapidfuzz.distance import Levenshtein
-        hits = process.extract(sound_key(core), self._key_list, scorer=Levenshtein.normalized_similarity,
-                               limit=2, score_cutoff=0.8)
-        if not hits or (len(hits) > 1 and hits[0][1] - hits[1][1] < self.options.margin):
+        top = self._nearest(sound_key(core), self._key_list, 0.8)[1]
+        if not top:
             return None
-        names = self._keys[hits[0][0]]
+        names = self._keys[top[0]]
         if len(names) != 1 or len(skeleton(core)) < self.options.skeleton_min_context \
                 or skeleton(core) != skeleton(names[0]):
             return None
-        return names[0], hits[0][1]
+        return names[0], top[1]
 
     def _words(self, ids: list[int], probs: list[float]) -> list[tuple[str, float]]:
         """(text, least token probability) per word, split where a piece starts with ▁."""
