@@ -7,6 +7,8 @@ note) scored on the same items in the same run.
     # many cores (e.g. the GPU host's CPUs): N processes each write every N-th item's notes, then score them here
     .venv/bin/python bench/eval_notes.py --shard 0/8 --notes-dir /tmp/shards &   # ... through 7/8
     .venv/bin/python bench/eval_notes.py --from-notes /tmp/shards
+    # add a set run later to an earlier record (rows and kept notes of other sets stay)
+    .venv/bin/python bench/eval_notes.py --sets aci-asr --from-notes /tmp/shards --merge --out bench/results/x.json
 
 Each item goes through scribe.notes.generate (history_physical for ACI-Bench, rendered as plain text with upper-case
 headings like the references; the one mapped section for MTS-Dialog). Published reference points (ACI-Bench test
@@ -41,6 +43,8 @@ def main() -> int:
                     "to --notes-dir and stop (no scoring)")
     ap.add_argument("--notes-dir", default="", help="folder for --shard output and for --from-notes input")
     ap.add_argument("--from-notes", default="", help="folder of --shard outputs: score those notes, generate nothing")
+    ap.add_argument("--merge", action="store_true", help="keep the other sets' rows of an existing --out record (same "
+                    "model and number mode) and of the kept notes file; this run's sets replace theirs")
     a = ap.parse_args()
     from finetune.evaluate import app_notes, eval_items, evaluate_model, numbers_mode, read_shards
     from finetune.metrics import baselines
@@ -81,7 +85,10 @@ def main() -> int:
     # the notes are kept for every run (a 6-encounter 1.5B run costs half an hour on 2 cores); a limited run's
     # file says so in its name, so it never passes for the full set
     suffix = (f"-limit{a.limit}" if a.limit else "") + ("-numbers-free" if numbers_mode() == "free" else "")
-    (ROOT / "finetune" / "evals" / f"app-{model}{suffix}.json").write_text(json.dumps(notes_out, ensure_ascii=False))
+    notes_path = ROOT / "finetune" / "evals" / f"app-{model}{suffix}.json"
+    if a.merge:
+        out, notes_out = _merged(Path(a.out), out, notes_path, notes_out)
+    notes_path.write_text(json.dumps(notes_out, ensure_ascii=False))
     if not a.limit:
         for r in rows:
             bl = base.get(r["set"], {}).get("copy transcript")
@@ -93,6 +100,26 @@ def main() -> int:
         "set", "n", "rouge1", "rouge2", "rougeLsum", "numbers_not_said", "ref_numbers_not_said", "empty_required")}
         for r in rows]}))
     return 0
+
+
+def _merged(out_path: Path, out: dict, notes_path: Path, notes_out: dict) -> tuple[dict, dict]:
+    """This run's record and notes laid over the earlier ones: sets not run now keep their rows, baselines and
+    notes. Refuses a record of another model or number mode (its rows would be mislabelled)."""
+    from scribe.errors import InputError
+    old = json.loads(out_path.read_text()) if out_path.exists() else None
+    if old:
+        if (old.get("model"), old.get("note_numbers", "free")) != (out["model"], out["note_numbers"]):
+            raise InputError(f"--merge: {out_path} is for {old.get('model')} / numbers {old.get('note_numbers')}, "
+                             f"not {out['model']} / {out['note_numbers']}")
+        now = {r["set"] for r in out["rows"]}
+        out = out | {"rows": [r for r in old["rows"] if r["set"] not in now] + out["rows"],
+                     "baselines": {k: v for k, v in old.get("baselines", {}).items() if k not in now} | out["baselines"],
+                     "generated_by": sorted(set(old.get("generated_by", [])) | set(out.get("generated_by", []))),
+                     "merged": old.get("merged", []) + [sorted(now)]}
+    if notes_path.exists():
+        prev = json.loads(notes_path.read_text())
+        notes_out = notes_out | {"sets": prev.get("sets", {}) | notes_out["sets"]}
+    return out, notes_out
 
 
 def _write_shard(a, model: str, sets: list[str], templates: dict) -> int:

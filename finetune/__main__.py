@@ -33,14 +33,14 @@ class _Parser(argparse.ArgumentParser):
         sys.exit(2)
 
 
-def _positive(kind):
+def _positive(kind, zero: bool = False):
     def conv(s: str):
         try:
             v = kind(s)
         except ValueError:
             raise argparse.ArgumentTypeError(f"not a number: {s!r}") from None
-        if v <= 0:
-            raise argparse.ArgumentTypeError(f"must be > 0: {s!r}")
+        if v < 0 or (v == 0 and not zero):
+            raise argparse.ArgumentTypeError(f"must be {'>=' if zero else '>'} 0: {s!r}")
         return v
     return conv
 
@@ -48,8 +48,9 @@ def _positive(kind):
 def _train_flags(p: argparse.ArgumentParser) -> None:
     p.add_argument("--base", help="HF model folder or GGUF file (default: SmolLM2-135M-Instruct GGUF in models/)")
     p.add_argument("--domain", choices=["clinical", "legal", "all"], default="clinical", help="templates to train on")
-    p.add_argument("--pairs", type=_positive(int), default=40,
-                   help="synthetic pairs per template that has no real data (default 40; see finetune/corpus.py)")
+    p.add_argument("--pairs", type=_positive(int, zero=True), default=40,
+                   help="synthetic pairs per template that has no real data (default 40; 0 = none, the ablation; "
+                   "see finetune/corpus.py)")
     p.add_argument("--seed", type=int, default=0, help="seed for data, batch order and LoRA init")
     p.add_argument("--epochs", type=_positive(float), default=1.0, help="passes over the data (default 1)")
     p.add_argument("--max-steps", type=int, default=0, help="optimizer steps (overrides --epochs when > 0)")
@@ -106,7 +107,8 @@ def build_parser() -> argparse.ArgumentParser:
     g = sub.add_parser("generate", help="write notes for the valid sets with a torch model (GPU bf16 or CPU); JSON")
     g.add_argument("--base", help="HF folder or GGUF (default SmolLM2-135M-Instruct)")
     g.add_argument("--adapter", help="peft adapter folder (omit for the un-tuned base)")
-    g.add_argument("--sets", default="aci,aci-asr,mts", help="comma list of aci, aci-asr, mts")
+    g.add_argument("--sets", default="aci,aci-asr,mts", help="comma list of aci, aci-asr, mts, synth (held-out "
+                   "synthetic encounters of the templates only synthetic data covers)")
     g.add_argument("--limit", type=int, default=0, help="items per set (0 = all)")
     g.add_argument("--device", default="cuda", help="torch device (cuda, cuda:1, cpu)")
     g.add_argument("--dtype", choices=["bf16", "fp32", "fp16"], default="bf16", help="weights dtype for generation")

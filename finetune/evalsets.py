@@ -9,7 +9,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-__all__ = ["EvalItem", "synthetic_items", "aci_items", "aci_asr_items", "mts_items", "eval_items", "render_plain"]
+__all__ = ["EvalItem", "synthetic_items", "synth_heldout_items", "aci_items", "aci_asr_items", "mts_items", "eval_items",
+           "render_plain"]
 
 _NUM = re.compile(r"\d+(?:[.,]\d+)*")
 
@@ -53,6 +54,24 @@ def synthetic_items(n: int, seed: int, domain: str | None, templates: dict) -> l
     return out
 
 
+SYNTH_HELDOUT_PER_TEMPLATE = 3
+
+
+def synth_heldout_items(limit: int, templates: dict) -> list[EvalItem]:
+    """Held-out synthetic encounters for the templates only synthetic data covers (corpus.SYNTH_TEMPLATES), three
+    each, seeded "heldout:<template>:<i>" where training uses "<seed>:<template>:<i>": the only references these
+    templates have, so this set asks whether the synthetic pairs taught them anything (and what is lost without)."""
+    import random
+    from .corpus import SYNTH_TEMPLATES
+    from .synth import pair_for
+    out = []
+    for tid in (t for t in SYNTH_TEMPLATES if t in templates):
+        for i in range(SYNTH_HELDOUT_PER_TEMPLATE):
+            p = pair_for(templates[tid], random.Random(f"heldout:{tid}:{i}"), f"synh-{tid}-{i}")
+            out.append(EvalItem(p.id, tid, p.transcript, render_plain(templates[tid], p.sections)))
+    return out[:limit or None]
+
+
 def aci_items(limit: int, templates: dict) -> list[EvalItem]:
     from .data import aci_rows
     return [EvalItem(f"aci-{r['encounter_id']}", "history_physical", r["dialogue"], r["note"])
@@ -78,9 +97,10 @@ def aci_asr_items(limit: int, templates: dict) -> list[EvalItem]:
 
 
 def eval_items(sets: list[str], limit: int, templates: dict) -> dict[str, list[EvalItem]]:
-    """The card's sets by short name: aci (20 clean), aci-asr (15 real ASR), mts (100 rows)."""
+    """The card's sets by short name: aci (20 clean), aci-asr (15 real ASR), mts (100 rows), synth (21 held-out
+    synthetic encounters of the templates no real data covers)."""
     make = {"aci": ("aci-bench-valid", aci_items), "aci-asr": ("aci-bench-valid-asr", aci_asr_items),
-            "mts": ("mts-dialog-valid", mts_items)}
+            "mts": ("mts-dialog-valid", mts_items), "synth": ("synthetic-heldout", synth_heldout_items)}
     from scribe.errors import InputError
     bad = [s for s in sets if s not in make]
     if bad:

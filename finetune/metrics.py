@@ -148,7 +148,8 @@ def score_prediction_file(path, templates: dict | None = None) -> dict:
     from .synth.templates_io import builtin_templates
     templates = templates or builtin_templates()
     data = json.loads(Path(path).read_text())
-    short = {"aci-bench-valid": "aci", "aci-bench-valid-asr": "aci-asr", "mts-dialog-valid": "mts"}
+    short = {"aci-bench-valid": "aci", "aci-bench-valid-asr": "aci-asr", "mts-dialog-valid": "mts",
+             "synthetic-heldout": "synth"}
     out = {}
     for set_name, body in data["sets"].items():
         items = eval_items([short[set_name]], 0, templates)[set_name]

@@ -25,7 +25,11 @@ TORCH_PREDS = {"pred-q15.json": "Qwen2.5-Coder-1.5B + LoRA (bf16)",
                "pred-q05-mts.json": "Qwen2.5-Coder-0.5B + LoRA (bf16)",
                "pred-smol135.json": "SmolLM2-135M + LoRA (bf16; the previous recipe and corpus)",
                "pred-q05-base.json": "Qwen2.5-Coder-0.5B un-tuned (bf16)",
-               "pred-q15-base.json": "Qwen2.5-Coder-1.5B un-tuned (bf16)"}
+               "pred-q15-base.json": "Qwen2.5-Coder-1.5B un-tuned (bf16)",
+               # the synthetic-pairs ablation (same recipe, one GPU, the same lease): the shipped adapter again, and
+               # one trained without the synthetic pairs, on ACI-Bench valid and the held-out synthetic templates
+               "pred-q05-synth.json": "Qwen2.5-Coder-0.5B + LoRA, shipped (bf16; ablation lease, re-generated)",
+               "pred-q05-nosynth.json": "Qwen2.5-Coder-0.5B + LoRA trained WITHOUT the synthetic pairs (bf16; ablation)"}
 BASES = {"qwen05": "Qwen2.5-Coder-0.5B-Instruct", "qwen15": "Qwen2.5-Coder-1.5B-Instruct"}
 
 

@@ -117,6 +117,9 @@ def _build_examples(cfg: TrainConfig, tok, log_fn):
         rng = random.Random(cfg.seed)
         short = [p for p in pairs if len(p.transcript) < 2 * cfg.max_len]      # chars ≥ tokens: cheap pre-filter
         pairs = rng.sample(short, min(cfg.limit, len(short)))
+    if not pairs:
+        raise InputError("no training pairs: --synthetic-only with --pairs 0 (or a --domain without data) leaves "
+                         "nothing to train on")
     examples, dropped = encode_all(tok, templates, pairs, cfg.max_len)
     if not examples:
         raise InputError(f"no training example fits --max-len {cfg.max_len}")

@@ -13,7 +13,8 @@ def _run(root, *args):
 
 
 @pytest.mark.parametrize("args, needle", [
-    (["--pairs", "0"], "--pairs"),
+    (["--pairs", "-1"], "--pairs"),
+    (["train", "--out", "/tmp/x", "--synthetic-only", "--pairs", "0"], "no training pairs"),
     (["--bogus"], "unrecognized"),
     (["train"], "--out"),
     (["--base", "/nonexistent/model.gguf"], "/nonexistent/model.gguf"),

@@ -60,3 +60,17 @@ def test_facts_in_targets_are_supported_by_transcripts(templates):
     pairs = generate_pairs(180, seed=5, templates=templates)
     flagged = sum(len(check_facts(json.loads(p.target), p.transcript)) for p in pairs)
     assert flagged / len(pairs) < 0.05, flagged
+
+
+def test_heldout_synthetic_set_covers_only_synthetic_templates_and_never_a_training_encounter():
+    """The `synth` eval set (the synthetic ablation's yardstick) must not contain an encounter the corpus trains on."""
+    from finetune.corpus import SYNTH_TEMPLATES, synthetic_section_pairs
+    from finetune.evalsets import SYNTH_HELDOUT_PER_TEMPLATE, eval_items
+    templates = builtin_templates()
+    items = eval_items(["synth"], 0, templates)["synthetic-heldout"]
+    want = [t for t in SYNTH_TEMPLATES if t in templates]
+    assert sorted({it.template_id for it in items}) == sorted(want)
+    assert len(items) == SYNTH_HELDOUT_PER_TEMPLATE * len(want)
+    assert all(it.reference.strip() and it.transcript.strip() for it in items)
+    trained = {p.transcript for p in synthetic_section_pairs(templates, 40, 0)}
+    assert not trained & {it.transcript for it in items}
