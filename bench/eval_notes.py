@@ -43,6 +43,8 @@ def main() -> int:
                     "to --notes-dir and stop (no scoring)")
     ap.add_argument("--notes-dir", default="", help="folder for --shard output and for --from-notes input")
     ap.add_argument("--from-notes", default="", help="folder of --shard outputs: score those notes, generate nothing")
+    ap.add_argument("--keep-notes", default="", help="where the notes go (default finetune/evals/app-<model>[-limitN]"
+                    "[-numbers-free].json)")
     ap.add_argument("--merge", action="store_true", help="keep the other sets' rows of an existing --out record (same "
                     "model and number mode) and of the kept notes file; this run's sets replace theirs")
     a = ap.parse_args()
@@ -85,7 +87,7 @@ def main() -> int:
     # the notes are kept for every run (a 6-encounter 1.5B run costs half an hour on 2 cores); a limited run's
     # file says so in its name, so it never passes for the full set
     suffix = (f"-limit{a.limit}" if a.limit else "") + ("-numbers-free" if numbers_mode() == "free" else "")
-    notes_path = ROOT / "finetune" / "evals" / f"app-{model}{suffix}.json"
+    notes_path = Path(a.keep_notes) if a.keep_notes else ROOT / "finetune" / "evals" / f"app-{model}{suffix}.json"
     if a.merge:
         out, notes_out = _merged(Path(a.out), out, notes_path, notes_out)
     notes_path.write_text(json.dumps(notes_out, ensure_ascii=False))
@@ -150,4 +152,9 @@ def _cpu_name() -> str:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    from scribe.errors import ScribeError
+    try:
+        sys.exit(main())
+    except ScribeError as e:        # bad input: one line, exit 2, no record or notes file touched
+        sys.stderr.write(f"eval_notes: {e}\n")
+        sys.exit(2)
