@@ -32,9 +32,8 @@ def settings():
     s.templates_dir = ROOT / "templates"
     s.provider = "cpu"
     s.threads = 2
-    # the web companion has no number guard yet (docs/decisions.md, 2026-11-30): the references compare the model
-    # path, so the desktop writes them unguarded too
-    s.note_numbers = "free"
+    # the desktop's default, which the web companion ports (web/src/numguard.js): references are guarded notes
+    s.note_numbers = "said"
     return s
 
 
