@@ -1,6 +1,9 @@
 // Evidence links and flags for the review screen: a port of scribe/notes/evidence.py (same method: IDF-weighted
 // content words, up to three segments, supported at >= half the weight and one rare word), plus the number check
-// of scribe/notes/facts.py restricted to digits (the desktop also reads spoken numbers; see docs/decisions.md).
+// of scribe/notes/facts.py: values read through the same spoken-number normaliser (spoken.js), so "one twenty over
+// eighty" said supports 120/80 written. Not ported: its dose, date, frequency and drug kinds (a dose or date shows
+// here as a number) and its homophone fixes ("for hundred milligrams" is not 400 here).
+import { normalizeNumbers, numberValues, canonNumber, NUM_RE } from './spoken.js';
 export const SUPPORT_THRESHOLD = 0.5;
 const MAX_SPANS = 3;
 const STOP = new Set(`a about above after again against all am an and any are as at be because been before being below
@@ -102,21 +105,18 @@ export function linkEvidence(sections, transcript, skip = []) {
   return out;
 }
 
-const canon = (s) => {
-  s = s.replace(/,/g, '');
-  if (s.includes('.')) s = s.replace(/0+$/, '').replace(/\.$/, '');
-  s = s.replace(/^0+/, '') || '0';
-  return s.startsWith('.') ? '0' + s : s;
-};
-
-// Numbers written in the note that the transcript does not contain (as digits).
+// Numbers written in the note that the transcript does not contain (facts._missing for kind "number").
 export function checkNumbers(sections, transcriptText) {
-  const said = new Set((transcriptText.match(/\d+(?:[.,]\d+)*/g) || []).map(canon));
+  const said = numberValues(transcriptText);
   const flags = [];
   for (const [key, val] of Object.entries(sections)) {
-    const text = Array.isArray(val) ? val.join('\n') : String(val);
-    for (const m of text.match(/\d+(?:[.,]\d+)*/g) || []) {
-      if (!said.has(canon(m))) flags.push({ kind: 'number', text: m, section: key, reason: 'number not found in the transcript' });
+    for (const sent of splitSentences(val)) {
+      for (const m of normalizeNumbers(sent, { ordinals: false }).matchAll(NUM_RE)) {
+        const a = canonNumber(m[1]);
+        const v = m[2] !== undefined ? `${a}/${canonNumber(m[2])}` : a;
+        if (said.has(v) || (v.includes('/') && v.split('/').every((p) => said.has(p)))) continue;
+        flags.push({ kind: 'number', text: m[0], section: key, reason: 'number not in transcript' });
+      }
     }
   }
   return flags;

@@ -1,6 +1,7 @@
 // The page: UI only. Models, decoding and generation run in the worker (client.js); storage is encrypted
 // (store.js). URL options (for tests and demos): ?ep=webgpu|wasm forces the execution provider, ?maxNew=N caps
-// note tokens, ?autolock=MIN overrides the auto-lock minutes (fractions allowed).
+// note tokens, ?autolock=MIN overrides the auto-lock minutes (fractions allowed), ?numbers=free turns the number
+// guard off (config.json noteNumbers: "said", the desktop's note_numbers default).
 import { WorkerClient } from './client.js';
 import { EncryptedStore, autoLock } from './store.js';
 import { loadTemplates } from './templates.js';
@@ -537,7 +538,8 @@ async function generate() {
     let raw = '';
     // the installed templates of this domain: their longest section budget sets the room the transcript may take
     const domainTemplates = Object.values(S.templates).filter((x) => x.domain === t.domain);
-    const note = await S.client.call('generate', { transcript: tr, template: t, domainTemplates, maxNewTokens: maxNew, jobId: id }, (p) => {
+    const numbers = params.get('numbers') || S.config.noteNumbers || 'said';
+    const note = await S.client.call('generate', { transcript: tr, template: t, domainTemplates, maxNewTokens: maxNew, numbers, jobId: id }, (p) => {
       if (S.cancelled.has(id)) {
         S.afterCancel = (S.afterCancel || 0) + 1; // pieces already in flight when Cancel was clicked
         return;

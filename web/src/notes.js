@@ -4,11 +4,13 @@
 // once (256-token chunks, as the desktop); their present KV tensors are kept and every template section starts
 // from them (the desktop's rewind_to): only the section's request is run on top, then greedy decoding with the
 // repetition penalty 1.05 (Hugging Face semantics, stepper.py), the per-section budget learned from the training
-// data (section_budgets.json), the 16-token repeat guard and end-of-turn. Streamed as Markdown (`## Title` + text).
+// data (section_budgets.json), the 16-token repeat guard and end-of-turn, and the number guard (numguard.js: only
+// numbers the transcript contains; numbers "free" turns it off). Streamed as Markdown (`## Title` + text).
 import { BpeTokenizer } from './tokenizer.js';
 import { sectionPrefix, sectionRequest, transcriptBody, transcriptToText, parseSection, normalizeSections, pySplitLines, SECTIONS_FORMAT } from './prompt.js';
 import { renderMarkdown, generatedSections } from './templates.js';
 import { linkEvidence, checkNumbers, contentWords } from './evidence.js';
+import { GuardedStepper, numberVocab, allowedNumbers, transcriptText, lastWords, withheldFlag } from './numguard.js';
 
 export const NOTE_CONTEXT = 8192; // generate.NOTE_CONTEXT
 export const PREFILL_CHUNK = 256; // SectionWriter.append
@@ -86,15 +88,17 @@ export function languageFlag(text) {
 }
 
 // Markdown, evidence and flags of a note's sections: after generation and again after the clinician's edits.
-// `results`: the writer's per-section outcome (stop "end" | "budget" | "repeat"); `extra`: flags from the input.
+// `results`: the writer's per-section outcome (stop "end" | "budget" | "repeat", numbers withheld); `extra`: flags
+// from the input.
 export function assessNote(template, sections, tr, results = [], extra = []) {
   const fixed = template.sections.filter((s) => s.fixed_text !== null).map((s) => s.key);
   const evidence = linkEvidence(sections, tr, fixed);
-  const flags = checkNumbers(sections, tr.segments.map((s) => s.text).join('\n'));
+  const flags = checkNumbers(sections, transcriptText(tr));
   for (const e of evidence) if (!e.supported) flags.push({ kind: 'unsupported', text: e.sentence, section: e.section, reason: 'no transcript segment supports this sentence' });
   for (const r of results) {
     if (r.stop === 'budget') flags.push({ kind: 'truncated', text: r.key, section: r.key, reason: 'length limit reached; section may be incomplete' });
     else if (r.stop === 'repeat') flags.push({ kind: 'repetition', text: r.key, section: r.key, reason: 'the model began repeating itself; the repeat was cut' });
+    for (const [value, before] of r.withheld || []) flags.push(withheldFlag(r.key, value, before));
   }
   for (const s of generatedSections(template)) {
     const v = sections[s.key];
@@ -108,8 +112,14 @@ export function sectionBudget(budgets, t, s) {
   return Number(budgets[`${t.id}.${s.key}`] ?? budgets[`*.${s.kind}`] ?? KIND_DEFAULT[s.kind] ?? 256);
 }
 
+// generate.guard_numbers: the numbers a note of `tr` may contain ("said", the default), or null ("free": no guard).
+export function guardNumbers(tr, mode = 'said') {
+  if (mode !== 'said' && mode !== 'free') throw new Error(`note numbers must be 'said' or 'free', not ${JSON.stringify(mode)}`);
+  return mode === 'said' ? allowedNumbers(transcriptText(tr)) : null;
+}
+
 export class NoteModel {
-  constructor(ort, session, tokenizer, cfg, manifest, budgets, ep) {
+  constructor(ort, session, tokenizer, cfg, manifest, budgets, ep, numVocab) {
     this.ort = ort;
     this.session = session;
     this.tokenizer = tokenizer;
@@ -118,6 +128,7 @@ export class NoteModel {
     this.format = manifest.prompt_format;
     this.budgets = budgets;
     this.ep = ep;
+    this.numberVocab = numVocab;
     const d = cfg.model.decoder;
     this.layers = d.num_hidden_layers;
     this.kvHeads = d.num_key_value_heads;
@@ -139,7 +150,8 @@ export class NoteModel {
         `the web writes notes one section at a time (${SECTIONS_FORMAT} models only)`);
     }
     const cfg = JSON.parse(td.decode(files['genai_config.json']));
-    const tokenizer = BpeTokenizer.fromJSON(td.decode(files['tokenizer.json']));
+    const tokenizerJson = JSON.parse(td.decode(files['tokenizer.json']));
+    const tokenizer = BpeTokenizer.fromJSON(tokenizerJson);
     const budgets = files['section_budgets.json'] ? JSON.parse(td.decode(files['section_budgets.json'])) : {};
     const fname = cfg.model.decoder.filename;
     const graph = files[fname];
@@ -151,7 +163,7 @@ export class NoteModel {
     // On WebGPU the KV cache stays in GPU buffers between steps; only the logits come back to the CPU.
     if (ep === 'webgpu') opts.preferredOutputLocation = kvOnGpu(cfg);
     const session = await ort.InferenceSession.create(graph, opts);
-    return new NoteModel(ort, session, tokenizer, cfg, manifest, budgets, ep);
+    return new NoteModel(ort, session, tokenizer, cfg, manifest, budgets, ep, numberVocab(tokenizerJson.model.vocab));
   }
 
   describe() {
@@ -272,22 +284,41 @@ export class NoteModel {
     return best;
   }
 
-  // engine.SectionWriter._one: one section from the transcript's cache (which stays untouched).
-  async writeSection(t, s, pre, { cap, onToken, shouldStop, maxTokens = Infinity }) {
+  // engine.SectionWriter._one: one section from the transcript's cache (which stays untouched). `numbers`: the
+  // values the transcript contains; given, no other number is written (numguard.js; null: no guard).
+  async writeSection(t, s, pre, { cap, onToken, shouldStop, maxTokens = Infinity, numbers = null }) {
     const tok = this.tokenizer;
     const t0 = performance.now();
     const req = tok.encode(sectionRequest(t, s));
     const seen = new Uint8Array(this.vocab);
     for (const x of pre.ids) seen[x] = 1;
     for (const x of req) seen[x] = 1;
-    let { logits, next: past } = await this.forward(req, pre.past, pre.total);
-    let total = pre.total + req.length;
-    let next = NoteModel.argmaxPenalized(logits, seen);
-    let passes = 1;
     const budget = Math.min(sectionBudget(this.budgets, t, s), this.contextLength - pre.total - req.length - 1, cap, maxTokens);
     const stream = new TextDecoder('utf-8');
     const toks = [];
     const runs = new Set();
+    // the engine's per-token bookkeeping; true when `id` completes a repeat (then dropped with its run)
+    const take = (id) => {
+      toks.push(id);
+      if (toks.length >= REPEAT_RUN) {
+        const run = toks.slice(-REPEAT_RUN).join(',');
+        if (runs.has(run)) {
+          toks.splice(-REPEAT_RUN);
+          return true;
+        }
+        if (toks.length > REPEAT_RUN) runs.add(toks.slice(-REPEAT_RUN - 1, -1).join(','));
+      }
+      const piece = stream.decode(tok.tokenBytes(id) || new Uint8Array(0), { stream: true });
+      if (piece) onToken?.(piece, s.key);
+      return false;
+    };
+    const done = (stop, passes, withheld = []) => ({ key: s.key, value: parseSection(s, toks.length ? tok.decode(toks) : ''),
+      tokens: toks.length, ids: toks, stop, seconds: (performance.now() - t0) / 1000, passes, withheld });
+    if (numbers) return this.writeGuarded(pre, req, seen, budget, numbers, take, toks, shouldStop, done);
+    let { logits, next: past } = await this.forward(req, pre.past, pre.total);
+    let total = pre.total + req.length;
+    let next = NoteModel.argmaxPenalized(logits, seen);
+    let passes = 1;
     let stop = 'budget';
     try {
       while (toks.length < budget) {
@@ -297,19 +328,11 @@ export class NoteModel {
           break;
         }
         const id = next;
-        toks.push(id);
         seen[id] = 1;
-        if (toks.length >= REPEAT_RUN) {
-          const run = toks.slice(-REPEAT_RUN).join(',');
-          if (runs.has(run)) {
-            toks.splice(-REPEAT_RUN);
-            stop = 'repeat';
-            break;
-          }
-          if (toks.length > REPEAT_RUN) runs.add(toks.slice(-REPEAT_RUN - 1, -1).join(','));
+        if (take(id)) {
+          stop = 'repeat';
+          break;
         }
-        const piece = stream.decode(tok.tokenBytes(id) || new Uint8Array(0), { stream: true });
-        if (piece) onToken?.(piece, s.key);
         if (toks.length >= budget) break; // the desktop runs one more pass here whose token it never uses
         const r = await this.forward([id], past, total);
         NoteModel.dispose(past);
@@ -321,13 +344,46 @@ export class NoteModel {
     } finally {
       NoteModel.dispose(past);
     }
-    const text = toks.length ? tok.decode(toks) : '';
-    return { key: s.key, value: parseSection(s, text), tokens: toks.length, ids: toks, stop, seconds: (performance.now() - t0) / 1000, passes };
+    return done(stop, passes);
+  }
+
+  // The guarded loop, as engine.SectionWriter._one drives GreedyStepper with a number guard: every token is fed
+  // before it is released (a run's end is known only from the token after it), held tokens count against the
+  // budget, and each withheld number is noted with the words written before it.
+  async writeGuarded(pre, req, seen, budget, numbers, take, toks, shouldStop, done) {
+    const st = new GuardedStepper({ forward: (ids, past, total) => this.forward(ids, past, total), dispose: (p) => NoteModel.dispose(p),
+      argmax: (row, sn) => NoteModel.argmaxPenalized(row, sn), numbers, vocab: this.numberVocab });
+    const withheld = [];
+    let stop = 'budget';
+    try {
+      await st.start(pre, req, seen);
+      while (toks.length + st.held < budget && stop === 'budget') {
+        if (await shouldStop?.()) throw new Error('note generation cancelled');
+        if (this.eos.has(st.next)) {
+          stop = 'end';
+          break;
+        }
+        for (const id of await st.step()) {
+          if (toks.length >= budget) break;
+          if (take(id)) {
+            stop = 'repeat';
+            break;
+          }
+        }
+        if (st.withheld.length > withheld.length) {
+          const before = toks.length ? lastWords(this.tokenizer.decode(toks.slice(-12))) : '';
+          for (const v of st.withheld.slice(withheld.length)) withheld.push([v, before]);
+        }
+      }
+    } finally {
+      st.close();
+    }
+    return done(stop, st.passes, withheld);
   }
 
   // engine.SectionWriter.write: every model-written section of `template`, in order, each from the transcript's
   // cache. `maxNew` caps the whole note's new tokens (a section that finds nothing left is empty, "budget").
-  async writeSections(t, pre, { maxNew, onToken, onSection, shouldStop } = {}) {
+  async writeSections(t, pre, { maxNew, onToken, onSection, shouldStop, numbers = null } = {}) {
     const out = [];
     let left = maxNew ?? Infinity;
     for (const s of generatedSections(t)) {
@@ -335,10 +391,10 @@ export class NoteModel {
       onSection?.(s.key);
       onToken?.((out.length ? '\n\n' : '') + `## ${s.title}\n`, s.key);
       if (left <= 0) {
-        out.push({ key: s.key, value: parseSection(s, ''), tokens: 0, ids: [], stop: 'budget', seconds: 0, passes: 0 });
+        out.push({ key: s.key, value: parseSection(s, ''), tokens: 0, ids: [], stop: 'budget', seconds: 0, passes: 0, withheld: [] });
         continue;
       }
-      const r = await this.writeSection(t, s, pre, { cap: left, onToken, shouldStop });
+      const r = await this.writeSection(t, s, pre, { cap: left, onToken, shouldStop, numbers });
       left -= r.tokens;
       out.push(r);
     }
@@ -347,10 +403,12 @@ export class NoteModel {
 
   // generate.generate: prefill (or reuse), sections, then evidence and flags. `domainTemplates`: the installed
   // templates of this template's domain (their largest section budget sets the room the transcript may take).
-  async generateNote(transcript, template, { maxNewTokens, domainTemplates, onProgress, shouldStop } = {}) {
+  // `numbers`: "said" (the number guard, the desktop's default note_numbers) or "free".
+  async generateNote(transcript, template, { maxNewTokens, domainTemplates, onProgress, shouldStop, numbers = 'said' } = {}) {
     const tr = typeof transcript === 'string' ? transcriptFromText(transcript) : transcript;
     if (!tr.segments.some((s) => s.text.trim())) throw new Error('transcript is empty');
     if (maxNewTokens !== undefined && maxNewTokens !== null && !(Number(maxNewTokens) >= 1)) throw new Error('max new tokens must be at least 1');
+    const allowed = guardNumbers(tr, numbers);
     const tAll = performance.now();
     const tpls = (domainTemplates || []).filter((x) => x.domain === template.domain);
     const longest = Math.max(...[template, ...tpls].flatMap((x) => generatedSections(x).map((s) => sectionBudget(this.budgets, x, s))));
@@ -364,6 +422,7 @@ export class NoteModel {
     const results = await this.writeSections(template, pre, {
       maxNew: maxNewTokens ?? undefined,
       shouldStop,
+      numbers: allowed,
       onToken: (piece, section) => onProgress?.({ piece, section, tokens: n++ }),
     });
     const decode = (performance.now() - t1) / 1000;
@@ -371,6 +430,7 @@ export class NoteModel {
     Object.assign(timings, {
       decode_s: decode, new_tokens: newTokens, decode_tok_s: newTokens / Math.max(1e-9, decode),
       forward_passes: results.reduce((a, r) => a + r.passes, 0),
+      numbers_withheld: results.flatMap((r) => r.withheld.map(([v]) => v)),
       sections: Object.fromEntries(results.map((r) => [r.key, { tokens: r.tokens, stop: r.stop, s: Math.round(r.seconds * 1000) / 1000, passes: r.passes }])),
     });
     const sections = normalizeSections(template, Object.fromEntries(results.map((r) => [r.key, r.value])));

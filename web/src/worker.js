@@ -149,10 +149,11 @@ const handlers = {
     return note.describe();
   },
 
-  async generate({ transcript, template, domainTemplates, maxNewTokens, jobId }, progress) {
+  async generate({ transcript, template, domainTemplates, maxNewTokens, numbers, jobId }, progress) {
     if (!state.note) throw new Error('note model is not loaded');
     const r = await state.note.generateNote(transcript, template, {
       maxNewTokens,
+      numbers,
       domainTemplates,
       onProgress: (p) => progress({ kind: 'note-progress', ...p }),
       shouldStop: async () => {

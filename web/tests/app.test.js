@@ -1,6 +1,6 @@
 // End to end in headless Chromium, once per execution provider, each alone (a ['webgpu','wasm'] list would
-// silently fall back). WASM: beckett.wav through the file input, the full note flow (sections-v1, compared with
-// the desktop's note on the browser's arithmetic), review, approve, exports, encryption at rest. WebGPU here is SwiftShader (software, 20–80x
+// silently fall back). WASM: beckett.wav through the file input, the full note flow (sections-v1, number guard on,
+// compared with the desktop's guarded note on the browser's arithmetic), review, approve, exports, encryption at rest. WebGPU here is SwiftShader (software, 20–80x
 // slower than WASM), so it gets a 2.2 s clip; the note model's WebGPU check is tests/parity.test.js.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
@@ -74,17 +74,28 @@ test('WASM: transcript equals the Python engine, note equals the Python note, re
   const note = await generate(page);
   assert.deepEqual(note.sections, ref.sections);
   assert.equal(note.markdown, ref.markdown);
-  assert.deepEqual(Object.fromEntries(Object.entries(note.timings.sections).map(([k, v]) => [k, [v.tokens, v.stop]])),
-    Object.fromEntries(Object.entries(ref.timings.sections).map(([k, v]) => [k, [v.tokens, v.stop]])));
+  // guarded, both engines feed every token before releasing it: the same forward passes, rewinds included
+  assert.deepEqual(Object.fromEntries(Object.entries(note.timings.sections).map(([k, v]) => [k, [v.tokens, v.stop, v.passes]])),
+    Object.fromEntries(Object.entries(ref.timings.sections).map(([k, v]) => [k, [v.tokens, v.stop, v.passes]])));
   assert.deepEqual(note.flags.map((f) => [f.kind, f.section]).filter(([k]) => k !== 'number'),
-    // the browser checks digits only; the desktop's newer checks (context, frequency) have no browser port yet
+    // the browser's fact check has numbers only (a dose or date is a number there); the desktop's newer checks
+    // (context, frequency) have no browser port yet
     ref.flags.map((f) => [f.kind, f.section]).filter(([k]) => !['number', 'dose', 'date', 'drug', 'contradicted',
       'conditional', 'instruction', 'frequency', 'reading_level'].includes(k)));
   assert.deepEqual(note.evidence.map((e) => [e.section, e.sentence, e.supported]), ref.evidence.map((e) => [e.section, e.sentence, e.supported]));
+  // The number guard on the real model: unguarded, this note's first sentence gives the patient a temperature nobody
+  // said (the 38.1 of the transcript with its point lost); guarded, both engines rewind it, write the sentence
+  // without it and flag the words before it with the value.
+  assert.ok(ref.timings.numbers_withheld.length > 0, 'the desktop withheld nothing: this note no longer tests the guard');
+  assert.deepEqual(note.timings.numbers_withheld, ref.timings.numbers_withheld);
+  const withheld = (flags) => flags.filter((f) => f.kind === 'withheld');
+  assert.deepEqual(withheld(note.flags), withheld(ref.flags));
+  assert.deepEqual(note.flags.filter((f) => f.kind === 'number'), [], 'a number the transcript lacks got through');
+  assert.match(await page.textContent('#flags'), /withheld/);
 
-  // Review: sentences are highlighted; selecting one marks its transcript lines.
+  // Review: sentences are highlighted; selecting a supported one marks its transcript lines.
   await page.waitForSelector('#review:not([hidden]) .sent');
-  await page.click('.sent >> nth=0');
+  await page.click('.sent.supported >> nth=0');
   assert.ok((await page.locator('#evidence li.hit').count()) >= 1);
   fs.mkdirSync(path.join(REPO, 'docs', 'screenshots'), { recursive: true });
   await page.setViewportSize({ width: 1280, height: 1000 });

@@ -70,8 +70,9 @@ export function python(args, env = {}) {
 // Memoised on disk by key: Python references cost seconds each and the inputs are fixed files.
 export function cachedPython(key, args) {
   const f = path.join(CACHE, `ref-${key}.json`);
-  // the reference is stale when an input file or the Python engine's code changed
-  const code = ['scribe/notes', 'scribe/asr', 'scribe/audio'].map((d) => path.join(REPO, d)).filter((d) => fs.existsSync(d))
+  // the reference is stale when an input file or the Python engine's code changed (scribe/spoken: the number
+  // guard's allowed values)
+  const code = ['scribe/notes', 'scribe/spoken', 'scribe/asr', 'scribe/audio'].map((d) => path.join(REPO, d)).filter((d) => fs.existsSync(d))
     .flatMap((d) => fs.readdirSync(d).filter((f) => f.endsWith('.py')).map((f) => path.join(d, f)));
   // ... or a model it names was rebuilt (its manifest is rewritten with the new files' sha256)
   const manifests = args.map((a) => path.join(REPO, 'models', String(a), 'manifest.json')).filter((m) => fs.existsSync(m));

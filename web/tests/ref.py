@@ -13,6 +13,8 @@
         the same on the fp32 copy (the browser's arithmetic; see note-fp32)
     .venv/bin/python web/tests/ref.py tokenize TEXTFILE MODEL   -> {"ids": [...]} (onnxruntime-genai tokenizer)
     .venv/bin/python web/tests/ref.py prompts TRANSCRIPT.txt    -> {"template.section": prompt text} for every section
+    .venv/bin/python web/tests/ref.py numbers CASES.json        -> the spoken-number normaliser, the number guard's token
+        classes and its stepper on a scripted model (tests/numbers.test.js)
 Tiny CPU configuration: 2 threads, CPU provider; SCRIBE_HOME is a throw-away folder given by the caller.
 """
 import json
@@ -30,9 +32,8 @@ def settings():
     s.templates_dir = ROOT / "templates"
     s.provider = "cpu"
     s.threads = 2
-    # the web companion has no number guard yet (docs/decisions.md, 2026-11-30): the references compare the model
-    # path, so the desktop writes them unguarded too
-    s.note_numbers = "free"
+    # the desktop's default, which the web companion ports (web/src/numguard.js): references are guarded notes
+    s.note_numbers = "said"
     return s
 
 
@@ -121,6 +122,64 @@ def section_greedy(model, template_id, key, n, text, models_dir=None):
         st.step()
         ids.append(st.next)
     return {"prefix": prefix, "body": body, "request": request, "ids": ids}
+
+
+def numbers(cases):
+    """The desktop's answers for tests/numbers.test.js: normalize_numbers / number_values on `texts`, the facts
+    checker's number flags on `sections`, number_vocab of each tokenizer.json in `vocabs`, and the guarded
+    GreedyStepper on `guard`'s scripted model (logits from the last two tokens, see ScriptedGen)."""
+    import numpy as np
+    from scribe.notes.facts import check_facts
+    from scribe.notes.numguard import allowed_numbers, number_vocab
+    from scribe.notes.stepper import GreedyStepper
+    from scribe.spoken import normalize_numbers, number_values
+    texts = cases["texts"]
+    out = {
+        "normalized": [normalize_numbers(t) for t in texts],
+        "no_ordinals": [normalize_numbers(t, ordinals=False) for t in texts],
+        "keep_small": [normalize_numbers(t, keep_small=True) for t in texts],
+        "values": [sorted(number_values(t)) for t in texts],
+        "allowed": sorted(allowed_numbers(cases["transcript"])),
+        "number_flags": [[f.text, f.section] for f in check_facts(cases["sections"], cases["transcript"]) if f.kind == "number"],
+        "vocabs": [],
+    }
+    for path in cases["vocabs"]:
+        v = number_vocab(path)
+        out["vocabs"].append({"digits": {str(k): s for k, s in v.digits.items()}, "seps": {str(k): s for k, s in v.seps.items()},
+                              "spaces": sorted(v.spaces), "masked": v.masked.tolist(),
+                              "alpha_end": np.flatnonzero(v.alpha_end).tolist(), "space_start": np.flatnonzero(v.space_start).tolist()})
+    g = cases["guard"]
+
+    class ScriptedGen:
+        """append_tokens / get_output("logits") / rewind_to over a table: the row after a sequence is `base` with
+        the entries listed for its last two tokens (else its last one) set."""
+
+        def __init__(self, seq):
+            self.seq, self.n = list(seq), 0
+
+        def row(self, seq):
+            r = np.asarray(g["base"], dtype=np.float32).copy()
+            for i, v in g["table"].get(f"{seq[-2]},{seq[-1]}", g["table"].get(str(seq[-1]), [])):
+                r[i] = v
+            return r
+
+        def append_tokens(self, ids):
+            self.seq += list(ids)
+            self.n = len(ids)
+
+        def get_output(self, name):
+            return np.stack([self.row(self.seq[:len(self.seq) - self.n + k + 1]) for k in range(self.n)])[None]
+
+        def rewind_to(self, n):
+            del self.seq[n:]
+
+    st = GreedyStepper(ScriptedGen(g["prompt"]), 1.05, 0, allowed_numbers(g["transcript"]), number_vocab(g["vocab"]))
+    st.start(g["prompt"], g["request"])
+    first, steps = st.next, []
+    for _ in range(g["steps"]):
+        steps.append([st.step(), st.next, st.held])
+    out["guard"] = {"first": first, "steps": steps, "withheld": st.withheld, "passes": st.passes}
+    return out
 
 
 def main(argv):
@@ -229,6 +288,8 @@ def main(argv):
             out["windows"][wav] = [{"start": w.start, "end": w.end,
                                     "sha256": hashlib.sha256(prepare(x, 16000, w).tobytes()).hexdigest()} for w in ws]
         print(json.dumps(out))
+    elif cmd == "numbers":
+        print(json.dumps(numbers(json.loads(Path(argv[1]).read_text()))))
     elif cmd == "tokenize":
         import onnxruntime_genai as og
         og.disable_telemetry_events()

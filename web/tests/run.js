@@ -7,7 +7,7 @@ import { fileURLToPath } from 'node:url';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const want = process.argv.slice(2);
-const order = ['unit', 'security', 'parity', 'app', 'mic', 'workflow'];
+const order = ['unit', 'numbers', 'security', 'parity', 'app', 'mic', 'workflow'];
 const files = order.map((n) => path.join(here, `${n}.test.js`)).filter((f) => fs.existsSync(f))
   .filter((f) => !want.length || want.some((w) => f.includes(w)));
 const r = spawnSync(process.execPath, ['--test', '--test-concurrency=1', '--test-reporter=spec', ...files], { stdio: 'inherit' });

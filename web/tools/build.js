@@ -81,6 +81,7 @@ const config = {
   asrModel: 'moonshine-base-en',
   noteModels: ['scribe-note-qwen05'], // the desktop's default (sections-v1); legal templates try `<name>-legal` first
   autolockMinutes: 5,
+  noteNumbers: 'said', // the number guard (the desktop's note_numbers): "free" lets the model write any number
 };
 fs.writeFileSync(path.join(DIST, 'config.json'), JSON.stringify(config, null, 2));
 // The security headers as host config (not app files: not precached). tools/serve.js sends the same ones.
