@@ -22,6 +22,9 @@ from scribe.spoken import frequency_values, normalize_numbers, normalize_transcr
     ("oxygen ninety eight percent", "oxygen 98%"),
     ("seen on the third of march twenty twenty four", "seen on March 3, 2024"),
     ("since march twenty first", "since March 21"),
+    ("temperature ninety eight . two", "temperature 98.2"),           # ACI-Bench's spaced decimal point
+    ("a four . four centimeter nodule", "a 4.4 centimeter nodule"),
+    ("temp 98 . 2 today", "temp 98.2 today"),
 ])
 def test_display_form(spoken, shown):
     assert normalize_transcript(spoken) == shown
@@ -70,3 +73,14 @@ def test_value_form_unchanged_for_facts():
     # facts still see every spoken number as digits (matching by value), including lone small ones
     assert normalize_numbers("one of them took two") == "1 of them took 2"
     assert [f.kind for f in extract_facts("Metformin 500 mg twice daily.")] == ["drug", "dose", "frequency"]
+
+
+@pytest.mark.parametrize("text,values", [
+    ("ninety eight . two", {"98.2"}),              # ACI-Bench's spaced decimal point is a point
+    ("a four . four centimeter nodule", {"4.4"}),
+    ("I have four. Four of them", {"4"}),          # a full stop (no space before it) is not
+    ("section 4 . a", {"4"}),                      # nor a spaced dot before a word that is no digit
+])
+def test_spaced_decimal_point(text, values):
+    from scribe.spoken import number_values
+    assert number_values(text) == values

@@ -23,6 +23,13 @@ _ORDINALS = {w: i + 1 for i, w in enumerate(
 _ORDINALS.update({"thirtieth": 30, "twenty-first": 21, "twenty-second": 22, "twenty-third": 23, "thirty-first": 31})
 _NUMWORD = set(_UNITS) | set(_TENS) | set(_SCALES)
 _WORD_RE = re.compile(r"[A-Za-z]+(?:-[A-Za-z]+)*|\d+(?:[.,]\d+)*|[^\sA-Za-z\d]+|\s+")
+# ACI-Bench's transcripts write a spoken decimal point as a spaced dot ("ninety eight . two" = 98.2, "four . four
+# centimeter"); a full stop has no space before it, so only a spaced dot between a number and a digit is "point".
+# Unread, the number guard withheld such said values and the quality model looped on them (docs/decisions.md).
+_NW = "|".join(sorted(_NUMWORD, key=len, reverse=True))
+_SPACED_POINT = re.compile(rf"(?<!\w)((?:{_NW})(?:-(?:{_NW}))*) \. (?=(?:zero|one|two|three|four|five|six|seven|eight"
+                           rf"|nine)(?!\w))", re.I)
+_SPACED_POINT_DIGITS = re.compile(r"(?<=\d) \. (?=\d)")
 MONTHS = ("january february march april may june july august september october november december").split()
 MONTH_ABBR = {m[:3]: m for m in MONTHS} | {"sept": "september"}
 
@@ -109,6 +116,7 @@ def normalize_numbers(text: str, ordinals: bool = True, keep_small: bool = False
     keep_small: leave a lone word below ten as a word ("no one", "one of them") unless a unit, "over", "point"
     or a time word follows it; display text wants that, value matching does not."""
     text = re.sub(r"\b[Aa] (hundred|thousand|million)\b", r"one \1", text)
+    text = _SPACED_POINT_DIGITS.sub(".", _SPACED_POINT.sub(r"\1 point ", text))
     toks = _WORD_RE.findall(text)
     out: list[str] = []
     i = 0

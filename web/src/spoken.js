@@ -25,6 +25,10 @@ export const pyStrip = (s) => s.replace(STRIP_RE, '');
 export const pySplit = (s) => s.split(new RegExp(`${S}+`, 'u')).filter(Boolean);
 const WORD_RE = new RegExp(`[A-Za-z]+(?:-[A-Za-z]+)*|${D}+(?:[.,]${D}+)*|[^${S.slice(1, -1)}A-Za-z${D}]+|${S}+`, 'gu');
 const A_SCALE_RE = new RegExp(`(?<!${W})[Aa] (hundred|thousand|million)(?!${W})`, 'gu');
+// ACI-Bench's spaced decimal point ("ninety eight . two" = 98.2); a full stop has no space before it (numbers.py).
+const NW = [...NUMBER_WORDS].sort((a, b) => b.length - a.length).join('|');
+const SPACED_POINT_RE = new RegExp(`(?<!${W})((?:${NW})(?:-(?:${NW}))*) \\. (?=(?:zero|one|two|three|four|five|six|seven|eight|nine)(?!${W}))`, 'giu');
+const SPACED_POINT_DIGITS_RE = new RegExp(`(?<=${D}) \\. (?=${D})`, 'gu');
 const ORDINAL_SUFFIX_RE = new RegExp(`(${D})${S}*(?:st|nd|rd|th)(?!${W})`, 'gu');
 const OVER_RE = new RegExp(`(${D}+(?:\\.${D}+)?)${S}+over${S}+(${D}+(?:\\.${D}+)?)`, 'giu');
 const HALF_RE = new RegExp(`(${D}+(?:\\.${D}+)?)${S}+(?:and a half)(?!${W})`, 'gu');
@@ -134,6 +138,7 @@ function pyFloatStr(x) {
 // keepSmall: leave a lone word below ten as a word ("no one") unless a unit, "over", "point" or a time word follows.
 export function normalizeNumbers(text, { ordinals = true, keepSmall = false } = {}) {
   text = text.replace(A_SCALE_RE, 'one $1');
+  text = text.replace(SPACED_POINT_RE, '$1 point ').replace(SPACED_POINT_DIGITS_RE, '.');
   const toks = text.match(WORD_RE) || [];
   const out = [];
   let i = 0;

@@ -25,6 +25,8 @@ const TEXTS = [
   'no one came, one of them', 'two tablets', 'one over', 'five six seven', 'oh two sat ninety eight percent',
   'twelve thirty', '10,5', 'version 2.0.1', 'A1c 7.2', 'B12 and T2', 'ninety-nine point nine', 'a', 'and a',
   '٣ and a half', '１２ and a half', 'forty -five', 'twenty- five', 'one-twenty', 'x1.5', '.5', '007', '1,000,000.00',
+  'temperature ninety eight . two', 'a four . four centimeter nodule', 'I have four. Four of them', 'section 4 . a',
+  'temp 98 . 2', 'ninety-eight . two', 'FOUR . FOUR', 'ninety ninety seven . two',
   'nine hundred ninety nine million nine hundred ninety nine thousand nine hundred ninety nine and a half',
 ];
 const TRANSCRIPT = "[doctor] Your BP is one twenty over eighty and your pulse seventy-two. [patient] I'm forty five. " +
