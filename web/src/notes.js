@@ -10,12 +10,12 @@ import { BpeTokenizer } from './tokenizer.js';
 import { sectionPrefix, sectionRequest, transcriptBody, transcriptToText, parseSection, normalizeSections, pySplitLines, SECTIONS_FORMAT } from './prompt.js';
 import { renderMarkdown, generatedSections } from './templates.js';
 import { linkEvidence, checkNumbers, contentWords } from './evidence.js';
+import { argmaxPenalized, topPenalized } from './stepper.js';
 import { GuardedStepper, numberVocab, allowedNumbers, transcriptText, lastWords, withheldFlag } from './numguard.js';
 
 export const NOTE_CONTEXT = 8192; // generate.NOTE_CONTEXT
 export const PREFILL_CHUNK = 256; // SectionWriter.append
 export const REPEAT_RUN = 16; // engine.REPEAT_RUN
-export const REPETITION_PENALTY = 1.05; // engine.REPETITION_PENALTY
 const KIND_DEFAULT = { prose: 320, list: 256 }; // engine._KIND_DEFAULT
 const REQUEST_HEADROOM = 160; // engine._REQUEST_HEADROOM
 const td = new TextDecoder();
@@ -252,38 +252,6 @@ export class NoteModel {
     this.prefilled = null;
   }
 
-  // stepper.GreedyStepper._argmax: logits of ids already in the sequence (prompt included) divided by the
-  // penalty when positive, multiplied when negative, in float32 as numpy does; first maximum wins.
-  static argmaxPenalized(logits, seen, penalty = REPETITION_PENALTY) {
-    const p = Math.fround(penalty);
-    let best = 0;
-    let bestV = -Infinity;
-    for (let i = 0; i < logits.length; i++) {
-      let v = logits[i];
-      if (seen[i]) v = v > 0 ? Math.fround(v / p) : Math.fround(v * p);
-      if (v > bestV) {
-        bestV = v;
-        best = i;
-      }
-    }
-    return best;
-  }
-
-  static topPenalized(logits, seen, k, penalty = REPETITION_PENALTY) {
-    const p = Math.fround(penalty);
-    const best = [];
-    for (let i = 0; i < logits.length; i++) {
-      let v = logits[i];
-      if (seen[i]) v = v > 0 ? Math.fround(v / p) : Math.fround(v * p);
-      if (best.length < k || v > best[best.length - 1][1]) {
-        best.push([i, v]);
-        best.sort((a, b) => b[1] - a[1] || a[0] - b[0]);
-        if (best.length > k) best.pop();
-      }
-    }
-    return best;
-  }
-
   // engine.SectionWriter._one: one section from the transcript's cache (which stays untouched). `numbers`: the
   // values the transcript contains; given, no other number is written (numguard.js; null: no guard).
   async writeSection(t, s, pre, { cap, onToken, shouldStop, maxTokens = Infinity, numbers = null }) {
@@ -317,7 +285,7 @@ export class NoteModel {
     if (numbers) return this.writeGuarded(pre, req, seen, budget, numbers, take, toks, shouldStop, done);
     let { logits, next: past } = await this.forward(req, pre.past, pre.total);
     let total = pre.total + req.length;
-    let next = NoteModel.argmaxPenalized(logits, seen);
+    let next = argmaxPenalized(logits, seen);
     let passes = 1;
     let stop = 'budget';
     try {
@@ -339,7 +307,7 @@ export class NoteModel {
         past = r.next;
         total += 1;
         passes++;
-        next = NoteModel.argmaxPenalized(r.logits, seen);
+        next = argmaxPenalized(r.logits, seen);
       }
     } finally {
       NoteModel.dispose(past);
@@ -352,7 +320,7 @@ export class NoteModel {
   // budget, and each withheld number is noted with the words written before it.
   async writeGuarded(pre, req, seen, budget, numbers, take, toks, shouldStop, done) {
     const st = new GuardedStepper({ forward: (ids, past, total) => this.forward(ids, past, total), dispose: (p) => NoteModel.dispose(p),
-      argmax: (row, sn) => NoteModel.argmaxPenalized(row, sn), numbers, vocab: this.numberVocab });
+      argmax: (row, sn) => argmaxPenalized(row, sn), numbers, vocab: this.numberVocab });
     const withheld = [];
     let stop = 'budget';
     try {
@@ -492,8 +460,8 @@ export class NoteModel {
     const top = []; // each step's 3 best [id, penalized logit]: how close a call was
     try {
       for (;;) {
-        const id = NoteModel.argmaxPenalized(logits, seen);
-        top.push(NoteModel.topPenalized(logits, seen, 3));
+        const id = argmaxPenalized(logits, seen);
+        top.push(topPenalized(logits, seen, 3));
         ids.push(id);
         seen[id] = 1;
         if (ids.length >= n) break;
@@ -520,7 +488,7 @@ export class NoteModel {
     const none = new Uint8Array(0);
     try {
       for (let k = 0; k < n; k++) {
-        const best = NoteModel.argmaxPenalized(logits, none, 1);
+        const best = argmaxPenalized(logits, none, 1);
         out.push(best);
         if (k + 1 < n) {
           const r = await this.forward([best], past, total);

@@ -11,7 +11,7 @@ import { python, noteModelName, REPO, CACHE } from './harness.js';
 import { normalizeNumbers, numberValues } from '../dist/src/spoken.js';
 import { checkNumbers } from '../dist/src/evidence.js';
 import { numberVocab, allowedNumbers, GuardedStepper, MAX_WITHHELD } from '../dist/src/numguard.js';
-import { NoteModel } from '../dist/src/notes.js';
+import { argmaxPenalized } from '../dist/src/stepper.js';
 
 const TEXTS = [
   'She is seventy-two years old', 'a 58-year-old man', 'he is twenty five, she is Twenty Five', 'FIVE or five',
@@ -135,7 +135,7 @@ test('guarded stepper: released tokens, rewinds and withheld numbers equal Greed
   };
   const seen = new Uint8Array(TOKENS.length);
   for (const x of [...PROMPT, ...REQUEST]) seen[x] = 1;
-  const st = new GuardedStepper({ forward, dispose, argmax: (row, sn) => NoteModel.argmaxPenalized(row, sn), numbers: allowedNumbers(TRANSCRIPT), vocab: numberVocab(ID) });
+  const st = new GuardedStepper({ forward, dispose, argmax: (row, sn) => argmaxPenalized(row, sn), numbers: allowedNumbers(TRANSCRIPT), vocab: numberVocab(ID) });
   await st.start(pre, REQUEST, seen);
   assert.equal(st.next, ref.guard.first);
   const steps = [];

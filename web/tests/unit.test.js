@@ -13,6 +13,7 @@ import { BpeTokenizer, MoonshineTokenizer } from '../dist/src/tokenizer.js';
 import { parseTemplateText, generatedSections } from '../dist/src/templates.js';
 import { buildSectionPrompt } from '../dist/src/prompt.js';
 import { sectionBudget, fitTranscript, transcriptFromText, NoteModel, REPEAT_RUN } from '../dist/src/notes.js';
+import { argmaxPenalized } from '../dist/src/stepper.js';
 
 
 const model = noteModelName();
@@ -115,7 +116,7 @@ test('repetition penalty argmax equals stepper.GreedyStepper._argmax (float32, H
   PENALTY.forEach((c, i) => {
     const seen = new Uint8Array(c.logits.length);
     for (const x of c.seen) seen[x] = 1;
-    assert.equal(NoteModel.argmaxPenalized(Float32Array.from(c.logits), seen), ref.penalized_argmax[i], `case ${i}`);
+    assert.equal(argmaxPenalized(Float32Array.from(c.logits), seen), ref.penalized_argmax[i], `case ${i}`);
   });
 });
 
