@@ -10,7 +10,7 @@ import { BpeTokenizer } from './tokenizer.js';
 import { sectionPrefix, sectionRequest, transcriptBody, transcriptToText, parseSection, normalizeSections, pySplitLines, SECTIONS_FORMAT } from './prompt.js';
 import { renderMarkdown, generatedSections } from './templates.js';
 import { linkEvidence, checkNumbers, contentWords } from './evidence.js';
-import { argmaxPenalized, topPenalized } from './stepper.js';
+import { argmaxPenalized, topPenalized, KvDecoder, disposePast, kvOnGpu } from './stepper.js';
 import { GuardedStepper, numberVocab, allowedNumbers, transcriptText, lastWords, withheldFlag } from './numguard.js';
 
 export const NOTE_CONTEXT = 8192; // generate.NOTE_CONTEXT
@@ -120,8 +120,7 @@ export function guardNumbers(tr, mode = 'said') {
 
 export class NoteModel {
   constructor(ort, session, tokenizer, cfg, manifest, budgets, ep, numVocab) {
-    this.ort = ort;
-    this.session = session;
+    this.decoder = new KvDecoder(ort, session, cfg.model.decoder);
     this.tokenizer = tokenizer;
     this.cfg = cfg;
     this.name = manifest.name;
@@ -129,12 +128,6 @@ export class NoteModel {
     this.budgets = budgets;
     this.ep = ep;
     this.numberVocab = numVocab;
-    const d = cfg.model.decoder;
-    this.layers = d.num_hidden_layers;
-    this.kvHeads = d.num_key_value_heads;
-    this.headSize = d.head_size;
-    this.names = d.inputs;
-    this.outNames = d.outputs;
     this.vocab = cfg.model.vocab_size;
     this.contextLength = Math.min(cfg.model.context_length, NOTE_CONTEXT);
     // engine.SectionWriter: the config's eos plus whatever <|im_end|> and <|endoftext|> encode to
@@ -161,50 +154,18 @@ export class NoteModel {
       .map(([path, data]) => ({ path, data }));
     const opts = { executionProviders: [ep], externalData, graphOptimizationLevel: 'all' };
     // On WebGPU the KV cache stays in GPU buffers between steps; only the logits come back to the CPU.
-    if (ep === 'webgpu') opts.preferredOutputLocation = kvOnGpu(cfg);
+    if (ep === 'webgpu') opts.preferredOutputLocation = kvOnGpu(cfg.model.decoder);
     const session = await ort.InferenceSession.create(graph, opts);
     return new NoteModel(ort, session, tokenizer, cfg, manifest, budgets, ep, numberVocab(tokenizerJson.model.vocab));
   }
 
+  // Every pass goes through here, so that a test can script the model by replacing it.
+  forward(ids, past, total) {
+    return this.decoder.forward(ids, past, total);
+  }
+
   describe() {
-    return { name: this.name, ep: this.ep, format: this.format, layers: this.layers, vocab: this.vocab, contextLength: this.contextLength };
-  }
-
-  emptyPast() {
-    const past = {};
-    for (let l = 0; l < this.layers; l++) {
-      for (const pat of [this.names.past_key_names, this.names.past_value_names]) {
-        past[pat.replace('%d', l)] = new this.ort.Tensor('float32', new Float32Array(0), [1, this.kvHeads, 0, this.headSize]);
-      }
-    }
-    return past;
-  }
-
-  // Run `ids` after `total` cached tokens (`past`, left untouched: the caller owns it); returns the last
-  // position's logits and the new cache.
-  async forward(ids, past, total) {
-    const ort = this.ort;
-    const n = ids.length;
-    const feeds = {
-      [this.names.input_ids]: new ort.Tensor('int64', BigInt64Array.from(ids, BigInt), [1, n]),
-      [this.names.attention_mask]: new ort.Tensor('int64', new BigInt64Array(total + n).fill(1n), [1, total + n]),
-      ...past,
-    };
-    const out = await this.session.run(feeds);
-    const next = {};
-    for (let l = 0; l < this.layers; l++) {
-      next[this.names.past_key_names.replace('%d', l)] = out[this.outNames.present_key_names.replace('%d', l)];
-      next[this.names.past_value_names.replace('%d', l)] = out[this.outNames.present_value_names.replace('%d', l)];
-    }
-    const logits = out[this.outNames.logits];
-    const V = logits.dims[2];
-    const last = logits.data.slice((n - 1) * V, n * V);
-    logits.dispose?.();
-    return { logits: last, next };
-  }
-
-  static dispose(past) {
-    for (const t of Object.values(past || {})) t.dispose?.();
+    return { name: this.name, ep: this.ep, format: this.format, layers: this.decoder.layers, vocab: this.vocab, contextLength: this.contextLength };
   }
 
   // generate.prefill_ids: prefix + transcript body ids, the transcript shortened only when it leaves no room.
@@ -230,16 +191,16 @@ export class NoteModel {
     if (hit && hit.ids.length === ids.length && hit.ids.every((x, i) => x === ids[i])) return { ...hit, reused: true, seconds: 0 };
     this.dropPrefill();
     const t0 = performance.now();
-    let past = this.emptyPast();
+    let past = this.decoder.emptyPast();
     let total = 0;
     for (let i = 0; i < ids.length; i += PREFILL_CHUNK) {
       if (await shouldStop?.()) {
-        NoteModel.dispose(past);
+        disposePast(past);
         throw new Error('note generation cancelled');
       }
       const chunk = ids.slice(i, i + PREFILL_CHUNK);
       const { next } = await this.forward(chunk, past, total);
-      NoteModel.dispose(past);
+      disposePast(past);
       past = next;
       total += chunk.length;
     }
@@ -248,7 +209,7 @@ export class NoteModel {
   }
 
   dropPrefill() {
-    if (this.prefilled) NoteModel.dispose(this.prefilled.past);
+    if (this.prefilled) disposePast(this.prefilled.past);
     this.prefilled = null;
   }
 
@@ -303,14 +264,14 @@ export class NoteModel {
         }
         if (toks.length >= budget) break; // the desktop runs one more pass here whose token it never uses
         const r = await this.forward([id], past, total);
-        NoteModel.dispose(past);
+        disposePast(past);
         past = r.next;
         total += 1;
         passes++;
         next = argmaxPenalized(r.logits, seen);
       }
     } finally {
-      NoteModel.dispose(past);
+      disposePast(past);
     }
     return done(stop, passes);
   }
@@ -319,7 +280,7 @@ export class NoteModel {
   // before it is released (a run's end is known only from the token after it), held tokens count against the
   // budget, and each withheld number is noted with the words written before it.
   async writeGuarded(pre, req, seen, budget, numbers, take, toks, shouldStop, done) {
-    const st = new GuardedStepper({ forward: (ids, past, total) => this.forward(ids, past, total), dispose: (p) => NoteModel.dispose(p),
+    const st = new GuardedStepper({ forward: (ids, past, total) => this.forward(ids, past, total), dispose: (p) => disposePast(p),
       argmax: (row, sn) => argmaxPenalized(row, sn), numbers, vocab: this.numberVocab });
     const withheld = [];
     let stop = 'budget';
@@ -412,21 +373,6 @@ export class NoteModel {
     return { template: template.id, ...assessed, model: this.name, ep: this.ep, timings, tokens, transcript: tr };
   }
 
-  // A KV cache handed in as one float32 array (every layer's key then value, [1, kv heads, total, head size]).
-  pastFromFlat(flat, total) {
-    const past = {};
-    const per = this.kvHeads * total * this.headSize;
-    if (flat.length !== per * 2 * this.layers) throw new Error(`KV cache of ${flat.length} floats is not ${total} tokens of this model`);
-    let o = 0;
-    for (let l = 0; l < this.layers; l++) {
-      for (const pat of [this.names.past_key_names, this.names.past_value_names]) {
-        past[pat.replace('%d', l)] = new this.ort.Tensor('float32', flat.slice(o, o + per), [1, this.kvHeads, total, this.headSize]);
-        o += per;
-      }
-    }
-    return past;
-  }
-
   // The first `n` greedy tokens of one section (penalty and all, no budget/eos/repeat stop): the parity check.
   // `givenKv` (tests on a software GPU only): the cache of the prompt's first `total` tokens computed elsewhere, so
   // that this EP runs only the rest of the prompt and the n tokens.
@@ -444,7 +390,7 @@ export class NoteModel {
     if (givenKv) {
       if (!(givenKv.total > 0 && givenKv.total < all.length)) throw new Error(`given KV cache of ${givenKv.total} tokens for a ${all.length}-token prompt`);
       this.dropPrefill();
-      pre = { ids: all.slice(0, givenKv.total), past: this.pastFromFlat(givenKv.data, givenKv.total), total: givenKv.total };
+      pre = { ids: all.slice(0, givenKv.total), past: this.decoder.pastFromFlat(givenKv.data, givenKv.total), total: givenKv.total };
       rest = all.slice(givenKv.total);
     } else {
       pre = await this.prefill([...prefix, ...body], shouldStop);
@@ -466,13 +412,13 @@ export class NoteModel {
         seen[id] = 1;
         if (ids.length >= n) break;
         const r = await this.forward([id], past, total);
-        NoteModel.dispose(past);
+        disposePast(past);
         ({ logits, next: past } = r);
         total += 1;
       }
     } finally {
-      NoteModel.dispose(past);
-      if (givenKv) NoteModel.dispose(pre.past);
+      disposePast(past);
+      if (givenKv) disposePast(pre.past);
     }
     const t3 = performance.now();
     return { prefix, body, request, ids, top, ranOnThisEp: rest.length + n - 1, prefillMs: t1 - t0, requestMs: t2 - t1, decodeMs: t3 - t2, decodeSteps: n - 1 };
@@ -481,7 +427,7 @@ export class NoteModel {
   // Plain greedy continuation of `ids` for `n` tokens (no penalty): benchmarks.
   async greedy(ids, n) {
     const t0 = performance.now();
-    let { logits, next: past } = await this.forward(ids, this.emptyPast(), 0);
+    let { logits, next: past } = await this.forward(ids, this.decoder.emptyPast(), 0);
     const t1 = performance.now();
     let total = ids.length;
     const out = [];
@@ -492,13 +438,13 @@ export class NoteModel {
         out.push(best);
         if (k + 1 < n) {
           const r = await this.forward([best], past, total);
-          NoteModel.dispose(past);
+          disposePast(past);
           ({ logits, next: past } = r);
           total += 1;
         }
       }
     } finally {
-      NoteModel.dispose(past);
+      disposePast(past);
     }
     const t2 = performance.now();
     return { ids: out, prefillMs: t1 - t0, decodeMs: t2 - t1, decodeSteps: n - 1 };
@@ -506,18 +452,8 @@ export class NoteModel {
 
   async release() {
     this.dropPrefill();
-    await this.session.release();
+    await this.decoder.session.release();
   }
-}
-
-function kvOnGpu(cfg) {
-  const d = cfg.model.decoder;
-  const loc = {};
-  for (let l = 0; l < d.num_hidden_layers; l++) {
-    loc[d.outputs.present_key_names.replace('%d', l)] = 'gpu-buffer';
-    loc[d.outputs.present_value_names.replace('%d', l)] = 'gpu-buffer';
-  }
-  return loc;
 }
 
 export { contentWords };

@@ -36,3 +36,80 @@ export function topPenalized(logits, seen, k, penalty = REPETITION_PENALTY) {
   }
   return best;
 }
+
+// The decoder graph's KV cache, by the input/output names genai_config.json gives (onnxruntime-genai keeps it for
+// the desktop; here it is kept by hand). Past tensors are never disposed by a pass: whoever holds a cache frees it
+// once (disposePast), since the transcript's cache outlives every section written from it.
+export class KvDecoder {
+  constructor(ort, session, d) {
+    this.ort = ort;
+    this.session = session;
+    this.layers = d.num_hidden_layers;
+    this.kvHeads = d.num_key_value_heads;
+    this.headSize = d.head_size;
+    this.names = d.inputs;
+    this.outNames = d.outputs;
+  }
+
+  emptyPast() {
+    const past = {};
+    for (let l = 0; l < this.layers; l++) {
+      for (const pat of [this.names.past_key_names, this.names.past_value_names]) {
+        past[pat.replace('%d', l)] = new this.ort.Tensor('float32', new Float32Array(0), [1, this.kvHeads, 0, this.headSize]);
+      }
+    }
+    return past;
+  }
+
+  // Run `ids` after `total` cached tokens (`past`, left untouched: the caller owns it); returns the last
+  // position's logits and the new cache.
+  async forward(ids, past, total) {
+    const ort = this.ort;
+    const n = ids.length;
+    const feeds = {
+      [this.names.input_ids]: new ort.Tensor('int64', BigInt64Array.from(ids, BigInt), [1, n]),
+      [this.names.attention_mask]: new ort.Tensor('int64', new BigInt64Array(total + n).fill(1n), [1, total + n]),
+      ...past,
+    };
+    const out = await this.session.run(feeds);
+    const next = {};
+    for (let l = 0; l < this.layers; l++) {
+      next[this.names.past_key_names.replace('%d', l)] = out[this.outNames.present_key_names.replace('%d', l)];
+      next[this.names.past_value_names.replace('%d', l)] = out[this.outNames.present_value_names.replace('%d', l)];
+    }
+    const logits = out[this.outNames.logits];
+    const V = logits.dims[2];
+    const last = logits.data.slice((n - 1) * V, n * V);
+    logits.dispose?.();
+    return { logits: last, next };
+  }
+
+  // A KV cache handed in as one float32 array (every layer's key then value, [1, kv heads, total, head size]).
+  pastFromFlat(flat, total) {
+    const past = {};
+    const per = this.kvHeads * total * this.headSize;
+    if (flat.length !== per * 2 * this.layers) throw new Error(`KV cache of ${flat.length} floats is not ${total} tokens of this model`);
+    let o = 0;
+    for (let l = 0; l < this.layers; l++) {
+      for (const pat of [this.names.past_key_names, this.names.past_value_names]) {
+        past[pat.replace('%d', l)] = new this.ort.Tensor('float32', flat.slice(o, o + per), [1, this.kvHeads, total, this.headSize]);
+        o += per;
+      }
+    }
+    return past;
+  }
+}
+
+export function disposePast(past) {
+  for (const t of Object.values(past || {})) t.dispose?.();
+}
+
+// A WebGPU session's preferredOutputLocation: every present tensor stays in the buffer it was written to.
+export function kvOnGpu(d) {
+  const loc = {};
+  for (let l = 0; l < d.num_hidden_layers; l++) {
+    loc[d.outputs.present_key_names.replace('%d', l)] = 'gpu-buffer';
+    loc[d.outputs.present_value_names.replace('%d', l)] = 'gpu-buffer';
+  }
+  return loc;
+}
