@@ -10,7 +10,7 @@ import { BpeTokenizer } from './tokenizer.js';
 import { sectionPrefix, sectionRequest, transcriptBody, transcriptToText, parseSection, normalizeSections, pySplitLines, SECTIONS_FORMAT } from './prompt.js';
 import { renderMarkdown, generatedSections } from './templates.js';
 import { linkEvidence, checkNumbers, contentWords } from './evidence.js';
-import { argmaxPenalized, topPenalized, KvDecoder, disposePast, kvOnGpu } from './stepper.js';
+import { argmaxPenalized, topPenalized, GreedyStepper, KvDecoder, disposePast, kvOnGpu } from './stepper.js';
 import { GuardedStepper, numberVocab, allowedNumbers, transcriptText, lastWords, withheldFlag } from './numguard.js';
 
 export const NOTE_CONTEXT = 8192; // generate.NOTE_CONTEXT
@@ -164,6 +164,11 @@ export class NoteModel {
     return this.decoder.forward(ids, past, total);
   }
 
+  // How a stepper reaches the model (stepper.js, numguard.js).
+  stepping() {
+    return { forward: (ids, past, total) => this.forward(ids, past, total), dispose: disposePast, argmax: (row, seen) => argmaxPenalized(row, seen) };
+  }
+
   describe() {
     return { name: this.name, ep: this.ep, format: this.format, layers: this.decoder.layers, vocab: this.vocab, contextLength: this.contextLength };
   }
@@ -244,44 +249,34 @@ export class NoteModel {
     const done = (stop, passes, withheld = []) => ({ key: s.key, value: parseSection(s, toks.length ? tok.decode(toks) : ''),
       tokens: toks.length, ids: toks, stop, seconds: (performance.now() - t0) / 1000, passes, withheld });
     if (numbers) return this.writeGuarded(pre, req, seen, budget, numbers, take, toks, shouldStop, done);
-    let { logits, next: past } = await this.forward(req, pre.past, pre.total);
-    let total = pre.total + req.length;
-    let next = argmaxPenalized(logits, seen);
-    let passes = 1;
+    const st = new GreedyStepper(this.stepping());
+    await st.start(pre, req, seen);
     let stop = 'budget';
     try {
       while (toks.length < budget) {
         if (await shouldStop?.()) throw new Error('note generation cancelled');
-        if (this.eos.has(next)) {
+        if (this.eos.has(st.next)) {
           stop = 'end';
           break;
         }
-        const id = next;
-        seen[id] = 1;
-        if (take(id)) {
+        if (take(st.accept())) {
           stop = 'repeat';
           break;
         }
         if (toks.length >= budget) break; // the desktop runs one more pass here whose token it never uses
-        const r = await this.forward([id], past, total);
-        disposePast(past);
-        past = r.next;
-        total += 1;
-        passes++;
-        next = argmaxPenalized(r.logits, seen);
+        await st.advance();
       }
     } finally {
-      disposePast(past);
+      st.close();
     }
-    return done(stop, passes);
+    return done(stop, st.passes);
   }
 
   // The guarded loop, as engine.SectionWriter._one drives GreedyStepper with a number guard: every token is fed
   // before it is released (a run's end is known only from the token after it), held tokens count against the
   // budget, and each withheld number is noted with the words written before it.
   async writeGuarded(pre, req, seen, budget, numbers, take, toks, shouldStop, done) {
-    const st = new GuardedStepper({ forward: (ids, past, total) => this.forward(ids, past, total), dispose: (p) => disposePast(p),
-      argmax: (row, sn) => argmaxPenalized(row, sn), numbers, vocab: this.numberVocab });
+    const st = new GuardedStepper({ ...this.stepping(), numbers, vocab: this.numberVocab });
     const withheld = [];
     let stop = 'budget';
     try {
@@ -399,25 +394,20 @@ export class NoteModel {
     const t1 = performance.now();
     const seen = new Uint8Array(this.vocab);
     for (const x of all) seen[x] = 1;
-    let { logits, next: past } = await this.forward(rest, pre.past, pre.total);
+    const st = new GreedyStepper(this.stepping());
+    await st.start(pre, rest, seen);
     const t2 = performance.now();
-    let total = pre.total + rest.length;
     const ids = [];
     const top = []; // each step's 3 best [id, penalized logit]: how close a call was
     try {
       for (;;) {
-        const id = argmaxPenalized(logits, seen);
-        top.push(topPenalized(logits, seen, 3));
-        ids.push(id);
-        seen[id] = 1;
+        top.push(topPenalized(st.row, st.seen, 3));
+        ids.push(st.accept());
         if (ids.length >= n) break;
-        const r = await this.forward([id], past, total);
-        disposePast(past);
-        ({ logits, next: past } = r);
-        total += 1;
+        await st.advance();
       }
     } finally {
-      disposePast(past);
+      st.close();
       if (givenKv) disposePast(pre.past);
     }
     const t3 = performance.now();
@@ -427,24 +417,17 @@ export class NoteModel {
   // Plain greedy continuation of `ids` for `n` tokens (no penalty): benchmarks.
   async greedy(ids, n) {
     const t0 = performance.now();
-    let { logits, next: past } = await this.forward(ids, this.decoder.emptyPast(), 0);
+    const st = new GreedyStepper({ ...this.stepping(), argmax: (row, seen) => argmaxPenalized(row, seen, 1) });
+    await st.start({ ids: [], past: this.decoder.emptyPast(), total: 0 }, ids, new Uint8Array(0));
     const t1 = performance.now();
-    let total = ids.length;
     const out = [];
-    const none = new Uint8Array(0);
     try {
       for (let k = 0; k < n; k++) {
-        const best = argmaxPenalized(logits, none, 1);
-        out.push(best);
-        if (k + 1 < n) {
-          const r = await this.forward([best], past, total);
-          disposePast(past);
-          ({ logits, next: past } = r);
-          total += 1;
-        }
+        out.push(st.accept());
+        if (k + 1 < n) await st.advance();
       }
     } finally {
-      disposePast(past);
+      st.close();
     }
     const t2 = performance.now();
     return { ids: out, prefillMs: t1 - t0, decodeMs: t2 - t1, decodeSteps: n - 1 };

@@ -37,6 +37,50 @@ export function topPenalized(logits, seen, k, penalty = REPETITION_PENALTY) {
   return best;
 }
 
+// stepper.GreedyStepper without drafts or the guard: one token a pass. Taking `next` into the sequence (accept)
+// and feeding it (advance) are apart because a section that stops on that token never needs its pass; the desktop
+// runs it and never uses the token it chooses. The model is reached as numguard.js's GuardedStepper reaches it:
+// `forward(ids, past, total)` → {logits, next}, `dispose(past)`, `argmax(row, seen)`.
+export class GreedyStepper {
+  constructor({ forward, dispose, argmax }) {
+    Object.assign(this, { forward, dispose, argmax });
+    this.passes = 0;
+  }
+
+  // `pre`: a cache {ids, past, total} (never disposed here); `ids`: run on top of it; `seen`: the ids already in
+  // the sequence marked, the penalty's state (marked further in place).
+  async start(pre, ids, seen) {
+    const r = await this.forward(ids, pre.past, pre.total);
+    this.past = r.next;
+    this.total = pre.total + ids.length;
+    this.seen = seen;
+    this.row = r.logits; // the raw logits that chose `next`
+    this.next = this.argmax(this.row, seen);
+    this.passes = 1;
+  }
+
+  accept() {
+    this.seen[this.next] = 1;
+    return this.next;
+  }
+
+  // Feed the accepted token; `next` becomes the one after it.
+  async advance() {
+    const r = await this.forward([this.next], this.past, this.total);
+    this.dispose(this.past);
+    this.past = r.next;
+    this.total += 1;
+    this.passes++;
+    this.row = r.logits;
+    this.next = this.argmax(this.row, this.seen);
+  }
+
+  close() {
+    this.dispose(this.past);
+    this.past = null;
+  }
+}
+
 // The decoder graph's KV cache, by the input/output names genai_config.json gives (onnxruntime-genai keeps it for
 // the desktop; here it is kept by hand). Past tensors are never disposed by a pass: whoever holds a cache frees it
 // once (disposePast), since the transcript's cache outlives every section written from it.
