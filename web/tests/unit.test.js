@@ -12,7 +12,8 @@ import { planWindows, prepare } from '../dist/src/vad.js';
 import { BpeTokenizer, MoonshineTokenizer } from '../dist/src/tokenizer.js';
 import { parseTemplateText, generatedSections } from '../dist/src/templates.js';
 import { buildSectionPrompt } from '../dist/src/prompt.js';
-import { sectionBudget, fitTranscript, transcriptFromText, NoteModel, REPEAT_RUN } from '../dist/src/notes.js';
+import { sectionBudget, NoteModel, REPEAT_RUN } from '../dist/src/notes.js';
+import { fitTranscript, transcriptFromText } from '../dist/src/transcript.js';
 import { argmaxPenalized } from '../dist/src/stepper.js';
 
 
