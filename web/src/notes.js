@@ -1,10 +1,10 @@
 // Note generation in the browser, as the desktop writes it (scribe/notes/engine.py SectionWriter, prompt contract
-// sections-v1): the note model's ONNX graph (the desktop's own int8 onnxruntime-genai export) driven by a plain
-// KV-cache loop over the inputs/outputs its genai_config.json names. The prefix and the transcript are prefilled
-// once (256-token chunks, as the desktop); their present KV tensors are kept and every template section starts
-// from them (the desktop's rewind_to): only the section's request is run on top, then greedy decoding with the
-// repetition penalty 1.05 (Hugging Face semantics, stepper.py), the per-section budget learned from the training
-// data (section_budgets.json), the 16-token repeat guard and end-of-turn, and the number guard (numguard.js: only
+// sections-v1): the note model's ONNX graph (the desktop's own int8 onnxruntime-genai export) stepped through its KV
+// cache by stepper.js. The prefix and the transcript (transcript.js: fitted to the window) are prefilled once
+// (256-token chunks, as the desktop); their present KV tensors are kept and every template section starts from them
+// (the desktop's rewind_to): only the section's request is run on top, then greedy decoding with the repetition
+// penalty 1.05 (Hugging Face semantics, stepper.py), the per-section budget learned from the training data
+// (section_budgets.json), the 16-token repeat guard and end-of-turn, and the number guard (numguard.js: only
 // numbers the transcript contains; numbers "free" turns it off). Streamed as Markdown (`## Title` + text).
 import { BpeTokenizer } from './tokenizer.js';
 import { sectionPrefix, sectionRequest, transcriptBody, transcriptToText, parseSection, normalizeSections, SECTIONS_FORMAT } from './prompt.js';
