@@ -45,6 +45,8 @@ def main() -> int:
     ap.add_argument("--from-notes", default="", help="folder of --shard outputs: score those notes, generate nothing")
     ap.add_argument("--keep-notes", default="", help="where the notes go (default finetune/evals/app-<model>[-limitN]"
                     "[-numbers-free].json)")
+    ap.add_argument("--redo", default="", help="comma list of item ids: generate only these again (with --merge: the "
+                    "other items' notes come from the kept notes file) and score each set over all its items")
     ap.add_argument("--merge", action="store_true", help="keep the other sets' rows of an existing --out record (same "
                     "model and number mode) and of the kept notes file; this run's sets replace theirs")
     a = ap.parse_args()
@@ -61,16 +63,24 @@ def main() -> int:
     if a.shard:
         return _write_shard(a, model, sets, templates)
     done, hosts = read_shards(Path(a.from_notes), model) if a.from_notes else (None, [])
+    redo = {x for x in a.redo.split(",") if x}
+    kept = _kept_notes(a, model) if redo else {}
     for name, items in eval_items(sets, a.limit, templates).items():
         t0 = time.time()
         if done is not None:
             notes = {it.id: done[name][it.id] for it in items}      # KeyError: a shard is missing
+        elif redo:
+            notes = _carried(kept, name, items, redo) | app_notes(ROOT / "models", model,
+                                                                 [it for it in items if it.id in redo], templates,
+                                                                 a.threads)
         else:
             notes = app_notes(ROOT / "models", model, items, templates, a.threads)
         rows.append(asdict(evaluate_model(ROOT / "models", model, items, name, templates, a.threads, notes=notes)))
-        seconds = sum(v["seconds"] for v in notes.values()) if done is not None else time.time() - t0
+        if redo:
+            rows[-1]["redone"] = sorted(redo & set(notes))
+        seconds = sum(v["seconds"] or 0 for v in notes.values()) if done is not None or redo else time.time() - t0
         notes_out["sets"][name] = {"notes": {k: v["sections"] for k, v in notes.items()}, "seconds": round(seconds, 1),
-                                   "flags": {k: v.get("flags", []) for k, v in notes.items()}}   # kinds, per note
+                                   "flags": {k: v.get("flags") for k, v in notes.items()}}   # kinds, per note
     base = baselines(sets, templates) if not a.limit else {}
     print(f"{'set':22} {'model':28} {'n':>4} {'R1':>6} {'R2':>6} {'RLsum':>6} {'num!said(ref)':>14} {'s/note':>7}")
     for r in rows:
@@ -102,6 +112,31 @@ def main() -> int:
         "set", "n", "rouge1", "rouge2", "rougeLsum", "numbers_not_said", "ref_numbers_not_said", "empty_required")}
         for r in rows]}))
     return 0
+
+
+def _kept_notes(a, model: str) -> dict:
+    """The kept notes file a --redo run builds on (it must be a --merge: the record it updates is the earlier one)."""
+    from finetune.evaluate import numbers_mode
+    from scribe.errors import InputError
+    if not a.merge or a.from_notes or a.shard:
+        raise InputError("--redo needs --merge, and neither --from-notes nor --shard")
+    suffix = (f"-limit{a.limit}" if a.limit else "") + ("-numbers-free" if numbers_mode() == "free" else "")
+    path = Path(a.keep_notes) if a.keep_notes else ROOT / "finetune" / "evals" / f"app-{model}{suffix}.json"
+    if not path.exists():
+        raise InputError(f"--redo: no kept notes at {path}")
+    return json.loads(path.read_text())
+
+
+def _carried(kept: dict, name: str, items, redo: set) -> dict:
+    """Notes of `items` not redone, from the kept file: sections and flag kinds (None where that run kept none)."""
+    from scribe.errors import InputError
+    body = kept.get("sets", {}).get(name, {})
+    missing = [it.id for it in items if it.id not in redo and it.id not in body.get("notes", {})]
+    if missing:
+        raise InputError(f"--redo: the kept notes of {name} lack {missing[0]} (and {len(missing) - 1} more)")
+    flags = body.get("flags")
+    return {it.id: {"sections": body["notes"][it.id], "flags": flags.get(it.id, []) if flags else None,
+                    "seconds": None, "timings": {}} for it in items if it.id not in redo}
 
 
 def _merged(out_path: Path, out: dict, notes_path: Path, notes_out: dict) -> tuple[dict, dict]:

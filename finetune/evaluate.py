@@ -80,13 +80,19 @@ def evaluate_model(models_dir: Path, model: str, items: list[EvalItem], set_name
             valid += 1
         except jsonschema.ValidationError:
             pass
-        finished += not ({"truncated", "repetition"} & set(notes[it.id]["flags"]))
+        flags = notes[it.id].get("flags")       # None: carried over from a run that kept no flags
+        cut = None if flags is None else bool({"truncated", "repetition"} & set(flags))
+        finished = None if finished is None or cut is None else finished + (not cut)
     n = max(1, len(items))
-    mean = lambda k: round(sum(notes[i.id]["timings"].get(k, 0) for i in items) / n, 1)  # noqa: E731
+    # notes carried over from an earlier run (bench/eval_notes.py --redo) kept no seconds or token counts: the means
+    # are over the notes that have them
+    timed = [i for i in items if notes[i.id].get("seconds") is not None] or items
+    mean = lambda k: round(sum(notes[i.id].get("timings", {}).get(k, 0) for i in timed) / len(timed), 1)  # noqa: E731
     ex = [{"id": it.id, "template": it.template_id, "note": notes[it.id]["sections"]} for it in items[:keep_examples]]
     res = EvalResult(set_name, model, len(items), m["rouge1"], m["rouge2"], m["rougeLsum"], m["numbers_not_said"],
                      m["ref_numbers_not_said"], m["empty_required_total"], m["repeated_4grams"], round(valid / n, 4),
-                     round(finished / n, 4), round(sum(notes[i.id]["seconds"] for i in items) / n, 1),
+                     None if finished is None else round(finished / n, 4),
+                     round(sum(notes[i.id].get("seconds") or 0 for i in timed) / len(timed), 1),
                      mean("prompt_tokens"), mean("new_tokens"), ex)
     log_fn(f"[eval] {set_name} {model}: R1 {res.rouge1} R2 {res.rouge2} RLsum {res.rougeLsum} numbers not said "
            f"{res.numbers_not_said} (reference {res.ref_numbers_not_said}) empty required {res.empty_required} "

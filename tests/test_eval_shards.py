@@ -55,3 +55,26 @@ def test_shards_score_back_and_merge_into_an_earlier_record(root, tmp_path):
                "--keep-notes", str(notes), "--merge")
     assert r.returncode == 2 and len(r.stderr.strip().splitlines()) == 1 and "--merge" in r.stderr
     assert rec.read_text() == before
+
+
+def test_redo_regenerates_only_the_named_items_and_rescores_the_whole_set(root, tmp_path):
+    rec, notes = tmp_path / "rec.json", tmp_path / "notes.json"
+    r = _bench(root, "--sets", "mts", "--limit", "2", "--out", str(rec), "--keep-notes", str(notes))
+    assert r.returncode == 0, r.stderr[-2000:]
+    before = json.loads(notes.read_text())["sets"]["mts-dialog-valid"]
+    first, second = sorted(before["notes"])
+    # a stand-in for a stale note: the kept text of the first item is replaced, so a redo must bring the model's back
+    stale = json.loads(notes.read_text())
+    stale["sets"]["mts-dialog-valid"]["notes"][first] = {k: "stale" for k in before["notes"][first]}
+    notes.write_text(json.dumps(stale))
+    r = _bench(root, "--sets", "mts", "--limit", "2", "--redo", first, "--out", str(rec), "--keep-notes", str(notes))
+    assert r.returncode == 2 and "--redo" in r.stderr           # without --merge: refused, nothing written
+    assert json.loads(notes.read_text()) == stale
+    r = _bench(root, "--sets", "mts", "--limit", "2", "--redo", first, "--merge", "--out", str(rec),
+               "--keep-notes", str(notes))
+    assert r.returncode == 0, r.stderr[-2000:]
+    after = json.loads(notes.read_text())["sets"]["mts-dialog-valid"]
+    assert after["notes"][first] == before["notes"][first]       # regenerated: greedy gives the same note again
+    assert after["notes"][second] == before["notes"][second]     # carried over as kept
+    (row,) = json.loads(rec.read_text())["rows"]
+    assert row["n"] == 2 and row["redone"] == [first]
