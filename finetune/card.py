@@ -21,6 +21,12 @@ _HEAD = ("| set | model | path | n | ROUGE-1 | ROUGE-2 | ROUGE-Lsum | ROUGE-1 pe
          "(reference) | empty required | repeated 4-grams % |")
 
 
+
+
+def _pct(x) -> str:
+    # None: some notes were carried over from a run that kept no flags (bench/eval_notes.py --redo)
+    return "unknown (earlier notes kept no flags)" if x is None else f"{100 * x:.0f}%"
+
 def _f(v, fmt="{:.1f}") -> str:
     return "" if v is None else fmt.format(v)
 
@@ -54,7 +60,7 @@ def render_markdown(card: dict) -> str:
               "quality, not speed, is what this table measures; bench/notes.py measures speed on a quiet machine.", "",
               "| set | model | schema-valid | finished (no budget/repeat cut) | s/note (2 threads) | prompt tokens | new tokens |",
               "|---|---|---|---|---|---|---|"]
-        L += [f"| {r['set']} | {r['model']} | {100 * r['schema_valid']:.0f}% | {100 * r['finished']:.0f}% | "
+        L += [f"| {r['set']} | {r['model']} | {100 * r['schema_valid']:.0f}% | {_pct(r['finished'])} | "
               f"{r.get('seconds_per_note', 0):.0f} | {r.get('prompt_tokens', 0):.0f} | {r.get('new_tokens', 0):.0f} |"
               for r in app]
     L += ["", "Published references (ACI-Bench **test set 1**, full note, ROUGE-1): fine-tuned BART-large per section "
