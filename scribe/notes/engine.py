@@ -32,7 +32,7 @@ REPEAT_RUN = 16
 REPETITION_PENALTY = 1.05
 _KIND_DEFAULT = {"prose": 320, "list": 256}
 _REQUEST_HEADROOM = 160          # tokens for the longest section request (title + guidance)
-PREFILL_CHUNK = 256              # tokens a prefill call: its logits are 64 × 0.6 MB (see the class docstring)
+PREFILL_CHUNK = 64               # tokens a prefill call: its logits are 64 × 0.6 MB (see the class docstring)
 WINDOW_STEP = 1024               # KV window granularity (57 MB of KV for the 1.5B)
 log = logging.getLogger("scribe.notes")
 
