@@ -68,7 +68,40 @@ def _open(path: Path, provider: str, threads: int):
     opts["session.intra_op.allow_spinning"] = spin   # og passes unknown string keys on as ORT config entries
     cfg.overlay(json.dumps({"model": {"decoder": {"session_options": opts}}}))
     model = og.Model(cfg)
+    release_mapped_pages(path)
     return model, og.Tokenizer(model)
+
+
+_MADV_PAGEOUT = 21      # Linux 5.4+: reclaim these pages now (clean file pages are dropped; nothing is lost)
+
+
+def release_mapped_pages(folder: Path) -> int:
+    """Hand back the pages of the model's memory-mapped weight file that loading touched; returns the mappings
+    advised (0 where this is not Linux or the call is refused).
+
+    Why: onnxruntime maps external initializers and keeps the mappings after MatMulNBits has repacked the weights
+    into its own buffers, so the pages read while repacking stay in this process's RSS without being read again
+    (184 MB for the 1.5B int8, measured in /proc/self/smaps). MADV_PAGEOUT only unmaps and reclaims clean file
+    pages (a written page would be swapped out, never discarded), so whatever the runtime still reads, the
+    embedding rows of new tokens, the norms, faults back in from the page cache or the file."""
+    import ctypes
+    import sys
+    if not sys.platform.startswith("linux"):
+        return 0
+    root = str(Path(folder).resolve())
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.madvise.argtypes = [ctypes.c_void_p, ctypes.c_size_t, ctypes.c_int]
+        n = 0
+        with open("/proc/self/maps", encoding="utf-8", errors="replace") as f:
+            for line in f:
+                parts = line.split(maxsplit=5)
+                if len(parts) == 6 and parts[5].strip().startswith(root + "/"):
+                    lo, hi = (int(x, 16) for x in parts[0].split("-"))
+                    n += libc.madvise(lo, hi - lo, _MADV_PAGEOUT) == 0
+        return n
+    except (OSError, AttributeError, ValueError):
+        return 0
 
 
 def load_model(name: str, settings) -> LoadedModel:
