@@ -22,7 +22,7 @@ from typing import Callable
 from ..errors import CancelledError, InputError, is_cancelled
 from .prompt import parse_section, section_request
 from .numguard import number_vocab
-from .runtime import LoadedModel, load_budgets
+from .runtime import LoadedModel, load_budgets, release_mapped_pages
 from .stepper import DRAFT, GreedyStepper
 from .templates import Template
 
@@ -149,6 +149,10 @@ class SectionWriter:
         if not self.fed:
             raise InputError("nothing prefilled: the transcript is empty")
         base = len(self.fed)
+        # the transcript's embedding rows were read once, with fault-around's neighbours (~0.1 MB a new token):
+        # unmap them before the sections are written (they fault back in if a token recurs)
+        if self.lm.model_dir is not None:
+            release_mapped_pages(self.lm.model_dir)
         out: list[SectionResult] = []
         left = max_new if max_new is not None else 1 << 30
         for s in template.generated_sections:
