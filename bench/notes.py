@@ -127,7 +127,8 @@ def worker_note(args, session: bool) -> dict:
     return {"prompt_tokens": int(t["prompt_tokens"]), "new_tokens": int(t["new_tokens"]),
             "prefill_s": t["prefill_s"], "prefill_tok_s": t["prefill_tok_s"], "ttft_s": first[0] - t_end,
             "decode_tok_s": t["decode_tok_s"], "total_s": after_end, "peak_rss_mb": _rss_mb(),
-            "evidence_s": t["evidence_s"], "prefill_during_encounter_s": t.get("prefill_during_encounter_s", 0.0)}
+            "evidence_s": t["evidence_s"], "prefill_during_encounter_s": t.get("prefill_during_encounter_s", 0.0),
+            "kv_window": t.get("kv_window", 0), "kv_regrows": t.get("kv_regrows", 0)}
 
 
 def worker_llama(args) -> dict:

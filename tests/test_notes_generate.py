@@ -362,3 +362,45 @@ def test_model_choices_are_the_runnable_section_models(models_dir):
     assert "scribe-note-smollm2" not in names and names[-1] == "not-installed" and got[-1].label == "not-installed"
     if "scribe-note-qwen15" in names:
         assert got[names.index("scribe-note-qwen15")].profile == "quality"
+
+
+def test_kv_window_grows_without_changing_the_note(settings, monkeypatch):
+    """A live session whose KV window is too small for its transcript rebuilds the generator larger (re-prefilling
+    what was fed) and writes exactly the batch note; the batch writer sizes its window to the prompt."""
+    from scribe.notes import NoteSession, engine, session
+    from scribe.notes.generate import _PREFILLED, NOTE_CONTEXT
+    _PREFILLED.clear()
+    tr = Transcript.from_text(CLINICAL)
+    batch = generate(tr, "soap", settings, max_new_tokens=CAP)
+    assert batch.timings["kv_window"] % engine.WINDOW_STEP == 0 and batch.timings["kv_window"] < NOTE_CONTEXT
+    monkeypatch.setattr(session, "SESSION_WINDOW", 128)
+    monkeypatch.setattr(engine, "WINDOW_STEP", 128)
+    sess = NoteSession("soap", settings, max_new_tokens=CAP)
+    for seg in tr.segments:
+        sess.add(seg)
+    live = sess.finish()
+    assert live.timings["kv_regrows"] >= 1 and live.timings["kv_window"] > 128
+    assert live.sections == batch.sections and live.markdown == batch.markdown
+
+
+def test_release_mapped_pages_keeps_the_data(tmp_path):
+    """Releasing a mapped weight file's pages loses nothing: a clean mapping reads the same bytes afterwards, and a
+    mapping with a written (private) page is left alone."""
+    import mmap
+    import sys as _sys
+    from scribe.notes.runtime import release_mapped_pages
+    data = os.urandom(1 << 20)
+    (tmp_path / "clean.bin").write_bytes(data)
+    (tmp_path / "written.bin").write_bytes(data)
+    with open(tmp_path / "clean.bin", "rb") as a, open(tmp_path / "written.bin", "rb") as b:
+        clean = mmap.mmap(a.fileno(), 0, access=mmap.ACCESS_COPY)
+        written = mmap.mmap(b.fileno(), 0, access=mmap.ACCESS_COPY)
+        assert clean[:] == data and written[:] == data
+        written[:4] = b"abcd"
+        n = release_mapped_pages(tmp_path)
+        assert n == (1 if _sys.platform.startswith("linux") else 0)
+        assert clean[:] == data
+        assert written[:4] == b"abcd" and written[4:] == data[4:]
+        assert release_mapped_pages(tmp_path / "elsewhere") == 0
+        clean.close()
+        written.close()

@@ -14,6 +14,7 @@ measured), with prompt-lookup drafts verified in the same forward pass (stepper.
 """
 from __future__ import annotations
 
+import logging
 import time
 from dataclasses import dataclass, field
 from typing import Callable
@@ -21,7 +22,7 @@ from typing import Callable
 from ..errors import CancelledError, InputError, is_cancelled
 from .prompt import parse_section, section_request
 from .numguard import number_vocab
-from .runtime import LoadedModel, load_budgets
+from .runtime import LoadedModel, load_budgets, release_mapped_pages
 from .stepper import DRAFT, GreedyStepper
 from .templates import Template
 
@@ -31,6 +32,9 @@ REPEAT_RUN = 16
 REPETITION_PENALTY = 1.05
 _KIND_DEFAULT = {"prose": 320, "list": 256}
 _REQUEST_HEADROOM = 160          # tokens for the longest section request (title + guidance)
+PREFILL_CHUNK = 64               # tokens a prefill call: its logits are 64 × 0.6 MB (see the class docstring)
+WINDOW_STEP = 1024               # KV window granularity (57 MB of KV for the 1.5B)
+log = logging.getLogger("scribe.notes")
 
 
 def section_budget(lm: LoadedModel, template: Template, section) -> int:
@@ -53,22 +57,29 @@ class SectionResult:
 
 @dataclass
 class SectionWriter:
-    """Prefill the transcript (all at once, or piece by piece while it is spoken), then `write()` templates."""
+    """Prefill the transcript (all at once, or piece by piece while it is spoken), then `write()` templates.
+
+    Memory (the 1.5B's peak RSS goal, docs/decisions.md 2026-11-30): onnxruntime-genai allocates the KV cache for
+    the generator's whole max_length when it is created (past_present_share_buffer; 56 KB a token for the 1.5B,
+    470 MB at 8,192), so the generator is made only as large as the prompt plus the longest section needs
+    (`window`, in WINDOW_STEP steps) and rebuilt larger, re-prefilling what was fed, when a growing transcript
+    outgrows it. `context` stays the logical window: what fits, and every section budget, are decided against it,
+    so the tokens written do not depend on the window. Prefill goes PREFILL_CHUNK tokens a call because the runtime
+    returns logits for every appended position (151,936 × 4 B = 0.6 MB a token)."""
     lm: LoadedModel
     max_sections_tokens: int                   # the largest section budget this writer will be asked for
     context: int = 0                            # 0: the model's window
     draft: int = DRAFT                          # prompt-lookup draft tokens per step (0: one token a pass)
+    window: int = 0                             # KV tokens to allocate at least (grown on demand up to context)
     fed: list[int] = field(default_factory=list)
     prefill_s: float = 0.0
+    regrow_s: float = 0.0                       # of prefill_s: re-prefilling after the window grew
+    regrows: int = 0
 
     def __post_init__(self) -> None:
-        import onnxruntime_genai as og
         ctx = min(self.lm.context_length, self.context or self.lm.context_length)
         self.context = ctx
-        params = og.GeneratorParams(self.lm.model)
-        # greedy and the repetition penalty are applied by GreedyStepper (so drafts can be verified exactly)
-        params.set_search_options(max_length=int(ctx), do_sample=False)
-        self._gen = og.Generator(self.lm.model, params)
+        self._gen = None                        # made by the first append, once its size is known
         tok = self.lm.tokenizer
         self._eos = set(tok.eos_token_ids) if hasattr(tok, "eos_token_ids") else set()
         self._eos |= set(int(x) for x in tok.encode("<|im_end|>")) | {int(x) for x in tok.encode("<|endoftext|>")}
@@ -78,18 +89,55 @@ class SectionWriter:
         """Tokens the transcript may still take before the sections would not fit."""
         return room_for(self.context, self.max_sections_tokens) - len(self.fed)
 
-    def append(self, ids: list[int], cancel=None, chunk: int = 256) -> None:
-        """Prefill in chunks so that cancel is honoured within a chunk's time (~1-3 s on 2 cores)."""
+    def append(self, ids: list[int], cancel=None) -> None:
+        """Prefill `ids` after what is fed, growing the window first so that the longest section still fits."""
+        self._reserve(len(self.fed) + len(ids) + self.max_sections_tokens + _REQUEST_HEADROOM + self.draft, cancel)
         t0 = time.perf_counter()
-        for i in range(0, len(ids), chunk):
+        try:
+            self._push(ids, cancel)
+        finally:
+            self.prefill_s += time.perf_counter() - t0
+
+    def _push(self, ids: list[int], cancel) -> None:
+        """Chunked, so that cancel is honoured within a chunk's time and each call's logits stay small; `fed`
+        follows every chunk, so a cancelled prefill leaves the two in step."""
+        for i in range(0, len(ids), PREFILL_CHUNK):
             if is_cancelled(cancel):
                 raise CancelledError("note generation cancelled")
-            self._gen.append_tokens(ids[i:i + chunk])
-        self.fed += ids
-        self.prefill_s += time.perf_counter() - t0
+            piece = ids[i:i + PREFILL_CHUNK]
+            self._gen.append_tokens(piece)
+            self.fed += piece
+
+    def _reserve(self, need: int, cancel=None) -> None:
+        """A generator with room for `need` tokens (at most `context`): made now, or rebuilt larger (at least
+        double, so a growing transcript re-prefills a bounded number of times) with what was fed prefilled again."""
+        need = min(self.context, need)
+        if self._gen is not None and need <= self.window:
+            return
+        size = max(-(-need // WINDOW_STEP) * WINDOW_STEP, self.window * (2 if self._gen is not None else 1))
+        size = min(self.context, size)
+        import onnxruntime_genai as og
+        old, self.fed = self.fed, []
+        self._gen = None                         # free the old KV cache before the new one is allocated
+        params = og.GeneratorParams(self.lm.model)
+        # greedy and the repetition penalty are applied by GreedyStepper (so drafts can be verified exactly)
+        params.set_search_options(max_length=int(size), do_sample=False)
+        self._gen = og.Generator(self.lm.model, params)
+        self.window = size
+        if old:
+            t0 = time.perf_counter()
+            self.regrows += 1
+            try:
+                self._push(old, cancel)
+            finally:
+                dt = time.perf_counter() - t0
+                self.regrow_s += dt
+                self.prefill_s += dt
+            log.info("note KV window grown to %d tokens: %d tokens prefilled again in %.1fs", size, len(old), dt)
 
     def rewind(self, n: int) -> None:
-        self._gen.rewind_to(n)
+        if self._gen is not None:
+            self._gen.rewind_to(n)
         del self.fed[n:]
 
     def write(self, template: Template, on_token: Callable[[str], None] | None = None, cancel=None,
@@ -101,6 +149,10 @@ class SectionWriter:
         if not self.fed:
             raise InputError("nothing prefilled: the transcript is empty")
         base = len(self.fed)
+        # the transcript's embedding rows were read once, with fault-around's neighbours (~0.1 MB a new token):
+        # unmap them before the sections are written (they fault back in if a token recurs)
+        if self.lm.model_dir is not None:
+            release_mapped_pages(self.lm.model_dir)
         out: list[SectionResult] = []
         left = max_new if max_new is not None else 1 << 30
         for s in template.generated_sections:
@@ -123,10 +175,11 @@ class SectionWriter:
         t0 = time.perf_counter()
         self._gen.rewind_to(base)
         req = [int(x) for x in tok.encode(section_request(template, s))]
+        budget = min(section_budget(self.lm, template, s), self.context - base - len(req) - 1, cap)
+        self._reserve(base + len(req) + budget + 1 + self.draft)   # a request longer than the headroom grows it
         vocab = number_vocab(str(self.lm.path / "tokenizer.json")) if numbers is not None else None
         stepper = GreedyStepper(self._gen, REPETITION_PENALTY, self.draft, numbers, vocab)
         stepper.start(self.fed, req)
-        budget = min(section_budget(self.lm, template, s), self.context - base - len(req) - 1, cap)
         stream = tok.create_stream()
         toks: list[int] = []
         seen: set[tuple[int, ...]] = set()

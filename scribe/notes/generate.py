@@ -136,8 +136,8 @@ def _max_budget(lm: LoadedModel, templates: list[Template]) -> int:
 
 # One prefilled transcript per process, kept after its note is written: the prefix and the transcript are the same
 # for every template of a domain, so the next document of the encounter (or a prefill done ahead, while the
-# clinician reads the transcript) starts writing at once. Keyed by the exact prompt ids; one entry (a 0.5B model's
-# 8k-token KV cache is ~200 MB).
+# clinician reads the transcript) starts writing at once. Keyed by the exact prompt ids; one entry (its KV cache is
+# sized to the prompt and the domain's longest section: ~170 MB for the 1.5B on a 1,500-token encounter).
 _PREFILLED: dict[str, Any] = {}
 _PREFILL_LOCK = threading.Lock()
 
@@ -158,7 +158,8 @@ def _writer_for(lm: LoadedModel, name: str, domain: str, tr: Transcript, setting
         _PREFILLED.clear()          # drop the old KV cache before a new one is allocated
     writer = SectionWriter(lm, longest, context)
     writer.append(ids, cancel)
-    timings.update({"prefill_s": writer.prefill_s, "prefill_tok_s": len(ids) / max(1e-9, writer.prefill_s)})
+    timings.update({"prefill_s": writer.prefill_s, "prefill_tok_s": len(ids) / max(1e-9, writer.prefill_s),
+                    "kv_window": writer.window})
     with _PREFILL_LOCK:
         _PREFILLED[key] = (list(ids), writer)
     return writer

@@ -37,6 +37,7 @@ class LoadedModel:
     lock: threading.Lock   # one generation at a time per loaded model: the CPU is the bottleneck anyway
     budgets: dict = field(default_factory=dict)    # per-section token budgets learned from the training targets
     prompt_format: str = "sections-v1"
+    model_dir: Path | None = None   # the folder the runtime loaded (the private snapshot): its mappings are ours
 
 
 def resolve_model_name(domain: str, settings, model: str | None = None) -> str:
@@ -68,7 +69,48 @@ def _open(path: Path, provider: str, threads: int):
     opts["session.intra_op.allow_spinning"] = spin   # og passes unknown string keys on as ORT config entries
     cfg.overlay(json.dumps({"model": {"decoder": {"session_options": opts}}}))
     model = og.Model(cfg)
+    release_mapped_pages(path)
     return model, og.Tokenizer(model)
+
+
+_MADV_DONTNEED = 4
+
+
+def release_mapped_pages(folder: Path) -> int:
+    """Unmap the pages of the model's memory-mapped weight file that loading touched; returns the mappings
+    released (0 where this is not Linux or nothing qualifies).
+
+    Why: onnxruntime maps external initializers (private, writable mappings) and keeps them after MatMulNBits has
+    repacked the weights into its own buffers, so the pages read while repacking stay in this process's RSS without
+    being read again (184 MB for the 1.5B int8, /proc/self/smaps). MADV_DONTNEED on a private file mapping drops
+    the process's references to those pages: whatever the runtime still reads (the embedding rows of new tokens,
+    the norms) faults back in from the page cache or the file, unchanged. A page the runtime had written would be
+    lost, so only mappings holding no written (Anonymous) page are released. MADV_PAGEOUT, tried first, left the
+    pages in place when the file had just been written (the verified snapshot), so its effect came and went."""
+    import ctypes
+    import sys
+    if not sys.platform.startswith("linux"):
+        return 0
+    root = str(Path(folder).resolve()) + "/"
+    try:
+        spans, cur = [], None
+        with open("/proc/self/smaps", encoding="utf-8", errors="replace") as f:
+            for line in f:
+                head = line.split(maxsplit=5)
+                if head and "-" in head[0] and not head[0].endswith(":"):
+                    cur = None
+                    if len(head) == 6 and head[5].strip().startswith(root):
+                        lo, hi = (int(x, 16) for x in head[0].split("-"))
+                        cur = [lo, hi]
+                        spans.append(cur)
+                elif cur is not None and head[0] == "Anonymous:" and int(head[1]) > 0:
+                    spans.remove(cur)          # written pages: keep the whole mapping as it is
+                    cur = None
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.madvise.argtypes = [ctypes.c_void_p, ctypes.c_size_t, ctypes.c_int]
+        return sum(libc.madvise(lo, hi - lo, _MADV_DONTNEED) == 0 for lo, hi in spans)
+    except (OSError, AttributeError, ValueError):
+        return 0
 
 
 def load_model(name: str, settings) -> LoadedModel:
@@ -117,15 +159,25 @@ def load_model(name: str, settings) -> LoadedModel:
         else:
             loaded = True
             atexit.register(shutil.rmtree, snap, True)
+            _warm_number_vocab(manifest.root)
         finally:
             if not loaded:
                 shutil.rmtree(snap, ignore_errors=True)
         lm = LoadedModel(name, manifest.root, model, tok, ctx, provider, int(settings.threads),
                          time.perf_counter() - t0, threading.Lock(), load_budgets(manifest.root / "section_budgets.json"),
-                         str(manifest.get("prompt_format", "json-v1")))
+                         str(manifest.get("prompt_format", "json-v1")), snap)
         log.info("note model %s loaded on %s, %d threads, %.2fs", name, provider, settings.threads, lm.load_s)
         _CACHE[key] = lm
         return lm
+
+
+def _warm_number_vocab(root: Path) -> None:
+    """Read the number guard's token classes now, while no KV cache exists yet: parsing tokenizer.json takes ~80 MB
+    for a moment (0.6 s), which on the first section of a note raised the 1.5B's peak RSS by that much."""
+    from .numguard import number_vocab
+    tj = root / "tokenizer.json"
+    if tj.exists():
+        number_vocab(str(tj))
 
 
 def load_budgets(path) -> dict[str, int]:

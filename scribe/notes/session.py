@@ -27,6 +27,10 @@ from .templates import Template, get_template
 __all__ = ["NoteSession"]
 
 HOLD = 2        # tokens at the end of the body that the next segment may still merge with
+# KV window a session starts with (the transcript's length is not known yet): ACI-Bench encounters (~1,500-2,000
+# prompt tokens) plus their longest section fit, so the usual session never rebuilds its generator; a longer one
+# grows it to the full NOTE_CONTEXT once, re-prefilling during the encounter (SectionWriter._reserve).
+SESSION_WINDOW = 4096
 
 
 class NoteSession:
@@ -49,7 +53,8 @@ class NoteSession:
         self._prefix_ids = [int(x) for x in self.lm.tokenizer.encode(section_prefix(self.template.domain))]
         self._prefix_len = len(self._prefix_ids)
         with self.lm.lock:
-            self._writer = SectionWriter(self.lm, _max_budget(self.lm, [self.template]), NOTE_CONTEXT)
+            self._writer = SectionWriter(self.lm, _max_budget(self.lm, [self.template]), NOTE_CONTEXT,
+                                         window=SESSION_WINDOW)
             self._writer.append(self._prefix_ids)
 
     @property
@@ -112,7 +117,8 @@ class NoteSession:
             k = fed_before - rewound
             timings.update({"prefill_s": time.perf_counter() - t0, "prompt_tokens": len(full),
                             "prefilled_early_tokens": k, "rewound_tokens": rewound,
-                            "prefill_tok_s": len(full) / max(1e-9, early + time.perf_counter() - t0)})
+                            "prefill_tok_s": len(full) / max(1e-9, early + time.perf_counter() - t0),
+                            "kv_window": w.window, "kv_regrows": w.regrows, "kv_regrow_s": w.regrow_s})
             data, results = write_sections(w, self.template, on_token, cancel, timings, self.max_new,
                                            guard_numbers(tr, self.settings))
         return finish_note(self.template, tr, self.model_name, data, results, timings, t_all)
