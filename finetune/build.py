@@ -41,7 +41,7 @@ DEFAULT_RECIPES = [
     ModelRecipe("scribe-note-qwen05", "any", "qwen05",
                 "Qwen2.5-Coder-0.5B-Instruct + section-note LoRA trained on ACI-Bench/MTS-Dialog train + synthetic "
                 "(merged), int8 onnxruntime-genai; default note model, one section at a time", SHIPPED_QUANT, QWEN_BASE,
-                {"label": "fast", "note_seconds_2_cores": 20.2}),
+                {"label": "fast", "note_seconds_2_cores": 22.0}),
     # the "quality" setting: the same recipe on the 1.5B (docs/decisions.md, 2026-11-30: retrained on the fixed corpus)
     ModelRecipe("scribe-note-qwen15", "any", "qwen15",
                 "Qwen2.5-Coder-1.5B-Instruct + section-note LoRA trained on ACI-Bench/MTS-Dialog train + synthetic "
@@ -49,7 +49,7 @@ DEFAULT_RECIPES = [
                 # plain int8: "int8-shared" (the embedding reading the LM head's int8 blocks) saved 934 MB of disk but
                 # only 63 MB of RSS, feeds the model the GGUF's output matrix instead of its token embedding, and
                 # scored 60.3 vs 61.1 ROUGE-1 with more notes cut by the repeat guard (decisions, 2026-11-30)
-                SHIPPED_QUANT, QWEN15_BASE, {"label": "quality", "note_seconds_2_cores": 73.3}),
+                SHIPPED_QUANT, QWEN15_BASE, {"label": "quality", "note_seconds_2_cores": 62.7}),
 ]
 
 
