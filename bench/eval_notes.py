@@ -94,10 +94,7 @@ def main() -> int:
            "note_numbers": numbers_mode(), "baselines": base, "load_avg_end": round(os.getloadavg()[0], 2)}
     if done is not None:
         out["generated_by"] = sorted({json.dumps(h, sort_keys=True) for h in hosts})
-    # the notes are kept for every run (a 6-encounter 1.5B run costs half an hour on 2 cores); a limited run's
-    # file says so in its name, so it never passes for the full set
-    suffix = (f"-limit{a.limit}" if a.limit else "") + ("-numbers-free" if numbers_mode() == "free" else "")
-    notes_path = Path(a.keep_notes) if a.keep_notes else ROOT / "finetune" / "evals" / f"app-{model}{suffix}.json"
+    notes_path = _notes_path(a, model)
     if a.merge:
         out, notes_out = _merged(Path(a.out), out, notes_path, notes_out)
     notes_path.write_text(json.dumps(notes_out, ensure_ascii=False))
@@ -114,14 +111,21 @@ def main() -> int:
     return 0
 
 
+def _notes_path(a, model: str) -> Path:
+    """Where a run's notes are kept (and a --redo run reads them): --keep-notes, else finetune/evals/. The notes are
+    kept for every run (a 6-encounter 1.5B run costs half an hour on 2 cores); a limited run's file says so in its
+    name, so it never passes for the full set."""
+    from finetune.evaluate import numbers_mode
+    suffix = (f"-limit{a.limit}" if a.limit else "") + ("-numbers-free" if numbers_mode() == "free" else "")
+    return Path(a.keep_notes) if a.keep_notes else ROOT / "finetune" / "evals" / f"app-{model}{suffix}.json"
+
+
 def _kept_notes(a, model: str) -> dict:
     """The kept notes file a --redo run builds on (it must be a --merge: the record it updates is the earlier one)."""
-    from finetune.evaluate import numbers_mode
     from scribe.errors import InputError
     if not a.merge or a.from_notes or a.shard:
         raise InputError("--redo needs --merge, and neither --from-notes nor --shard")
-    suffix = (f"-limit{a.limit}" if a.limit else "") + ("-numbers-free" if numbers_mode() == "free" else "")
-    path = Path(a.keep_notes) if a.keep_notes else ROOT / "finetune" / "evals" / f"app-{model}{suffix}.json"
+    path = _notes_path(a, model)
     if not path.exists():
         raise InputError(f"--redo: no kept notes at {path}")
     return json.loads(path.read_text())
