@@ -9,6 +9,8 @@
     python -m finetune card --model scribe-note-qwen05   # the shipped model's eval card from the kept records
     python -m finetune build-default         # set-up: build the app's default models from committed adapters
     python -m finetune synth --n 9 --seed 1  # print synthetic pairs as JSON lines
+    python -m finetune asr-data --out runs/asr-data      # TTS clips for adapting the recogniser (finetune/asr_data.py)
+    python -m finetune asr-train --data runs/asr-data --out runs/asr-lora   # its decoder LoRA (finetune/asr_train.py)
 
 Tiny CPU configuration: `python -m finetune --quick --threads 2`. One GPU: the same commands (bf16 autocast, the
 LoRA weights in fp32). Several GPUs: `accelerate launch --num_processes N -m finetune train ...` (or `torchrun
@@ -119,6 +121,26 @@ def build_parser() -> argparse.ArgumentParser:
     b = sub.add_parser("build-default", help="build the app's default note models from committed adapters (set-up)")
     b.add_argument("--models", default=str(ROOT / "models"), help="models folder")
     b.add_argument("--force", action="store_true", help="rebuild even when the models verify")
+    ad = sub.add_parser("asr-data", help="render TTS clips of drug sentences and train-split turns (ASR adaptation)")
+    ad.add_argument("--out", required=True, help="folder for clips/ and manifest.jsonl (re-runs skip rendered clips)")
+    ad.add_argument("--drugs", type=_positive(int, zero=True), default=0, help="drug names to use (0 = all curated)")
+    ad.add_argument("--per-drug", type=_positive(int), default=5, help="sentences per drug name")
+    ad.add_argument("--turns", type=_positive(int, zero=True), default=2400, help="train-split dialogue turns")
+    ad.add_argument("--seed", type=int, default=0, help="seed for texts, voices and rates")
+    ad.add_argument("--workers", type=_positive(int), default=2, help="parallel renders")
+    at = sub.add_parser("asr-train", help="LoRA on Moonshine's decoder from asr-data clips; writes adapter.npz")
+    at.add_argument("--data", required=True, help="an asr-data folder")
+    at.add_argument("--out", required=True, help="run folder (adapter.npz, train_result.json)")
+    at.add_argument("--models", default=str(ROOT / "models"), help="models folder holding the base ASR model")
+    at.add_argument("--model", default="moonshine-base-en", help="base ASR model name")
+    at.add_argument("--epochs", type=_positive(int), default=3, help="passes over the clips")
+    at.add_argument("--lr", type=_positive(float), default=5e-4, help="peak learning rate (cosine, 5%% warm-up)")
+    at.add_argument("--rank", type=_positive(int), default=16, help="LoRA rank")
+    at.add_argument("--alpha", type=_positive(int), default=32, help="LoRA alpha (scale = alpha / rank)")
+    at.add_argument("--batch", type=_positive(int), default=24, help="windows per step")
+    at.add_argument("--limit", type=_positive(int, zero=True), default=0, help="use only the first N clips (0 = all)")
+    at.add_argument("--threads", type=_positive(int), default=8, help="CPU threads for the frozen encoder")
+    at.add_argument("--device", default="auto", help="torch device (auto, cuda, cpu)")
     s = sub.add_parser("synth", help="print synthetic pairs as JSON lines")
     s.add_argument("--n", type=_positive(int), default=9, help="number of pairs")
     s.add_argument("--seed", type=int, default=0, help="seed")
@@ -169,6 +191,16 @@ def _run(a) -> int:
         n = build_default(Path(a.models), force=a.force)
         print(f"[build-default] {n} model(s) built")
         return 0
+    if a.cmd == "asr-data":
+        from .asr_data import AsrDataOptions, build_asr_data
+        print(build_asr_data(AsrDataOptions(Path(a.out), a.drugs, a.per_drug, a.turns, a.seed, a.workers)))
+        return 0
+    if a.cmd == "asr-train":
+        from .asr_train import AsrTrainOptions, train_asr
+        res = train_asr(AsrTrainOptions(Path(a.data), Path(a.out), Path(a.models), a.model, a.epochs, a.lr, a.rank,
+                                        a.alpha, batch=a.batch, limit=a.limit, threads=a.threads, device=a.device))
+        print(json.dumps(res["history"]))
+        return 0
     if a.cmd == "synth":
         from .synth import generate_pairs
         for p in generate_pairs(a.n, a.seed, domain=a.domain):
@@ -184,7 +216,8 @@ def _run(a) -> int:
 
 def main(argv: list[str] | None = None) -> int:
     a = build_parser().parse_args(argv)
-    logging.basicConfig(level=logging.DEBUG if getattr(a, "verbose", False) else logging.WARNING,
+    quiet = logging.INFO if a.cmd in ("asr-data", "asr-train") else logging.WARNING   # long runs show progress
+    logging.basicConfig(level=logging.DEBUG if getattr(a, "verbose", False) else quiet,
                         format="%(asctime)s %(name)s %(levelname)s %(message)s")
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
     os.environ.setdefault("HF_HUB_OFFLINE", "1")

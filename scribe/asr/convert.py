@@ -253,6 +253,22 @@ def _hoist_cross_key_transpose(step, cross, tmp: Path):
     return step, cross
 
 
+def _merge_adapter(source: Manifest, work: Path) -> None:
+    """Fold the model's LoRA adapter (verified with the source files) into the derived decoder graphs."""
+    import onnx
+    from .adapter import merge
+    try:
+        with np.load(source.path(source.get("adapter")), allow_pickle=False) as z:
+            arrays = {k: z[k] for k in z.files}
+    except (OSError, ValueError) as e:
+        raise ModelError(f"model {source.name!r}: cannot read its adapter ({e.__class__.__name__})") from None
+    graphs = {g: onnx.load(str(work / f"{g}.onnx")) for g in ("decoder_step", "cross_kv")}
+    n = merge(graphs, arrays)
+    for g, m in graphs.items():
+        onnx.save(m, str(work / f"{g}.onnx"))
+    log.info("merged the adapter of %s into %d decoder weights", source.name, n)
+
+
 def derive(source: Manifest, cache_root: Path, home: Path | None = None) -> Manifest:
     """Return the verified derived model for `source` (already verified), building it if missing or stale.
     With `home`, the derived files must also match this install's seal (modelstore.seal_derived): a graph
@@ -294,6 +310,8 @@ def derive(source: Manifest, cache_root: Path, home: Path | None = None) -> Mani
                  work / "cross_kv.onnx", work)
         for f in work.glob("*_raw.onnx"):
             f.unlink()
+        if source.get("adapter"):
+            _merge_adapter(source, work)
         write_manifest(work, name, "asr-derived", list(DERIVED_FILES), format=FORMAT_VERSION,
                        description=f"float32 graphs derived from {source.name} by scribe.asr.convert",
                        source_model=source.name, source_sha256=src_hashes, license=source.get("license"))

@@ -77,6 +77,7 @@ class MoonshineModel:
         self.sample_rate = int(source.get("sample_rate", SAMPLE_RATE))
         self.tokenizer = Tokenizer.from_bytes(read_verified(source, source.get("tokenizer", "tokenizer.bin")))
         derived = derive(source, _cache_root(source.root, home), Path(home or Path.home() / ".scribe"))
+        self.derived_root = derived.root
         self.threads = threads
         self.suppress_initial_eos = False   # the engine turns this on for VAD windows; off = C-library behaviour
         self.bias = None                    # a scribe.asr.bias.PrefixBias, or None for plain greedy decoding

@@ -7,11 +7,12 @@ characters split over byte tokens come out whole.
 from __future__ import annotations
 
 from pathlib import Path
+import re
 from typing import Iterable
 
 from ..errors import ModelError
 
-__all__ = ["Tokenizer", "UNK_ID", "BOS_ID", "EOS_ID"]
+__all__ = ["Tokenizer", "encode", "UNK_ID", "BOS_ID", "EOS_ID"]
 
 UNK_ID, BOS_ID, EOS_ID = 0, 1, 2
 _BYTE_BASE = 3          # ids 3..258 are the bytes 0x00..0xFF
@@ -65,3 +66,36 @@ class Tokenizer:
         # Leading space comes from the first word's ▁; strip it, keep inner spacing as the model wrote it.
         # errors="ignore": a character cut off by the token limit must not show up as U+FFFD
         return self.decode_bytes(ids).decode("utf-8", errors="ignore").strip()
+
+
+def _bpe_index(pieces: list[bytes]) -> dict[bytes, int]:
+    return {p: i for i, p in enumerate(pieces) if i >= _BYTE_BASE + 256 and p}
+
+
+def encode(tok: Tokenizer, text: str) -> list[int]:
+    """Text → ids as SentencePiece BPE would split it (training targets for adapting the decoder).
+
+    tokenizer.bin keeps no merge table, but a SentencePiece BPE vocabulary is numbered in merge order, so merging
+    the adjacent pair whose joined piece has the lowest id reproduces the model's own segmentation (checked against
+    the decoder's outputs in tests/test_asr_adapt.py). Characters with no piece fall back to byte tokens."""
+    index = getattr(tok, "_index", None)
+    if index is None:
+        index = tok._index = _bpe_index(tok.pieces)
+    ids: list[int] = []
+    for word in re.split(r"(?= )", " ".join(text.split())):
+        if not word:
+            continue
+        parts = [c.encode("utf-8") for c in ("\u2581" + word.lstrip(" "))]
+        while len(parts) > 1:
+            best, at = None, -1
+            for j in range(len(parts) - 1):
+                k = index.get(parts[j] + parts[j + 1])
+                if k is not None and (best is None or k < best):
+                    best, at = k, j
+            if best is None:
+                break
+            parts[at:at + 2] = [parts[at] + parts[at + 1]]
+        for p in parts:
+            k = index.get(p)
+            ids.extend([k] if k is not None else [_BYTE_BASE + b for b in p])
+    return ids
