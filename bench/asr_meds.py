@@ -78,17 +78,8 @@ def pick(dialogues, n: int, with_drugs: bool, max_words: int = 45) -> list[tuple
     return out
 
 
-def voice_map(voices: tuple[str, str]) -> dict[str, str] | None:
-    """dialogue()'s voices for (doctor, patient); None for the default (keeps the cache keys of before). Guests
-    speak with the clinician's or the patient's voice, so no clip mixes in a default voice."""
-    if tuple(voices) == DEFAULT_VOICES:
-        return None
-    doc, pat = voices
-    return {"doctor": doc, "patient": pat, "guest": pat, "guest_family": pat, "guest_clinician": doc}
-
-
 def build(n_mts: int, n_aci: int, n_control: int, split: str = "valid", voices: tuple[str, str] = DEFAULT_VOICES):
-    from speech import MTS_CSV, dialogue, mts_dialogues
+    from speech import MTS_CSV, dialogue, mts_dialogues, role_voices
     mts_csv = MTS_CSV.parent / f"{split}.csv"
     aci_csv = MTS_CSV.parent.parent / "aci-bench" / f"{split}.csv"
     if not mts_csv.exists() or not aci_csv.exists():
@@ -96,7 +87,7 @@ def build(n_mts: int, n_aci: int, n_control: int, split: str = "valid", voices: 
     mts, aci = mts_dialogues(mts_csv), aci_dialogues(aci_csv)
     sets = {"mts": pick(mts, n_mts, True), "aci": pick(aci, n_aci, True),
             "control": pick(mts[::-1], n_control, False), "aci_control": pick(aci[::-1], n_control, False)}
-    vm = voice_map(voices)
+    vm = role_voices(*voices)
     out = {k: [(str(dialogue(turns, voices=vm)), ref) for turns, ref in v] for k, v in sets.items()}
     if split == "valid":
         out["dictation"] = [dictation_recording(voices)]
@@ -107,8 +98,8 @@ def dictation_recording(voices: tuple[str, str] = DEFAULT_VOICES) -> tuple[str, 
     """The ~190 s no-drug recording of tests/test_asr_transcribe.py::test_long_audio_segmentation (first MTS-Dialog
     validation dialogues of 30-170 words joined by 1 s gaps): a method must not raise its WER."""
     import soundfile as sf
-    from speech import CACHE, concat_wavs, dialogue, mts_dialogues, voice_tag
-    vm = voice_map(voices)
+    from speech import CACHE, concat_wavs, dialogue, mts_dialogues, role_voices, voice_tag
+    vm = role_voices(*voices)
     sel = [t for _, t in mts_dialogues() if 30 <= sum(len(x.split()) for _, x in t) <= 170][:20]
     parts, refs = [], []
     for turns in sel:
@@ -216,13 +207,9 @@ def main() -> None:
     bad = [m for m in args.methods.split(",") if m not in METHODS]
     if bad:
         sys.exit(f"bench: unknown method {bad[0]!r} (choose from {', '.join(METHODS)})")
-    from speech import check_voice, voice_tag
-    args.voices = tuple(v.strip() for v in args.voices.split(","))
-    if len(args.voices) != 2 or not all(args.voices):
-        sys.exit("bench: --voices takes two voices, DOCTOR,PATIENT")
+    from speech import voice_pair, voice_tag
     try:
-        for v in args.voices:
-            check_voice(v)
+        args.voices = voice_pair(args.voices)
     except (ValueError, RuntimeError) as e:
         sys.exit(f"bench: {e}")
     load0 = os.getloadavg()

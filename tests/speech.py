@@ -34,7 +34,8 @@ import numpy as np
 import soundfile as sf
 
 __all__ = ["speak", "dialogue", "mts_dialogues", "VOICES", "CACHE", "RATE", "clean_turn_text", "concat_wavs",
-           "check_voice", "voice_tag", "SpeechEngineMissing"]
+           "check_voice", "voice_tag", "role_voices", "voice_pair",
+           "SpeechEngineMissing"]
 
 ROOT = Path(__file__).resolve().parent.parent
 CACHE = Path(os.environ.get("SCRIBE_AUDIO_CACHE") or ROOT / "tests" / ".audio-cache")
@@ -132,6 +133,22 @@ def check_voice(voice: str) -> str:
 def voice_tag(voice: str) -> str:
     """A file-name-safe short form of a voice spec: "flite:rms" → "flite-rms", "en-gb+f3" → "en-gb+f3"."""
     return re.sub(r"[^A-Za-z0-9+_.-]+", "-", voice.replace(":", "-")).strip("-")
+
+
+def role_voices(doctor: str, patient: str) -> dict[str, str] | None:
+    """dialogue()'s `voices` for a clinician and a patient voice; None for VOICES' own pair (the cache keys of
+    before). Guests speak with the clinician's or the patient's voice, so no clip mixes in a default voice."""
+    if (doctor, patient) == (VOICES["doctor"], VOICES["patient"]):
+        return None
+    return {"doctor": doctor, "patient": patient, "guest": patient, "guest_family": patient, "guest_clinician": doctor}
+
+
+def voice_pair(arg: str) -> tuple[str, str]:
+    """(doctor, patient) from a benches' --voices "DOCTOR,PATIENT", each checked (ValueError / SpeechEngineMissing)."""
+    pair = tuple(v.strip() for v in arg.split(","))
+    if len(pair) != 2 or not all(pair):
+        raise ValueError(f"--voices {arg!r}: give two voices, DOCTOR,PATIENT")
+    return check_voice(pair[0]), check_voice(pair[1])
 
 
 def _render(engine: str, name: str, text: str, rate: int, raw: Path) -> None:
