@@ -81,7 +81,8 @@ def child_scribe(args) -> dict:
     norm = _norm()
     work = Path(args.workdir)
     spec = json.loads((work / "spec.json").read_text())
-    settings = Settings(home=work / "home", models_dir=ROOT / "models", threads=args.threads, provider="cpu")
+    settings = Settings(home=work / "home", models_dir=Path(os.environ.get("SCRIBE_MODELS") or ROOT / "models"),
+                        threads=args.threads, provider="cpu")
     t0 = time.perf_counter()
     eng = AsrEngine(settings)
     load_s = time.perf_counter() - t0
