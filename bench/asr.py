@@ -13,7 +13,8 @@ Measures (each runtime in its own child process, so peak RSS is its own):
     it and the worker are ready, and its measured compute time advances the clock (equivalent to live capture
     on an otherwise idle machine, without waiting minutes of wall time).
   * WER (jiwer, Whisper English normaliser) on the dictation set used by tests/test_asr_transcribe.py, for
-    both runtimes on the same windows.
+    both runtimes on the same windows. --voices DOCTOR,PATIENT renders the dictation set and the long recording in
+    other voices (tests/speech.py specs, e.g. flite:rms,festival:slt_hts; result asr-<doctor>_<patient>.json).
   * speaker attribution (bench/asr_speakers.py): share of words whose segment carries the right speaker, on
     --speaker-clips two-voice dictations (MTS-Dialog + ACI-Bench valid; clinician en-us, patient en+f3), and that
     set's WER with speaker labels on and off.
@@ -50,18 +51,18 @@ def _norm():
     return EnglishTextNormalizer()
 
 
-def build_corpus(minutes: float, clips: int, workdir: Path):
-    """(long recording path, its reference text, dictation clips [(path, reference)])."""
+def build_corpus(minutes: float, clips: int, workdir: Path, voices: dict[str, str] | None = None):
+    """(long recording path, its reference text, dictation clips [(path, reference)]); `voices` as dialogue()'s."""
     from speech import MTS_CSV, concat_wavs, dialogue, mts_dialogues
     if not MTS_CSV.exists():
         sys.exit(f"bench: MTS-Dialog data not found at {MTS_CSV}")
     dlg = mts_dialogues()
     sel = [(i, t) for i, t in dlg if 30 <= sum(len(x.split()) for _, x in t) <= 170]
-    dict_clips = [(dialogue(t), " ".join(x for _, x in t)) for _, t in sel[:clips]]
+    dict_clips = [(dialogue(t, voices=voices), " ".join(x for _, x in t)) for _, t in sel[:clips]]
     import soundfile as sf
     parts, refs, total = [], [], 0.0
     for _, t in dlg[60:] + dlg[:60]:        # different dialogues from the dictation set first
-        p = dialogue(t)
+        p = dialogue(t, voices=voices)
         parts.append(p)
         refs.append(" ".join(x for _, x in t))
         total += sf.info(p).duration + 1.0
@@ -80,7 +81,8 @@ def child_scribe(args) -> dict:
     norm = _norm()
     work = Path(args.workdir)
     spec = json.loads((work / "spec.json").read_text())
-    settings = Settings(home=work / "home", models_dir=ROOT / "models", threads=args.threads, provider="cpu")
+    settings = Settings(home=work / "home", models_dir=Path(os.environ.get("SCRIBE_MODELS") or ROOT / "models"),
+                        threads=args.threads, provider="cpu")
     t0 = time.perf_counter()
     eng = AsrEngine(settings)
     load_s = time.perf_counter() - t0
@@ -258,7 +260,12 @@ def main() -> None:
                     help="two-voice dictations for speaker attribution (default 24; 0 = skip)")
     ap.add_argument("--no-peer", action="store_true",
                     help="skip the moonshine C runtime (its columns are blank): for WER / RTF checks of Scribe alone")
-    ap.add_argument("--name", default="asr", help="result file bench/results/<name>.json (default asr)")
+    ap.add_argument("--voices", default="en-us,en-gb+f3",
+                    help="DOCTOR,PATIENT voices of the dictation set and the long recording (tests/speech.py specs: an "
+                         "espeak-ng name, flite:NAME or festival:NAME; default %(default)s); the speaker-attribution "
+                         "clips keep bench/asr_speakers.py's voices")
+    ap.add_argument("--name", help="result file bench/results/<name>.json (default asr; asr-<doctor>_<patient> for "
+                                   "other --voices)")
     ap.add_argument("--child", choices=["scribe", "c"], help=argparse.SUPPRESS)
     ap.add_argument("--workdir", help=argparse.SUPPRESS)
     args = ap.parse_args()
@@ -268,9 +275,16 @@ def main() -> None:
         return
 
     import soundfile as sf
+    from speech import role_voices, voice_pair, voice_tag
+    try:
+        voices = voice_pair(args.voices)
+    except (ValueError, RuntimeError) as e:
+        sys.exit(f"bench: {e}")
+    vm = role_voices(*voices)
+    args.name = args.name or ("asr" if vm is None else "asr-" + "_".join(map(voice_tag, voices)))
     work = Path(tempfile.mkdtemp(prefix="scribe-bench-asr-"))
     args.workdir = str(work)
-    long, long_ref, clips = build_corpus(args.minutes, args.clips, work)
+    long, long_ref, clips = build_corpus(args.minutes, args.clips, work, vm)
     spec = {"long": str(long), "long_ref": long_ref, "long_seconds": sf.info(long).duration,
             "clips": [(str(p), r) for p, r in clips]}
     if args.speaker_clips:
@@ -330,7 +344,8 @@ def main() -> None:
                         "lag<=0.2s": (s["stream"]["lag_median_s"] or 9) <= 0.2,
                         "wer<=0.04": s["dictation_wer"] <= 0.04,
                         "speaker_attribution>=0.95": (sp.get("accuracy") or 0) >= 0.95},
-              "loadavg": [load0[0], load1[0]], "cpus": os.cpu_count()}
+              "loadavg": [load0[0], load1[0]], "cpus": os.cpu_count(),
+              "voices": {"doctor": voices[0], "patient": voices[1]}}
     write_result(args.name, result)
 
 

@@ -2,8 +2,10 @@
 
     .venv/bin/python bench/asr_meds.py                           # 48 clips (24 MTS-Dialog + 24 ACI-Bench), all methods
     .venv/bin/python bench/asr_meds.py --clips 4 --control 2 --methods greedy,correct    # tiny CPU run (~1 min)
+    .venv/bin/python bench/asr_meds.py --voices flite:rms,flite:slt      # voices no method was tuned on
 
-Clips are made at run time (espeak-ng, two voices: the clinician en-us, the patient en-gb+f3; cached under
+Clips are made at run time (tests/speech.py, two voices: by default espeak-ng's en-us for the clinician and en-gb+f3
+for the patient; --voices DOCTOR,PATIENT picks others, e.g. flite:rms,festival:slt_hts; cached under
 tests/.audio-cache, never committed): each is a turn of a validation dialogue that names a drug (scribe.lexicon
 is_drug) with the turn before it, from MTS-Dialog valid.csv and ACI-Bench valid.csv. A control set of turns that
 name no drug measures what a method costs on everything else (WER, false drug insertions): `control` from
@@ -15,7 +17,8 @@ Metrics (Whisper English normaliser for WER):
   * false drug insertions: drug words in the transcript beyond those the reference has (per 100 clips)
   * WER on the medication clips and on the control clips
 MTS-Dialog clips were used to choose the settings; ACI-Bench clips are reported apart as held out.
-Prints a table and a final JSON line; writes bench/results/asr_meds.json (asr_meds_train.json with --split train).
+Prints a table and a final JSON line; writes bench/results/asr_meds.json (asr_meds_train.json with --split train;
+other voices than the default: asr_meds-<doctor>_<patient>.json, e.g. asr_meds-flite-rms_flite-slt.json).
 """
 from __future__ import annotations
 
@@ -33,6 +36,7 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "tests"))
 
 from scribe.asr.vocab import METHODS  # noqa: E402
+DEFAULT_VOICES = ("en-us", "en-gb+f3")  # tests/speech.py's VOICES for doctor and patient (the tuned-on voices)
 _TAG = re.compile(r"^\s*\[(doctor|patient|patient_guest|guest_family|guest_clinician)\]\s*(.*)$", re.I)
 
 
@@ -74,8 +78,8 @@ def pick(dialogues, n: int, with_drugs: bool, max_words: int = 45) -> list[tuple
     return out
 
 
-def build(n_mts: int, n_aci: int, n_control: int, split: str = "valid"):
-    from speech import MTS_CSV, dialogue, mts_dialogues
+def build(n_mts: int, n_aci: int, n_control: int, split: str = "valid", voices: tuple[str, str] = DEFAULT_VOICES):
+    from speech import MTS_CSV, dialogue, mts_dialogues, role_voices
     mts_csv = MTS_CSV.parent / f"{split}.csv"
     aci_csv = MTS_CSV.parent.parent / "aci-bench" / f"{split}.csv"
     if not mts_csv.exists() or not aci_csv.exists():
@@ -83,25 +87,28 @@ def build(n_mts: int, n_aci: int, n_control: int, split: str = "valid"):
     mts, aci = mts_dialogues(mts_csv), aci_dialogues(aci_csv)
     sets = {"mts": pick(mts, n_mts, True), "aci": pick(aci, n_aci, True),
             "control": pick(mts[::-1], n_control, False), "aci_control": pick(aci[::-1], n_control, False)}
-    out = {k: [(str(dialogue(turns)), ref) for turns, ref in v] for k, v in sets.items()}
+    vm = role_voices(*voices)
+    out = {k: [(str(dialogue(turns, voices=vm)), ref) for turns, ref in v] for k, v in sets.items()}
     if split == "valid":
-        out["dictation"] = [dictation_recording()]
+        out["dictation"] = [dictation_recording(voices)]
     return out
 
 
-def dictation_recording() -> tuple[str, str]:
+def dictation_recording(voices: tuple[str, str] = DEFAULT_VOICES) -> tuple[str, str]:
     """The ~190 s no-drug recording of tests/test_asr_transcribe.py::test_long_audio_segmentation (first MTS-Dialog
     validation dialogues of 30-170 words joined by 1 s gaps): a method must not raise its WER."""
     import soundfile as sf
-    from speech import CACHE, concat_wavs, dialogue, mts_dialogues
+    from speech import CACHE, concat_wavs, dialogue, mts_dialogues, role_voices, voice_tag
+    vm = role_voices(*voices)
     sel = [t for _, t in mts_dialogues() if 30 <= sum(len(x.split()) for _, x in t) <= 170][:20]
     parts, refs = [], []
     for turns in sel:
-        parts.append(dialogue(turns))
+        parts.append(dialogue(turns, voices=vm))
         refs.append(" ".join(t for _, t in turns))
         if sum(sf.info(x).duration for x in parts) > 190:
             break
-    path = CACHE / "meds-bench-dictation.wav"
+    path = CACHE / ("meds-bench-dictation.wav" if vm is None else
+                    f"meds-bench-dictation-{'_'.join(map(voice_tag, voices))}.wav")
     if not path.exists():
         concat_wavs(parts, path, gap_s=1.0)
     return str(path), " ".join(refs)
@@ -131,7 +138,7 @@ def run(args) -> dict:
     from scribe.asr.bias import BiasOptions
     from scribe.asr.correct import CorrectOptions
     from scribe.asr.vocab import RecognitionVocab
-    sets = {k: v for k, v in build(args.clips, args.clips, args.control, args.split).items() if k in args.sets.split(",")}
+    sets = {k: v for k, v in build(args.clips, args.clips, args.control, args.split, args.voices).items() if k in args.sets.split(",")}
     settings = Settings(home=Path(args.workdir) / "home", models_dir=Path(os.environ.get("SCRIBE_MODELS") or ROOT / "models"),
                         threads=args.threads, provider="cpu")
     eng = AsrEngine(settings)
@@ -189,6 +196,10 @@ def main() -> None:
     ap.add_argument("--sets", default="mts,aci,control,aci_control,dictation", help="which sets to run (default all)")
     ap.add_argument("--split", choices=["valid", "train"], default="valid",
                     help="dialogues to draw clips from (default valid; train: a set no setting was chosen on)")
+    ap.add_argument("--voices", default=",".join(DEFAULT_VOICES),
+                    help="DOCTOR,PATIENT voices of every clip set (tests/speech.py specs: an espeak-ng name, flite:NAME "
+                         "or festival:NAME, e.g. flite:rms,festival:slt_hts; default %(default)s, the voices the "
+                         "settings were chosen on); other voices write asr_meds-<doctor>_<patient>.json")
     ap.add_argument("--threads", type=int, default=2, help="inference threads (default 2)")
     ap.add_argument("--show", action="store_true", help="print reference and transcript of every drug clip")
     ap.add_argument("--workdir", default="/tmp/scribe-bench-meds", help="scratch folder (default %(default)s)")
@@ -196,10 +207,16 @@ def main() -> None:
     bad = [m for m in args.methods.split(",") if m not in METHODS]
     if bad:
         sys.exit(f"bench: unknown method {bad[0]!r} (choose from {', '.join(METHODS)})")
+    from speech import voice_pair, voice_tag
+    try:
+        args.voices = voice_pair(args.voices)
+    except (ValueError, RuntimeError) as e:
+        sys.exit(f"bench: {e}")
     load0 = os.getloadavg()
     out = run(args)
     load1 = os.getloadavg()
-    print(f"medication bench, {os.cpu_count()} CPUs, load avg {load0[0]:.1f} → {load1[0]:.1f} (shared machine)")
+    print(f"medication bench, {os.cpu_count()} CPUs, load avg {load0[0]:.1f} → {load1[0]:.1f} (shared machine), "
+          f"voices {' / '.join(args.voices)}")
     print(f"{'method':14s} {'set':11s} {'clips':>5s} {'drugs':>5s} {'recall':>7s} {'false+':>6s} {'WER':>7s}")
     for m, res in out["results"].items():
         for k in [k for k in ("mts", "aci", "control", "aci_control", "dictation") if k in res]:
@@ -209,9 +226,12 @@ def main() -> None:
                   f"{r['wer']:7.4f}")
         print(f"{m:14s} rtf {res['rtf']:.4f}")
     out.update({"bench": "asr_meds", "split": args.split, "loadavg": [load0[0], load1[0]], "cpus": os.cpu_count(),
-                "threads": args.threads})
+                "threads": args.threads, "voices": {"doctor": args.voices[0], "patient": args.voices[1]}})
     from asr import write_result          # bench/ is this script's folder, first on sys.path
-    write_result("asr_meds" if args.split == "valid" else f"asr_meds_{args.split}", out)
+    name = "asr_meds" if args.split == "valid" else f"asr_meds_{args.split}"
+    if args.voices != DEFAULT_VOICES:
+        name += "-" + "_".join(map(voice_tag, args.voices))
+    write_result(name, out)
 
 
 if __name__ == "__main__":
