@@ -266,6 +266,8 @@ def main() -> None:
                          "clips keep bench/asr_speakers.py's voices")
     ap.add_argument("--name", help="result file bench/results/<name>.json (default asr; asr-<doctor>_<patient> for "
                                    "other --voices)")
+    ap.add_argument("--asr-model", help="Scribe's ASR model folder under models/ (default: the app's; another one "
+                    "is named in the result file, asr-<model>.json)")
     ap.add_argument("--child", choices=["scribe", "c"], help=argparse.SUPPRESS)
     ap.add_argument("--workdir", help=argparse.SUPPRESS)
     args = ap.parse_args()
@@ -282,6 +284,9 @@ def main() -> None:
         sys.exit(f"bench: {e}")
     vm = role_voices(*voices)
     args.name = args.name or ("asr" if vm is None else "asr-" + "_".join(map(voice_tag, voices)))
+    if args.asr_model:
+        os.environ["SCRIBE_ASR_MODEL"] = args.asr_model      # the Scribe child's Settings read it
+        args.name += f"-{args.asr_model}" if not args.name.endswith(args.asr_model) else ""
     work = Path(tempfile.mkdtemp(prefix="scribe-bench-asr-"))
     args.workdir = str(work)
     long, long_ref, clips = build_corpus(args.minutes, args.clips, work, vm)
@@ -335,7 +340,9 @@ def main() -> None:
     print(f"{'metric':38s} {'Scribe':>28s} {'moonshine C':>28s}")
     for k, a, b in rows:
         print(f"{k:38s} {a:>28s} {b:>28s}")
-    result = {"bench": "asr", "audio_s": s["audio_s"], "threads": args.threads, "rtf": s["rtf"],
+    from scribe.config import DEFAULT_ASR_MODEL
+    result = {"bench": "asr", "asr_model": args.asr_model or os.environ.get("SCRIBE_ASR_MODEL") or DEFAULT_ASR_MODEL,
+              "audio_s": s["audio_s"], "threads": args.threads, "rtf": s["rtf"],
               "scribe": {k: v for k, v in s.items() if not k.startswith("stream") and k != "speakers"},
               "speakers": sp,
               "c_runtime": c, "speedup_wall": ratio, "speedup_cpu": cpu_ratio,

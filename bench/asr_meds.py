@@ -36,6 +36,7 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "tests"))
 
 from scribe.asr.vocab import METHODS  # noqa: E402
+from scribe.config import DEFAULT_ASR_MODEL  # noqa: E402
 DEFAULT_VOICES = ("en-us", "en-gb+f3")  # tests/speech.py's VOICES for doctor and patient (the tuned-on voices)
 _TAG = re.compile(r"^\s*\[(doctor|patient|patient_guest|guest_family|guest_clinician)\]\s*(.*)$", re.I)
 
@@ -140,7 +141,7 @@ def run(args) -> dict:
     from scribe.asr.vocab import RecognitionVocab
     sets = {k: v for k, v in build(args.clips, args.clips, args.control, args.split, args.voices).items() if k in args.sets.split(",")}
     settings = Settings(home=Path(args.workdir) / "home", models_dir=Path(os.environ.get("SCRIBE_MODELS") or ROOT / "models"),
-                        threads=args.threads, provider="cpu")
+                        threads=args.threads, provider="cpu", asr_model=args.asr_model)
     eng = AsrEngine(settings)
     audio = {k: [(load_audio(p).samples, ref) for p, ref in v] for k, v in sets.items()}
     results: dict = {}
@@ -200,6 +201,9 @@ def main() -> None:
                     help="DOCTOR,PATIENT voices of every clip set (tests/speech.py specs: an espeak-ng name, flite:NAME "
                          "or festival:NAME, e.g. flite:rms,festival:slt_hts; default %(default)s, the voices the "
                          "settings were chosen on); other voices write asr_meds-<doctor>_<patient>.json")
+    ap.add_argument("--asr-model", default=DEFAULT_ASR_MODEL,
+                    help="ASR model folder under models/ (default %(default)s); another writes <name>-<model>.json")
+    ap.add_argument("--tag", default="", help="suffix for the result file name (e.g. an adapter under test)")
     ap.add_argument("--threads", type=int, default=2, help="inference threads (default 2)")
     ap.add_argument("--show", action="store_true", help="print reference and transcript of every drug clip")
     ap.add_argument("--workdir", default="/tmp/scribe-bench-meds", help="scratch folder (default %(default)s)")
@@ -231,7 +235,10 @@ def main() -> None:
     name = "asr_meds" if args.split == "valid" else f"asr_meds_{args.split}"
     if args.voices != DEFAULT_VOICES:
         name += "-" + "_".join(map(voice_tag, args.voices))
-    write_result(name, out)
+    if args.asr_model != DEFAULT_ASR_MODEL:
+        name += "-" + args.asr_model
+    out["asr_model"] = args.asr_model
+    write_result(name + (f"-{args.tag}" if args.tag else ""), out)
 
 
 if __name__ == "__main__":

@@ -126,6 +126,8 @@ def build_parser() -> argparse.ArgumentParser:
     ad.add_argument("--drugs", type=_positive(int, zero=True), default=0, help="drug names to use (0 = all curated)")
     ad.add_argument("--per-drug", type=_positive(int), default=5, help="sentences per drug name")
     ad.add_argument("--turns", type=_positive(int, zero=True), default=2400, help="train-split dialogue turns")
+    ad.add_argument("--other-names", type=_positive(int, zero=True), default=0,
+                    help="sentences naming other FDA UNII drug names (so unknown names are spelt, not snapped)")
     ad.add_argument("--seed", type=int, default=0, help="seed for texts, voices and rates")
     ad.add_argument("--workers", type=_positive(int), default=2, help="parallel renders")
     at = sub.add_parser("asr-train", help="LoRA on Moonshine's decoder from asr-data clips; writes adapter.npz")
@@ -133,11 +135,13 @@ def build_parser() -> argparse.ArgumentParser:
     at.add_argument("--out", required=True, help="run folder (adapter.npz, train_result.json)")
     at.add_argument("--models", default=str(ROOT / "models"), help="models folder holding the base ASR model")
     at.add_argument("--model", default="moonshine-base-en", help="base ASR model name")
-    at.add_argument("--epochs", type=_positive(int), default=3, help="passes over the clips")
-    at.add_argument("--lr", type=_positive(float), default=5e-4, help="peak learning rate (cosine, 5%% warm-up)")
+    at.add_argument("--epochs", type=_positive(int), default=5, help="passes over the clips")
+    at.add_argument("--lr", type=_positive(float), default=1e-3, help="peak learning rate (cosine, 5%% warm-up)")
     at.add_argument("--rank", type=_positive(int), default=16, help="LoRA rank")
     at.add_argument("--alpha", type=_positive(int), default=32, help="LoRA alpha (scale = alpha / rank)")
     at.add_argument("--batch", type=_positive(int), default=24, help="windows per step")
+    at.add_argument("--layouts", type=_positive(int, zero=True), default=0,
+                    help="distinct window layouts cycled over the epochs (0 = one per epoch; each costs an encoder pass)")
     at.add_argument("--limit", type=_positive(int, zero=True), default=0, help="use only the first N clips (0 = all)")
     at.add_argument("--threads", type=_positive(int), default=8, help="CPU threads for the frozen encoder")
     at.add_argument("--device", default="auto", help="torch device (auto, cuda, cpu)")
@@ -193,12 +197,14 @@ def _run(a) -> int:
         return 0
     if a.cmd == "asr-data":
         from .asr_data import AsrDataOptions, build_asr_data
-        print(build_asr_data(AsrDataOptions(Path(a.out), a.drugs, a.per_drug, a.turns, a.seed, a.workers)))
+        print(build_asr_data(AsrDataOptions(Path(a.out), drugs=a.drugs, per_drug=a.per_drug, turns=a.turns,
+                                            other_names=a.other_names, seed=a.seed, workers=a.workers)))
         return 0
     if a.cmd == "asr-train":
         from .asr_train import AsrTrainOptions, train_asr
         res = train_asr(AsrTrainOptions(Path(a.data), Path(a.out), Path(a.models), a.model, a.epochs, a.lr, a.rank,
-                                        a.alpha, batch=a.batch, limit=a.limit, threads=a.threads, device=a.device))
+                                        a.alpha, batch=a.batch, layouts=a.layouts, limit=a.limit, threads=a.threads,
+                                        device=a.device))
         print(json.dumps(res["history"]))
         return 0
     if a.cmd == "synth":

@@ -1,6 +1,6 @@
 """Speech for adapting Moonshine to clinic words: drug sentences and real train-split turns, rendered by TTS.
 
-    python -m finetune asr-data --out runs/asr-data            # ~3,600 clips (espeak-ng + flite), ~6 min on 2 cores
+    python -m finetune asr-data --out runs/asr-data            # 3,980 clips (espeak-ng + flite), ~10 min on 2 cores
     python -m finetune asr-data --out runs/asr-tiny --drugs 4 --turns 8    # tiny CPU run (seconds)
 
 Why TTS: the misses are names the recogniser never learnt to spell ("Laurie's pam" for lorazepam: the decoder scores
@@ -75,6 +75,9 @@ class AsrDataOptions:
     drugs: int = 0            # 0 = every curated drug name
     per_drug: int = 5         # sentences per drug name
     turns: int = 2400         # train-split dialogue turns (half of them naming a drug where there are enough)
+    other_names: int = 0      # sentences with other FDA UNII names, meant to make the decoder spell an unknown name
+                              # by its sound rather than snap to a curated one; 1,500 of them cost drug recall on
+                              # held-out voices (docs/decisions.md, variant v4), so the shipped recipe has none
     seed: int = 0
     workers: int = 2
     compression: float = 0.85  # libsndfile's Opus compression level (0 largest, 1 smallest): ~12 kB a clip
@@ -82,6 +85,17 @@ class AsrDataOptions:
 
 def _case(word: str) -> str:
     return word.capitalize() if word in BRANDS else word
+
+
+def _other_name_sentences(opts: AsrDataOptions, rng: random.Random) -> list[str]:
+    from scribe.lexicon import COMMON_DRUGS, unii_words
+    pool = sorted(w for w in unii_words() if w.isalpha() and 5 <= len(w) <= 14 and w not in COMMON_DRUGS)
+    names = rng.sample(pool, min(opts.other_names, len(pool)))
+    out = []
+    for n in names:
+        e, f = rng.sample(names, 2)
+        out.append(rng.choice(_TEMPLATES).format(d=n, D=n.capitalize(), e=e, f=f))
+    return out
 
 
 def _drug_sentences(opts: AsrDataOptions, rng: random.Random) -> list[str]:
@@ -140,6 +154,8 @@ def clip_texts(opts: AsrDataOptions) -> list[tuple[str, str]]:
     n_drug = min(len(with_drug), opts.turns // 2)
     items += [("turn-drug", t) for t in rng.sample(with_drug, n_drug)]
     items += [("turn", t) for t in rng.sample(without, min(len(without), opts.turns - n_drug))]
+    # appended last, so the clips above keep their ids (and renders) when this is added to an existing set
+    items += [("drug-other", t) for t in _other_name_sentences(opts, random.Random(opts.seed + 7))]
     return items
 
 

@@ -196,10 +196,11 @@ def build(args) -> dict:
     out = args.out.resolve()
     if out.exists() and any(out.iterdir()):
         raise BuildError(f"{out}: exists and is not empty")
+    from scribe.config import DEFAULT_ASR_MODEL
     target = wheelhouse.TARGETS(args.python, args.glibc)[args.platform]
     models_dir = args.models_dir.resolve()
     names = ([] if args.models == "none" else args.models.split(",") if args.models
-             else default_models(models_dir, "moonshine-base-en"))
+             else default_models(models_dir, DEFAULT_ASR_MODEL))
     stage = out.with_name(f".{out.name}.building-{os.getpid()}")
     timings = {}
     try:
@@ -275,7 +276,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--key", type=Path, help="Ed25519 private key (PEM); default $SCRIBE_SIGNING_KEY")
     ap.add_argument("--test-key", action="store_true",
                     help="allow a key other than packaging/release-key.pub (bundle marked channel 'test')")
-    ap.add_argument("--models", help="comma-separated model names, or 'none' (default: moonshine-base-en, "
+    ap.add_argument("--models", help="comma-separated model names, or 'none' (default: the app's ASR model, "
                                      "the default note model and its -legal twin where built, not the eval-only -base)")
     ap.add_argument("--models-dir", type=Path, default=ROOT / "models", help="where the models live")
     ap.add_argument("--templates-dir", type=Path, default=ROOT / "templates", help="built-in templates to ship")

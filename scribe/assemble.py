@@ -24,7 +24,7 @@ from .modelstore import MANIFEST, sha256_file, verify_model
 
 __all__ = ["assemble", "main"]
 
-DEFAULT = ["moonshine-base-en", "smollm2-135m-instruct-gguf", "qwen2.5-coder-0.5b-instruct-gguf",
+DEFAULT = ["moonshine-base-en", "moonshine-base-en-med", "smollm2-135m-instruct-gguf", "qwen2.5-coder-0.5b-instruct-gguf",
            "qwen2.5-coder-1.5b-instruct-gguf"]
 
 

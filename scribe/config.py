@@ -14,7 +14,9 @@ from pathlib import Path
 
 __all__ = ["Settings", "repo_root", "physical_cores", "load_settings", "save_settings"]
 
-DEFAULT_ASR_MODEL = "moonshine-base-en"
+# Moonshine base-en with the clinic-words decoder adapter merged in (finetune asr-train; docs/decisions.md,
+# "Drug names, fourth round"); "moonshine-base-en" is the un-adapted model
+DEFAULT_ASR_MODEL = "moonshine-base-en-med"
 DEFAULT_NOTE_MODEL = "scribe-note-qwen05"
 
 
@@ -50,7 +52,7 @@ class Settings:
                                                 Path(sys.prefix) / "share" / "scribe" / "templates"))
     provider: str = field(default_factory=lambda: os.environ.get("SCRIBE_PROVIDER", "auto"))
     threads: int = field(default_factory=lambda: int(os.environ.get("SCRIBE_THREADS") or physical_cores()))
-    asr_model: str = DEFAULT_ASR_MODEL
+    asr_model: str = field(default_factory=lambda: os.environ.get("SCRIBE_ASR_MODEL", DEFAULT_ASR_MODEL))
     note_model: str = field(default_factory=lambda: os.environ.get("SCRIBE_NOTE_MODEL", DEFAULT_NOTE_MODEL))
     # said: a note may only contain numbers the transcript contains (scribe.notes.numguard) | free: no guard
     note_numbers: str = field(default_factory=lambda: os.environ.get("SCRIBE_NOTE_NUMBERS", "said"))

@@ -10,6 +10,7 @@ import numpy as np
 import soundfile as sf
 
 from asr_support import ROOT, beckett_path
+from scribe.config import DEFAULT_ASR_MODEL
 
 
 def _run(*args, home):
@@ -50,7 +51,7 @@ def test_json_output_on_the_shipped_sample(scribe_home):
     assert r.returncode == 0, r.stderr
     out = json.loads(r.stdout)
     assert set(out) == {"text", "normalized_text", "segments", "audio_seconds", "wall_seconds", "model"}
-    assert out["model"] == "moonshine-base-en" and abs(out["audio_seconds"] - 9.963) < 0.01
+    assert out["model"] == DEFAULT_ASR_MODEL and abs(out["audio_seconds"] - 9.963) < 0.01
     assert out["wall_seconds"] > 0
     assert out["segments"] and all(set(s) == {"start", "end", "text", "speaker"} for s in out["segments"])
     assert all(0 <= s["start"] < s["end"] <= out["audio_seconds"] + 0.01 for s in out["segments"])

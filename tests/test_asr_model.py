@@ -13,13 +13,15 @@ from scribe.errors import ModelError
 MODEL_DIR = ROOT / "models" / "moonshine-base-en"
 
 
-@pytest.fixture()
-def model(engine):
-    """The session's model, in C-library mode (no first-token rule) for the duration of a test."""
-    m = engine.model
-    saved, m.suppress_initial_eos = m.suppress_initial_eos, False
-    yield m
-    m.suppress_initial_eos = saved
+@pytest.fixture(scope="module")
+def model(asr_settings):
+    """The un-adapted base model (the app's default adds a decoder adapter), in C-library mode (no first-token
+    rule): the runtime path must give the C library's text on the C library's weights."""
+    from scribe.asr.moonshine import MoonshineModel
+    m = MoonshineModel(asr_settings.models_dir, "moonshine-base-en", threads=asr_settings.threads, provider="cpu",
+                       home=asr_settings.home)
+    m.suppress_initial_eos = False
+    return m
 
 
 def test_tokenizer_layout():

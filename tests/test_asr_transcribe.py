@@ -16,6 +16,7 @@ from speech import MTS_CSV, concat_wavs, dialogue, mts_dialogues, speak
 
 jiwer = pytest.importorskip("jiwer")
 from whisper_normalizer.english import EnglishTextNormalizer  # noqa: E402
+from scribe.config import DEFAULT_ASR_MODEL
 
 NORM = EnglishTextNormalizer()
 # Measured corpus WER of this 20-clip set (711 s) with the shipped model and 24/30 s windows: 0.061, worst clip
@@ -75,7 +76,7 @@ def test_long_audio_segmentation(engine, dictations, tmp_path):
     assert seconds >= 180
     seen = []
     t = engine.transcribe_file(long, on_segment=seen.append)
-    assert abs(t.audio_seconds - seconds) < 0.01 and t.model == "moonshine-base-en"
+    assert abs(t.audio_seconds - seconds) < 0.01 and t.model == DEFAULT_ASR_MODEL
     assert [s.text for s in seen] == [s.text for s in t.segments]       # progress callback saw every segment
     starts = [s.start for s in t.segments]
     assert starts == sorted(starts)

@@ -17,6 +17,8 @@ from pathlib import Path
 
 import pytest
 
+from scribe.config import DEFAULT_ASR_MODEL
+
 ROOT = Path(__file__).resolve().parent.parent
 PKG = ROOT / "packaging"
 BASE_PY = getattr(sys, "_base_executable", sys.executable)   # a bare Python: nothing of the dev venv
@@ -96,7 +98,7 @@ def test_bundle_is_complete_signed_and_runtime_only(bundle, key):
     assert not names & {"torch", "transformers", "peft", "accelerate", "onnxruntime-directml", "pytest"}
     app = zipfile.ZipFile(b / man["app"]["wheel"])
     assert not [n for n in app.namelist() if n.startswith("finetune/")], "training code is not runtime code"
-    assert "moonshine-base-en" in summary["models"]
+    assert DEFAULT_ASR_MODEL in summary["models"]
     for m in summary["models"]:
         assert f"models/{m}/manifest.json" in listed
     # the shipped installer carries the signing key, the source one does not
@@ -124,7 +126,7 @@ def test_offline_install_is_complete(installed, bundle):
             "print(','.join(verify_model(sys.argv[1], n).name for n in list_models(sys.argv[1])))")
     r = offline(py, "-I", "-c", code, installed / "models")
     assert r.returncode == 0, r.stderr
-    assert "moonshine-base-en" in r.stdout.strip().split(",")
+    assert DEFAULT_ASR_MODEL in r.stdout.strip().split(",")
     r = offline(installed / "bin" / "scribe", "--help")
     assert r.returncode == 0 and "python -m scribe" in r.stdout
 
@@ -134,7 +136,7 @@ def test_selfcheck_from_installed_copy_offline(installed, bundle):
     r = offline(installed / "bin" / "scribe", "selfcheck", "--json", env={"SCRIBE_HOME": str(installed.parent / "h")})
     res = json.loads(r.stdout)
     assert res["network_blocked"] and res["dns_blocked"], res["details"]
-    assert res["models"]["moonshine-base-en"] == "verified"
+    assert res["models"][DEFAULT_ASR_MODEL] == "verified"
     note = _note_model()
     if note not in summary["models"]:
         assert "not found" in res["models"][note]

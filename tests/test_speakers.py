@@ -187,7 +187,8 @@ def test_speakers_off_and_tampered_model(asr_settings, tmp_path, caplog):  # noq
     from scribe.errors import ModelError
     models = tmp_path / "models"
     models.mkdir()
-    (models / "moonshine-base-en").symlink_to(asr_settings.models_dir.resolve() / "moonshine-base-en")
+    name = asr_settings.asr_model
+    (models / name).symlink_to(asr_settings.models_dir.resolve() / name)
     shutil.copytree(asr_settings.models_dir / "speaker-encoder", models / "speaker-encoder")
     p = models / "speaker-encoder" / "speaker_encoder.onnx"
     data = bytearray(p.read_bytes())
