@@ -36,7 +36,8 @@ from scribe.asr.moonshine import MoonshineModel
 s = ref.settings()
 with wave.open(${JSON.stringify(wav)}) as w:
     a = np.frombuffer(w.readframes(w.getnframes()), "<i2").astype(np.float32) / 32768.0
-m = MoonshineModel(s.models_dir, "moonshine-base-en", threads=2, provider="cpu", home=s.home)
+from scribe.config import DEFAULT_ASR_MODEL  # config.json asrModel, the model the browser runs
+m = MoonshineModel(s.models_dir, DEFAULT_ASR_MODEL, threads=2, provider="cpu", home=s.home)
 m.transcribe(a[:16000])
 t = time.perf_counter(); text = m.transcribe(a); asr = time.perf_counter() - t
 root = s.models_dir / ${JSON.stringify(model)}

@@ -50,20 +50,31 @@ const handlers = {
 
   async loadAsr({ name, layout }, progress) {
     // Prefer the graphs the desktop runs (derived from the .ort files, see asr.js); WASM can fall back to the
-    // shipped .ort files when they are absent, WebGPU cannot.
+    // shipped .ort files when they are absent, WebGPU cannot. A model with an adapter (manifest "adapter", a LoRA
+    // the desktop merges into the derived graphs only) never runs the .ort files: they lack the adapter.
+    const m = await loadManifest(modelsBase(), name);
+    const dname = `${name}/.cache/${name}-fast`;
+    const derivedThere = () => loadManifest(modelsBase(), dname).then(() => true, () => false);
     let want = layout;
-    if (!want) {
-      const derivedThere = await loadManifest(modelsBase(), `${name}/.cache/${name}-fast`).then(() => true, () => false);
-      want = derivedThere || state.ep === 'webgpu' ? 'derived' : 'ort';
+    if (m.adapter) {
+      if (!m.files.some((f) => f.path === m.adapter)) throw new Error(`${name}: its adapter ${m.adapter} is not in its manifest's files`);
+      if (want && want !== 'derived') {
+        throw new Error(`${name}: its adapter (${m.adapter}) is merged only into the derived graphs; the '${want}' ` +
+          'layout would run without it');
+      }
+      if (!(await derivedThere())) {
+        throw new Error(`${name}: the ONNX graphs with its adapter merged are missing (models/${dname}/); run the ` +
+          `desktop once (python -m scribe transcribe …) to create them`);
+      }
+      want = 'derived';
     }
+    if (!want) want = (await derivedThere()) || state.ep === 'webgpu' ? 'derived' : 'ort';
     const key = `${name}:${want}:${state.ep}`;
     if (state.asr && state.asr.key === key) return state.asr.info;
-    const m = await loadManifest(modelsBase(), name);
     const onProgress = (d, t, f, phase) => progress({ kind: 'download', model: name, done: d, total: t, file: f, phase });
     let files;
     let tokenizer;
     if (want === 'derived') {
-      const dname = `${name}/.cache/${name}-fast`;
       let dm;
       try {
         dm = await loadManifest(modelsBase(), dname);
@@ -71,9 +82,14 @@ const handlers = {
         throw new Error(`${name}: the WebGPU build needs the ONNX graphs the desktop derives from the .ort files ` +
           `(models/${dname}/); run the desktop once (python -m scribe transcribe …) to create them, or use WASM`);
       }
-      for (const [p, sha] of Object.entries(dm.source_sha256 || {})) {
-        const src = m.files.find((f) => f.path === p);
-        if (!src || src.sha256 !== sha) throw new Error(`${dname}: derived from a different ${p}; rebuild it on the desktop`);
+      // derived from exactly this model's files, as the desktop checks (scribe.asr.convert.derive): every source
+      // file, the adapter included, with the same sha256, and no source file left out
+      const from = dm.source_sha256 || {};
+      for (const f of m.files) {
+        if (from[f.path] !== f.sha256) throw new Error(`${dname}: not derived from this ${f.path}; rebuild it on the desktop`);
+      }
+      for (const p of Object.keys(from)) {
+        if (!m.files.some((f) => f.path === p)) throw new Error(`${dname}: derived from a different ${p}; rebuild it on the desktop`);
       }
       const both = await fetchModelFiles(dm, ['encoder.onnx', 'cross_kv.onnx', 'decoder_step.onnx'], onProgress);
       tokenizer = (await fetchModelFiles(m, [m.tokenizer]))[m.tokenizer];

@@ -29,7 +29,26 @@ export async function launch(extraArgs = []) {
 }
 
 export async function serve() {
+  ensureDerivedAsr();
   return startServer({ root: path.join(WEB, 'dist'), extra: { '/fixtures/': CACHE + '/' } });
+}
+
+// The speech model the app loads (config.json asrModel, the desktop's default).
+export function asrModelName() {
+  return JSON.parse(fs.readFileSync(path.join(WEB, 'dist', 'config.json'), 'utf8')).asrModel;
+}
+
+// The derived float32 graphs of the app's speech model (models/<name>/.cache/<name>-fast/), which the desktop
+// builds the first time it loads the model: an adapted model (manifest "adapter") runs only from them.
+export function ensureDerivedAsr() {
+  const name = asrModelName();
+  if (fs.existsSync(path.join(REPO, 'models', name, '.cache', `${name}-fast`, 'manifest.json'))) return;
+  const home = path.join(CACHE, 'scribe-home');
+  fs.mkdirSync(home, { recursive: true });
+  execFileSync(PY, ['-c', 'import sys; from scribe.config import load_settings; from scribe.asr.moonshine import MoonshineModel; '
+    + 's = load_settings(); MoonshineModel(s.models_dir, sys.argv[1], threads=2, provider="cpu", home=s.home)', name], {
+    cwd: REPO, env: { ...process.env, SCRIBE_HOME: home, SCRIBE_MODELS: path.join(REPO, 'models') }, stdio: ['ignore', 'ignore', 'inherit'],
+  });
 }
 
 // One server and one browser for a test file: the returned object gets .srv and .browser before the tests run.
@@ -92,7 +111,10 @@ export function pyTranscribe(file) {
   const key = `cli-transcribe-nospeakers-${path.basename(file)}`;
   const f = path.join(CACHE, `ref-${key}.json`);
   const code = ['scribe/asr', 'scribe/audio'].map((d) => path.join(REPO, d)).flatMap((d) => fs.readdirSync(d).filter((x) => x.endsWith('.py')).map((x) => path.join(d, x)));
-  const stamp = [file, ...code].map((a) => `${a}:${fs.statSync(a).mtimeMs}`).join('|');
+  // ... and the model it runs: the desktop's default (scribe/config.py, which the build also reads), its manifest
+  const asrModel = asrModelName();
+  const model = [path.join(REPO, 'scribe', 'config.py'), path.join(REPO, 'models', asrModel, 'manifest.json')];
+  const stamp = [file, ...code, ...model].map((a) => `${a}:${fs.statSync(a).mtimeMs}`).join('|');
   if (fs.existsSync(f)) {
     const c = JSON.parse(fs.readFileSync(f, 'utf8'));
     if (c.stamp === stamp) return c.result;
@@ -104,6 +126,7 @@ export function pyTranscribe(file) {
     cwd: REPO, env: { ...process.env, SCRIBE_HOME: home }, maxBuffer: 64 << 20, stdio: ['ignore', 'pipe', 'pipe'],
   });
   const result = JSON.parse(out.toString().trim().split('\n').pop());
+  if (result.model !== asrModel) throw new Error(`the desktop transcribed with ${result.model}, the app runs ${asrModel} (SCRIBE_ASR_MODEL set?)`);
   fs.writeFileSync(f, JSON.stringify({ stamp, result }));
   return result;
 }

@@ -1,6 +1,6 @@
 """Reference outputs from the Python engine for the web tests (the desktop code path, same model files).
 
-    .venv/bin/python web/tests/ref.py asr FILE.wav            -> {"text": ...}
+    .venv/bin/python web/tests/ref.py asr FILE.wav            -> {"text": ...} (scribe.config.DEFAULT_ASR_MODEL)
     .venv/bin/python web/tests/ref.py note FILE.txt TEMPLATE MAX_NEW MODEL
         the desktop's note (scribe.notes.generate: sections-v1, one prefill, section by section), Note JSON
     .venv/bin/python web/tests/ref.py note-fp32 FILE.txt TEMPLATE MAX_NEW MODEL
@@ -191,8 +191,10 @@ def main(argv):
         with wave.open(argv[1]) as w:
             assert w.getframerate() == 16000 and w.getnchannels() == 1 and w.getsampwidth() == 2
             a = np.frombuffer(w.readframes(w.getnframes()), "<i2").astype(np.float32) / 32768.0
+        from scribe.config import DEFAULT_ASR_MODEL
         s = settings()
-        m = MoonshineModel(s.models_dir, "moonshine-base-en", threads=2, provider="cpu", home=s.home)
+        # the desktop's default, which the web companion runs (web/tools/build.js reads the same constant)
+        m = MoonshineModel(s.models_dir, DEFAULT_ASR_MODEL, threads=2, provider="cpu", home=s.home)
         print(json.dumps({"text": m.transcribe(a)}))
     elif cmd in ("note", "note-fp32"):
         from scribe.notes.generate import generate

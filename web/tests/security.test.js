@@ -5,7 +5,10 @@ import assert from 'node:assert/strict';
 import http from 'node:http';
 import fs from 'node:fs';
 import path from 'node:path';
-import { launch, serve, watch, WEB } from './harness.js';
+import { launch, serve, watch, WEB, REPO } from './harness.js';
+
+// the un-adapted Moonshine model, whose shipped .ort files the WASM EP can run as they are
+const BASE_ASR = 'moonshine-base-en';
 
 let srv;
 let browser;
@@ -88,17 +91,56 @@ test('offline: after one visit the app and a verified model load with the networ
   await page.goto(`${srv.url}?ep=wasm`);
   await page.waitForSelector('body[data-ready="1"]');
   await page.evaluate(() => navigator.serviceWorker.ready);
-  // Load (download + sha256 + cache) the speech model once while online.
-  // (the 63 MB .ort layout keeps this quick; the derived graphs go through the same cache code)
-  await page.evaluate(() => window.scribe.client.call('loadAsr', { name: window.scribe.config.asrModel, layout: 'ort' }));
+  // Load (download + sha256 + cache) a speech model once while online.
+  // (the un-adapted base model's 63 MB .ort layout keeps this quick; the derived graphs of the default model go
+  // through the same cache code)
+  await page.evaluate((name) => window.scribe.client.call('loadAsr', { name, layout: 'ort' }), BASE_ASR);
   await context.setOffline(true);
   await page.reload();
   await page.waitForSelector('body[data-ready="1"]', { timeout: 60000 });
   assert.equal(await page.getAttribute('#ep', 'data-ep'), 'wasm');
-  const info = await page.evaluate(() => window.scribe.client.call('loadAsr', { name: window.scribe.config.asrModel, layout: 'ort' }));
+  const info = await page.evaluate((name) => window.scribe.client.call('loadAsr', { name, layout: 'ort' }), BASE_ASR);
   assert.equal(info.layout, 'ort');
   // The model cache holds only files that passed their sha256.
   const cached = await page.evaluate(async () => (await (await caches.open('scribe-models-v1')).keys()).map((r) => new URL(r.url).pathname));
   assert.ok(cached.some((p) => p.endsWith('/encoder_model.ort')));
+  await context.close();
+});
+
+test('adapter: the default speech model (a LoRA merged into the derived graphs) never runs its raw .ort files', async () => {
+  const config = JSON.parse(fs.readFileSync(path.join(WEB, 'dist', 'config.json'), 'utf8'));
+  const name = config.asrModel;
+  const m = JSON.parse(fs.readFileSync(path.join(REPO, 'models', name, 'manifest.json'), 'utf8'));
+  assert.ok(m.adapter, `${name} has no adapter: this test expects the desktop's default to be the adapted model`);
+  // the derived graphs record the adapter's sha256 with the other sources (scribe.asr.convert.derive)
+  const dmPath = path.join(REPO, 'models', name, '.cache', `${name}-fast`, 'manifest.json');
+  assert.ok(fs.existsSync(dmPath), `${dmPath} missing: load ${name} on the desktop once to derive it`);
+  const dm = JSON.parse(fs.readFileSync(dmPath, 'utf8'));
+  assert.equal(dm.source_sha256[m.adapter], m.files.find((f) => f.path === m.adapter).sha256);
+
+  const context = await browser.newContext();
+  const page = await context.newPage();
+  await page.goto(`${srv.url}?ep=wasm&nosw=1`);
+  await page.waitForSelector('body[data-ready="1"]');
+  const load = (layout) => page.evaluate(([n, l]) => window.scribe.client.call('loadAsr', { name: n, layout: l })
+    .then((i) => ({ ok: true, layout: i.layout }), (e) => ({ ok: false, error: e.message })), [name, layout]);
+  // asked for the .ort layout: refused, before anything is downloaded
+  const ort = await load('ort');
+  assert.equal(ort.ok, false);
+  assert.match(ort.error, /adapter .* merged only into the derived graphs/);
+  // derived graphs absent: refused rather than falling back to the .ort files (WASM would otherwise)
+  const derived = `**/${name}/.cache/${name}-fast/**`;
+  await context.route(derived, (r) => r.fulfill({ status: 404, body: 'not found' }));
+  const missing = await load(undefined);
+  assert.equal(missing.ok, false);
+  assert.match(missing.error, /adapter merged are missing/);
+  // derived graphs that do not list the adapter among their sources (e.g. the base model's, copied): refused
+  await context.unroute(derived);
+  const stale = { ...dm, source_sha256: { ...dm.source_sha256 } };
+  delete stale.source_sha256[m.adapter];
+  await context.route(`**/${name}/.cache/${name}-fast/manifest.json`, (r) => r.fulfill({ status: 200, contentType: 'application/json', body: JSON.stringify(stale) }));
+  const notFrom = await load(undefined);
+  assert.equal(notFrom.ok, false);
+  assert.match(notFrom.error, new RegExp(`not derived from this ${m.adapter.replace('.', '\\.')}`));
   await context.close();
 });

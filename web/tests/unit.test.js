@@ -4,7 +4,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
-import { python, noteModelName, beckettWav, REPO, WEB, CACHE } from './harness.js';
+import { python, noteModelName, beckettWav, REPO, WEB, CACHE, PY } from './harness.js';
 import crypto from 'node:crypto';
 import { execFileSync } from 'node:child_process';
 import { parseWav } from '../dist/src/audio.js';
@@ -95,6 +95,15 @@ test('Moonshine tokenizer.bin decode equals scribe.asr.tokenizer', () => {
   const ms = MoonshineTokenizer.fromBytes(fs.readFileSync(path.join(REPO, 'models', 'moonshine-base-en', 'tokenizer.bin')));
   assert.equal(ms.size, 32000);
   MOONSHINE.forEach((ids, i) => assert.equal(ms.decode(ids), ref.moonshine[i]));
+});
+
+test('the speech model is the desktop\'s default (config.json asrModel = scribe.config.DEFAULT_ASR_MODEL)', () => {
+  const desktop = execFileSync(PY, ['-c', 'from scribe.config import DEFAULT_ASR_MODEL as m; print(m)'], { cwd: REPO })
+    .toString().trim();
+  const config = JSON.parse(fs.readFileSync(path.join(WEB, 'dist', 'config.json'), 'utf8'));
+  assert.equal(config.asrModel, desktop);
+  // its files are installed (./setup.sh), so the browser tests run it rather than fail on a missing manifest
+  assert.ok(fs.existsSync(path.join(REPO, 'models', desktop, 'manifest.json')), `models/${desktop}/manifest.json`);
 });
 
 test('VAD windows and their prepared samples equal scribe.asr.segment (bit for bit)', () => {

@@ -48,6 +48,14 @@ const templates = fs.existsSync(path.join(REPO, 'templates'))
   : [];
 for (const t of templates) copy(path.join(REPO, 'templates', t), path.join(DIST, 'templates', t));
 const modelBase = opt('--model-base', 'models/');
+// The speech model is the desktop's default: scribe/config.py DEFAULT_ASR_MODEL, read from the source so the two
+// cannot drift (tests/unit.test.js checks config.json against the imported constant).
+const pyConfig = fs.readFileSync(path.join(REPO, 'scribe', 'config.py'), 'utf8');
+const asrModel = pyConfig.match(/^DEFAULT_ASR_MODEL\s*=\s*["']([^"'\s]+)["']\s*$/m)?.[1];
+if (!asrModel) {
+  console.error('build: DEFAULT_ASR_MODEL = "<name>" not found in scribe/config.py');
+  process.exit(2);
+}
 if (!args.includes('--model-base')) {
   if (args.includes('--copy-models')) {
     for (const name of fs.readdirSync(path.join(REPO, 'models'))) {
@@ -78,7 +86,7 @@ const config = {
   modelBase,
   templateBase: 'templates/',
   templates,
-  asrModel: 'moonshine-base-en',
+  asrModel, // the desktop's default (scribe/config.py DEFAULT_ASR_MODEL)
   noteModels: ['scribe-note-qwen05'], // the desktop's default (sections-v1); legal templates try `<name>-legal` first
   autolockMinutes: 5,
   noteNumbers: 'said', // the number guard (the desktop's note_numbers): "free" lets the model write any number
