@@ -1,7 +1,7 @@
 """ASR benchmark: Scribe vs the moonshine C runtime (moonshine-cpp) on the same audio, same machine, same run.
 
     .venv/bin/python bench/asr.py                     # full run (≥ 5 min recording; ~10 min on 2 busy cores)
-    .venv/bin/python bench/asr.py --threads 1 --minutes 1 --stream-seconds 60 --clips 5    # tiny CPU run
+    .venv/bin/python bench/asr.py --threads 1 --minutes 1 --stream-seconds 60 --clips 5 --speaker-clips 2 --meds-clips 2  # tiny
 
 Measures (each runtime in its own child process, so peak RSS is its own):
   * RTF on a ≥ 5-minute espeak-ng recording of MTS-Dialog dialogues (two voices). The C runtime has no
@@ -18,6 +18,9 @@ Measures (each runtime in its own child process, so peak RSS is its own):
   * speaker attribution (bench/asr_speakers.py): share of words whose segment carries the right speaker, on
     --speaker-clips two-voice dictations (MTS-Dialog + ACI-Bench valid; clinician en-us, patient en+f3), and that
     set's WER with speaker labels on and off.
+  * drug-name recall, false drug insertions and WER on bench/asr_meds.py's medication clips (--meds-clips per
+    source, MTS-Dialog + ACI-Bench valid), decoded as the app decodes (its default model and vocabulary method);
+    bench/asr_meds.py compares the decoding methods themselves.
 Prints a table and a final JSON line; writes bench/results/asr.json.
 """
 from __future__ import annotations
@@ -130,7 +133,11 @@ def child_scribe(args) -> dict:
     if args.speaker_clips:
         from asr_speakers import run_set
         speakers = run_set(eng, spec["speaker_clips"]) if eng.diarizer() is not None else {"failed": "no model"}
-    return {"speakers": speakers, "load_s": load_s, "audio_s": audio_s, "windows": len(windows), "wall_s": wall, "cpu_s": cpu,
+    meds = None
+    if spec.get("meds"):                      # bench/asr_meds.py's medication clips, the app's default decoding
+        from asr_meds import score
+        meds = {k: score([(ref, eng.transcribe_file(p).text) for p, ref in v]) for k, v in spec["meds"].items()}
+    return {"speakers": speakers, "meds": meds, "load_s": load_s, "audio_s": audio_s, "windows": len(windows), "wall_s": wall, "cpu_s": cpu,
             "same_windows": {"windows": len(c_windows), "wall_s": same_wall, "cpu_s": same_cpu,
                              "rtf": same_wall / audio_s, "cpu_rtf": same_cpu / audio_s, "wer": same_wer},
             "rtf": wall / audio_s, "cpu_rtf": cpu / audio_s, "encoder_s": st.encoder_s, "decoder_s": st.decoder_s,
@@ -266,6 +273,9 @@ def main() -> None:
                          "clips keep bench/asr_speakers.py's voices")
     ap.add_argument("--name", help="result file bench/results/<name>.json (default asr; asr-<doctor>_<patient> for "
                                    "other --voices)")
+    ap.add_argument("--meds-clips", type=int, default=16,
+                    help="medication clips per source for drug-name recall (bench/asr_meds.py's sets; default 16 = its "
+                         "standard run; 0 skips)")
     ap.add_argument("--asr-model", help="Scribe's ASR model folder under models/ (default: the app's; another one "
                     "is named in the result file, asr-<model>.json)")
     ap.add_argument("--child", choices=["scribe", "c"], help=argparse.SUPPRESS)
@@ -295,6 +305,10 @@ def main() -> None:
     if args.speaker_clips:
         from asr_speakers import build_set
         spec["speaker_clips"] = build_set(args.speaker_clips)
+    if args.meds_clips:
+        from asr_meds import build as build_meds
+        sets = build_meds(args.meds_clips, args.meds_clips, 0, "valid", voices)
+        spec["meds"] = {k: sets[k] for k in ("mts", "aci")}
     (work / "spec.json").write_text(json.dumps(spec))
     load0 = os.getloadavg()
     s = _child("scribe", args)           # writes windows.npz that the C child replays
@@ -328,6 +342,16 @@ def main() -> None:
          "-"),
         ("peak RSS", f"{s['peak_rss_mb']:.0f} MB", f"{c['peak_rss_mb']:.0f} MB"),
     ]
+    md = s.get("meds") or {}
+    if md:
+        said = sum(r["drug_words"] for r in md.values())
+        found = sum(round((r["recall"] or 0) * r["drug_words"]) for r in md.values())
+        md["total"] = {"drug_words": said, "found": found, "recall": found / said if said else None,
+                       "false_drug_insertions": sum(r["false_drug_insertions"] for r in md.values())}
+        rows += [(f"drug-name recall ({said} drug words)", f"{md['total']['recall'] * 100:.1f}% (MTS "
+                  f"{md['mts']['recall'] * 100:.1f}%, ACI {md['aci']['recall'] * 100:.1f}%)", "-"),
+                 ("false drug insertions", f"{md['total']['false_drug_insertions']}", "-"),
+                 ("WER medication clips MTS / ACI", f"{md['mts']['wer']:.4f} / {md['aci']['wer']:.4f}", "-")]
     sp = s.get("speakers") or {}
     if "accuracy" in sp:
         rows += [(f"speaker attribution ({sp['clips']} two-voice clips)", f"{sp['accuracy'] * 100:.1f}% of "
@@ -343,14 +367,15 @@ def main() -> None:
     from scribe.config import DEFAULT_ASR_MODEL
     result = {"bench": "asr", "asr_model": args.asr_model or os.environ.get("SCRIBE_ASR_MODEL") or DEFAULT_ASR_MODEL,
               "audio_s": s["audio_s"], "threads": args.threads, "rtf": s["rtf"],
-              "scribe": {k: v for k, v in s.items() if not k.startswith("stream") and k != "speakers"},
-              "speakers": sp,
+              "scribe": {k: v for k, v in s.items() if not k.startswith("stream") and k not in ("speakers", "meds")},
+              "speakers": sp, "meds": md,
               "c_runtime": c, "speedup_wall": ratio, "speedup_cpu": cpu_ratio,
               "stream": {k: v for k, v in s["stream"].items() if k not in ("text", "lags")},
               "goals": {"rtf<=0.03": s["rtf"] <= 0.03, "speedup>=1.5": bool(ratio >= 1.5),
                         "lag<=0.2s": (s["stream"]["lag_median_s"] or 9) <= 0.2,
                         "wer<=0.04": s["dictation_wer"] <= 0.04,
-                        "speaker_attribution>=0.95": (sp.get("accuracy") or 0) >= 0.95},
+                        "speaker_attribution>=0.95": (sp.get("accuracy") or 0) >= 0.95,
+                        "drug_recall>=0.9": ((md.get("total") or {}).get("recall") or 0) >= 0.9},
               "loadavg": [load0[0], load1[0]], "cpus": os.cpu_count(),
               "voices": {"doctor": voices[0], "patient": voices[1]}}
     write_result(args.name, result)
