@@ -20,18 +20,18 @@ def _bench(root, *args, env=None):
 def test_shards_score_back_and_merge_into_an_earlier_record(root, tmp_path):
     shards, rec, notes = tmp_path / "shards", tmp_path / "rec.json", tmp_path / "notes.json"
     for k in (0, 1):
-        r = _bench(root, "--sets", "mts", "--limit", "3", "--shard", f"{k}/2", "--notes-dir", str(shards))
+        r = _bench(root, "--sets", "mts", "--limit", "2", "--shard", f"{k}/2", "--notes-dir", str(shards))
         assert r.returncode == 0, r.stderr[-2000:]
     files = sorted(shards.glob("*.json"))
     ids = [sorted(next(iter(json.loads(f.read_text())["sets"].values()))) for f in files]
-    assert len(files) == 2 and [len(x) for x in ids] == [2, 1] and not set(ids[0]) & set(ids[1])
+    assert len(files) == 2 and [len(x) for x in ids] == [1, 1] and not set(ids[0]) & set(ids[1])
 
-    r = _bench(root, "--sets", "mts", "--limit", "3", "--from-notes", str(shards), "--out", str(rec),
+    r = _bench(root, "--sets", "mts", "--limit", "2", "--from-notes", str(shards), "--out", str(rec),
                "--keep-notes", str(notes))
     assert r.returncode == 0, r.stderr[-2000:]
     first = json.loads(rec.read_text())
     (row,) = first["rows"]
-    assert row["set"] == "mts-dialog-valid" and row["n"] == 3
+    assert row["set"] == "mts-dialog-valid" and row["n"] == 2
     assert sorted(json.loads(notes.read_text())["sets"]["mts-dialog-valid"]["notes"]) == sorted(ids[0] + ids[1])
 
     # an earlier record with another set's row (the same run's row under another set's name stands in for it)
@@ -39,7 +39,7 @@ def test_shards_score_back_and_merge_into_an_earlier_record(root, tmp_path):
     rec.write_text(json.dumps(dict(first, rows=[other, dict(row, rouge1=-1.0)])))
     kept = json.loads(notes.read_text())
     notes.write_text(json.dumps(dict(kept, sets=kept["sets"] | {"aci-bench-valid": {"notes": {"x": {}}}})))
-    r = _bench(root, "--sets", "mts", "--limit", "3", "--from-notes", str(shards), "--out", str(rec),
+    r = _bench(root, "--sets", "mts", "--limit", "2", "--from-notes", str(shards), "--out", str(rec),
                "--keep-notes", str(notes), "--merge")
     assert r.returncode == 0, r.stderr[-2000:]
     merged = json.loads(rec.read_text())
@@ -51,7 +51,7 @@ def test_shards_score_back_and_merge_into_an_earlier_record(root, tmp_path):
     # a record of another model is refused in one line, and left as it was
     before = json.dumps(dict(merged, model="someone-else"))
     rec.write_text(before)
-    r = _bench(root, "--sets", "mts", "--limit", "3", "--from-notes", str(shards), "--out", str(rec),
+    r = _bench(root, "--sets", "mts", "--limit", "2", "--from-notes", str(shards), "--out", str(rec),
                "--keep-notes", str(notes), "--merge")
     assert r.returncode == 2 and len(r.stderr.strip().splitlines()) == 1 and "--merge" in r.stderr
     assert rec.read_text() == before

@@ -232,7 +232,7 @@ def test_tampered_bundle_is_refused_offline_with_nothing_installed(bundle, key, 
     b, _ = bundle
     man = json.loads((b / "bundle.json").read_bytes())
     target = {"wheel": next(f["path"] for f in man["files"] if f["path"].startswith("wheels/onnxruntime-")),
-              "model": "models/moonshine-base-en/encoder_model.ort", "manifest": "bundle.json",
+              "model": f"models/{DEFAULT_ASR_MODEL}/encoder_model.ort", "manifest": "bundle.json",
               "signature": "bundle.json.sig"}[what]
     t = _clone(b, tmp_path / "b", target)
     if what == "signature":   # a valid signature, by a key that is not the pinned one

@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 
 from scribe import privacy
+from scribe.config import DEFAULT_ASR_MODEL
 from scribe.errors import NetworkBlockedError
 
 PASS = "privacy test passphrase"
@@ -102,7 +103,7 @@ def test_selfcheck_json(tmp_path):
     assert "offline" in out["details"]["network"] and "offline" in out["details"]["dns"]
     assert out["guard_installed"] and out["offline_env"]
     assert "CPUExecutionProvider" in out["providers"]
-    assert out["models"]["moonshine-base-en"] == "verified"
+    assert out["models"][DEFAULT_ASR_MODEL] == "verified"
     assert out["store_integrity"]["pages_ok"] and out["store_integrity"]["audit_ok"]
     assert r.returncode == (0 if out["ok"] else 2)
     # the probes themselves were recorded in the store's audit trail
