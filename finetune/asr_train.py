@@ -17,7 +17,7 @@ import logging
 import math
 import random
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -50,7 +50,6 @@ class AsrTrainOptions:
     seed: int = 0
     threads: int = 8
     device: str = "auto"
-    log: dict = field(default_factory=dict)
 
 
 def _config():
@@ -181,7 +180,7 @@ def train_asr(opts: AsrTrainOptions) -> dict:
                     log.info("encoder states: %d/%d windows (%.0f s)", k + 1, len(windows), time.time() - t0)
         return res
 
-    held_windows = encode_windows(_windows(clips["held"], AsrTrainOptions(**{**asdict(opts), "joined_share": 0.0}),
+    held_windows = encode_windows(_windows(clips["held"], replace(opts, joined_share=0.0),
                                            random.Random(1)))
     model = MoonshineForConditionalGeneration(_config())
     sd = model.state_dict()
@@ -206,7 +205,7 @@ def train_asr(opts: AsrTrainOptions) -> dict:
     sched = torch.optim.lr_scheduler.LambdaLR(optim, lambda s: min(1.0, (s + 1) / warm) *
                                               0.5 * (1 + math.cos(math.pi * min(1.0, s / total))))
 
-    def batch_loss(items, train: bool):
+    def batch_loss(items):
         T = max(h.shape[0] for h, _, _ in items)
         L = max(len(x) for _, x, _ in items)
         hid = torch.zeros(len(items), T, 416, dtype=torch.float32)
@@ -234,7 +233,7 @@ def train_asr(opts: AsrTrainOptions) -> dict:
         tot = n = acc = 0.0
         with torch.no_grad():
             for s in range(0, len(held_windows), opts.batch):
-                l, k, a = batch_loss(held_windows[s:s + opts.batch], False)
+                l, k, a = batch_loss(held_windows[s:s + opts.batch])
                 tot, n, acc = tot + float(l), n + k, acc + a
         model.train()
         return tot / max(1, n), acc / max(1, n)
@@ -248,7 +247,7 @@ def train_asr(opts: AsrTrainOptions) -> dict:
         rng.shuffle(windows)
         run = runn = 0.0
         for s in range(0, len(windows), opts.batch):
-            loss, n, _ = batch_loss(windows[s:s + opts.batch], True)
+            loss, n, _ = batch_loss(windows[s:s + opts.batch])
             (loss / max(1, n)).backward()
             torch.nn.utils.clip_grad_norm_(params, 1.0)
             optim.step()
@@ -289,13 +288,7 @@ def _check_parity(model, asr, window) -> None:
     import torch
     hid, inp, _ = window
     h = hid.astype(np.float32)[None]
-    kv = dict(zip(asr._cross_outputs, asr.cross_kv.run(None, {"encoder_hidden_states": h})))
-    feed = {"input_ids": np.array([inp], np.int64)}
-    for i in asr.step.get_inputs():
-        if i.name != "input_ids":
-            feed[i.name] = (np.zeros((1, 8, 0, 52), np.float32) if ".decoder." in i.name
-                            else kv["present." + i.name[len("past_key_values."):]])
-    ref = asr.step.run(None, feed)[0]
+    ref = asr.logits(h, inp)
     with torch.no_grad():
         ids = torch.tensor([inp])
         got = _logits(model, ids, torch.ones_like(ids), torch.from_numpy(h),

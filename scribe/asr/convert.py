@@ -127,7 +127,7 @@ def _encoder(src: Path, dst: Path, tmp: Path) -> None:
     onnx.save(out, str(dst))
 
 
-def _decoder(src: Path, step_dst: Path, cross_dst: Path, tmp: Path) -> None:
+def _decoder(src: Path, step_dst: Path, cross_dst: Path, tmp: Path, adapter: dict | None = None) -> None:
     import onnx
     raw = tmp / "decoder_raw.onnx"
     _ort_to_onnx(src, raw)
@@ -156,6 +156,10 @@ def _decoder(src: Path, step_dst: Path, cross_dst: Path, tmp: Path) -> None:
     cross = _make_model(m, nodes, cross_in, [outputs[n] for n in kv_names], consts, "moonshine_cross_kv",
                         extra_inits=list(else_g.initializer))
     step, cross = _hoist_cross_key_transpose(step, cross, tmp)
+    if adapter is not None:
+        from .adapter import merge
+        n = merge({"decoder_step": step, "cross_kv": cross}, adapter)
+        log.info("merged an adapter into %d decoder weights", n)
     onnx.save(step, str(step_dst))
     onnx.save(cross, str(cross_dst))
 
@@ -253,20 +257,15 @@ def _hoist_cross_key_transpose(step, cross, tmp: Path):
     return step, cross
 
 
-def _merge_adapter(source: Manifest, work: Path) -> None:
-    """Fold the model's LoRA adapter (verified with the source files) into the derived decoder graphs."""
-    import onnx
-    from .adapter import merge
+def _read_adapter(source: Manifest) -> dict | None:
+    """The model's LoRA adapter (verified with the source files), to be folded into the derived decoder graphs."""
+    if not source.get("adapter"):
+        return None
     try:
         with np.load(source.path(source.get("adapter")), allow_pickle=False) as z:
-            arrays = {k: z[k] for k in z.files}
+            return {k: z[k] for k in z.files}
     except (OSError, ValueError) as e:
         raise ModelError(f"model {source.name!r}: cannot read its adapter ({e.__class__.__name__})") from None
-    graphs = {g: onnx.load(str(work / f"{g}.onnx")) for g in ("decoder_step", "cross_kv")}
-    n = merge(graphs, arrays)
-    for g, m in graphs.items():
-        onnx.save(m, str(work / f"{g}.onnx"))
-    log.info("merged the adapter of %s into %d decoder weights", source.name, n)
 
 
 def derive(source: Manifest, cache_root: Path, home: Path | None = None) -> Manifest:
@@ -307,11 +306,9 @@ def derive(source: Manifest, cache_root: Path, home: Path | None = None) -> Mani
     try:
         _encoder(source.path(source.get("encoder", "encoder_model.ort")), work / "encoder.onnx", work)
         _decoder(source.path(source.get("decoder", "decoder_model_merged.ort")), work / "decoder_step.onnx",
-                 work / "cross_kv.onnx", work)
+                 work / "cross_kv.onnx", work, _read_adapter(source))
         for f in work.glob("*_raw.onnx"):
             f.unlink()
-        if source.get("adapter"):
-            _merge_adapter(source, work)
         write_manifest(work, name, "asr-derived", list(DERIVED_FILES), format=FORMAT_VERSION,
                        description=f"float32 graphs derived from {source.name} by scribe.asr.convert",
                        source_model=source.name, source_sha256=src_hashes, license=source.get("license"))

@@ -205,6 +205,17 @@ class MoonshineModel:
         st.audio_s += sum(len(c) for c in clips) / self.sample_rate
         return out
 
+    def logits(self, hidden: np.ndarray, ids: list[int]) -> np.ndarray:
+        """Teacher-forced logits [1, len(ids), vocab] of `ids` (BOS first) on encoder states `hidden` [1, T, 416],
+        in one decoder call from an empty cache: what a trained torch decoder is checked against."""
+        kv = dict(zip(self._cross_outputs, self.cross_kv.run(None, {"encoder_hidden_states": hidden})))
+        feed = {"input_ids": np.array([ids], np.int64)}
+        for i in self.step.get_inputs():
+            if i.name != "input_ids":
+                feed[i.name] = (np.zeros((1, _HEADS, 0, _HEAD_DIM), np.float32) if ".decoder." in i.name
+                                else kv["present." + i.name[len("past_key_values."):]])
+        return self.step.run(None, feed)[0]
+
     def transcribe(self, audio: np.ndarray, stats: DecodeStats | None = None) -> str:
         """One clip as one window (no segmentation): the reference behaviour of the C library."""
         return self.tokenizer.decode(self.decode([np.asarray(audio, np.float32)], stats)[0])
