@@ -1,14 +1,14 @@
 """Speech for adapting Moonshine to clinic words: drug sentences and real train-split turns, rendered by TTS.
 
-    python -m finetune asr-data --out runs/asr-data            # 3,980 clips (espeak-ng + flite), ~10 min on 2 cores
+    python -m finetune asr-data --out runs/asr-data            # 3,980 clips (espeak-ng, flite, festival), ~10 min on 2 cores
     python -m finetune asr-data --out runs/asr-tiny --drugs 4 --turns 8    # tiny CPU run (seconds)
 
 Why TTS: the misses are names the recogniser never learnt to spell ("Laurie's pam" for lorazepam: the decoder scores
 the right spelling 27-30 nats below what it heard, docs/decisions.md), and no recorded clinical speech with a
 licence we could ship exists here. Texts: every curated drug name (scribe.lexicon.COMMON_DRUGS) in several short
 clinic sentences, plus turns of the *train* dialogues of MTS-Dialog and ACI-Bench (with and without drug names, so
-the decoder keeps its everyday words). Voices: espeak-ng variants and two flite voices that are **not** the
-voices any bench or test renders (tests/speech.py: en-us, en-gb(+f3), en-us+f2, en+f3; flite rms/slt and
+the decoder keeps its everyday words). Voices: espeak-ng variants (half the clips) and flite kal/awb and festival
+ked (the other half), **not** the voices any bench or test renders (tests/speech.py: en-us, en-gb(+f3), en-us+f2, en+f3; flite rms/slt and
 festival slt_hts are kept for held-out measurement), so a bench figure is never on a voice trained on.
 Clips are stored as Ogg/Opus (32 kbit/s: the whole set is ~30 MB, small enough to move to a GPU machine), with
 `manifest.jsonl` lines {"id", "file", "text", "voice", "rate", "kind"}.
@@ -39,8 +39,11 @@ RATE = 16000
 TRAIN_VOICES = (
     "en-us+m1", "en-us+m2", "en-us+m3", "en-us+m4", "en-us+m5", "en-us+m6", "en-us+m7",
     "en-us+f1", "en-us+f4", "en-us+f5", "en-gb-x-rp", "en-gb-scotland", "en-gb-x-gbclan",
-    "en-gb-x-gbcwmd", "en-029", "flite:kal", "flite:awb",
+    "en-gb-x-gbcwmd", "en-029", "flite:kal", "flite:awb", "festival:ked_diphone",
 )
+# espeak-ng's variants are one engine's sound; clips are drawn half from them and half from the other engines' voices
+# (variant v5: v2 drew all 17 voices alike, so 88 % of the clips were espeak-ng)
+_ESPEAK_SHARE = 0.5
 HELD_OUT_VOICES = ("en-us", "en-gb", "en-gb+f3", "en-us+f2", "en+f3", "flite:rms", "flite:slt", "festival:slt_hts")
 
 # Brand names are written capitalised, as the recogniser writes them (FDA UNII type "bn"; the rest are generics).
@@ -162,7 +165,12 @@ def clip_texts(opts: AsrDataOptions) -> list[tuple[str, str]]:
 def _render(text: str, voice: str, rate: int, dst: Path, compression: float) -> None:
     with tempfile.TemporaryDirectory() as td:
         raw, wav = Path(td) / "raw.wav", Path(td) / "out.wav"
-        if voice.startswith("flite:"):
+        if voice.startswith("festival:"):
+            txt = Path(td) / "t.txt"
+            txt.write_text(text, encoding="utf-8")
+            cmd = ["text2wave", "-eval", f"(voice_{voice.split(':', 1)[1]})",
+                   "-eval", f"(Parameter.set 'Duration_Stretch {160 / rate:.4f})", str(txt), "-o", str(raw)]
+        elif voice.startswith("flite:"):
             cmd = ["flite", "-voice", voice.split(":", 1)[1], "--setf", f"duration_stretch={160 / rate:.3f}",
                    "-t", text, "-o", str(raw)]
         else:
@@ -176,19 +184,35 @@ def _render(text: str, voice: str, rate: int, dst: Path, compression: float) -> 
                  compression_level=compression)
 
 
+def _pick_voice(rng: random.Random) -> str:
+    espeak = [v for v in TRAIN_VOICES if ":" not in v]
+    other = [v for v in TRAIN_VOICES if ":" in v]
+    return rng.choice(espeak if rng.random() < _ESPEAK_SHARE else other)
+
+
 def build_asr_data(opts: AsrDataOptions) -> Path:
     """Render every clip (skipping ones already there), write manifest.jsonl; returns its path."""
-    for tool in ("espeak-ng", "flite", "sox"):
+    for tool in ("espeak-ng", "flite", "text2wave", "sox"):
         if shutil.which(tool) is None:
-            raise SystemExit(f"finetune: {tool} is not installed (apt-get install espeak-ng flite sox)")
+            raise SystemExit(f"finetune: {tool} is not installed (apt-get install espeak-ng flite festival "
+                             f"festvox-kdlpc16k sox)")
     out = Path(opts.out)
     (out / "clips").mkdir(parents=True, exist_ok=True)
     rng = random.Random(opts.seed + 1)
     rows = []
     for i, (kind, text) in enumerate(clip_texts(opts)):
         rows.append({"id": f"c{i:05d}", "file": f"clips/c{i:05d}.ogg", "text": text, "kind": kind,
-                     "voice": rng.choice(TRAIN_VOICES), "rate": rng.randint(135, 185)})
-    todo = [r for r in rows if not (out / r["file"]).exists()]
+                     "voice": _pick_voice(rng), "rate": rng.randint(135, 185)})
+    path = out / "manifest.jsonl"
+    # a clip is reused only when the earlier run rendered the same text in the same voice at the same rate: other
+    # options renumber the clips
+    old = {}
+    if path.exists():
+        for line in path.read_text(encoding="utf-8").splitlines():
+            if line.strip():
+                o = json.loads(line)
+                old[o["id"]] = (o["text"], o["voice"], o["rate"])
+    todo = [r for r in rows if not (out / r["file"]).exists() or old.get(r["id"]) != (r["text"], r["voice"], r["rate"])]
     log.info("asr data: %d clips (%d to render) in %s", len(rows), len(todo), out)
     done = 0
 
@@ -200,6 +224,5 @@ def build_asr_data(opts: AsrDataOptions) -> Path:
             done += 1
             if done % 200 == 0:
                 log.info("rendered %d/%d", done, len(todo))
-    path = out / "manifest.jsonl"
     path.write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
     return path

@@ -127,6 +127,32 @@ def test_altered_adapter_file_is_not_loaded(tmp_path):
         MoonshineModel(root, "asr-adapted", home=tmp_path / "home")
 
 
+def test_augmented_training_speech_stays_intelligible(base_model):
+    """asr-train's perturbations (speed, synthetic room, noise) must leave speech the recogniser can still read:
+    a clip it cannot hear, paired with its text, would teach the decoder to invent words."""
+    import jiwer
+    from speech import speak
+    from finetune.asr_train import RATE, _augment
+    from scribe.audio.io import load_audio
+    text = "Are you still taking the lisinopril every morning with your breakfast?"
+    clean = load_audio(speak(text, voice="en-us"), RATE).samples
+    pad = np.zeros(RATE // 2, np.float32)
+    import re
+
+    def words(audio):
+        return " ".join(re.sub(r"[^a-z' ]", " ", base_model.transcribe(np.concatenate([pad, audio, pad])).lower()).split())
+    ref = words(clean)
+    lengths = set()
+    for seed in range(6):
+        x = _augment(clean, np.random.default_rng(seed))
+        assert x.dtype == np.float32 and np.isfinite(x).all()
+        assert len(clean) / 1.12 - 2 <= len(x) <= len(clean) / 0.88 + 2
+        lengths.add(len(x))
+        hyp = words(x / max(1e-6, float(np.abs(x).max())) * 0.9)
+        assert jiwer.wer(ref, hyp) <= 0.35, (seed, ref, hyp)
+    assert len(lengths) > 1                       # the speed really varies
+
+
 @pytest.mark.slow
 def test_tiny_asr_adaptation_run_end_to_end(tmp_path):
     """`finetune asr-data` then `asr-train` on CPU (the docstrings' tiny configuration): clips rendered, the torch
@@ -141,7 +167,8 @@ def test_tiny_asr_adaptation_run_end_to_end(tmp_path):
     rows = [json.loads(x) for x in (data / "manifest.jsonl").read_text().splitlines()]
     assert len(rows) == 10 and all((data / x["file"]).stat().st_size > 1000 for x in rows)
     r = subprocess.run([sys.executable, "-m", "finetune", "asr-train", "--data", str(data), "--out", str(run),
-                        "--models", str(MODELS), "--epochs", "2", "--layouts", "1", "--batch", "4", "--threads", "2"],
+                        "--models", str(MODELS), "--epochs", "2", "--layouts", "1", "--batch", "4", "--threads", "2",
+                        "--augment", "0.5"],
                        cwd=ROOT, env=env, capture_output=True, text=True)
     assert r.returncode == 0, r.stderr[-2000:]
     assert "torch vs onnxruntime decoder logits" in r.stderr
