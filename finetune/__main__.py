@@ -144,6 +144,7 @@ def build_parser() -> argparse.ArgumentParser:
                     help="distinct window layouts cycled over the epochs (0 = one per epoch; each costs an encoder pass)")
     at.add_argument("--augment", type=float, default=0.0,
                     help="share of clips perturbed afresh in each layout: speed, synthetic room, noise (0 = none)")
+    at.add_argument("--init", default=None, help="continue from this adapter.npz (same rank and alpha)")
     at.add_argument("--limit", type=_positive(int, zero=True), default=0, help="use only the first N clips (0 = all)")
     at.add_argument("--threads", type=_positive(int), default=8, help="CPU threads for the frozen encoder")
     at.add_argument("--device", default="auto", help="torch device (auto, cuda, cpu)")
@@ -205,7 +206,8 @@ def _run(a) -> int:
     if a.cmd == "asr-train":
         from .asr_train import AsrTrainOptions, train_asr
         res = train_asr(AsrTrainOptions(Path(a.data), Path(a.out), Path(a.models), a.model, a.epochs, a.lr, a.rank,
-                                        a.alpha, batch=a.batch, layouts=a.layouts, augment=a.augment, limit=a.limit, threads=a.threads,
+                                        a.alpha, batch=a.batch, layouts=a.layouts, augment=a.augment,
+                                        init=Path(a.init) if a.init else None, limit=a.limit, threads=a.threads,
                                         device=a.device))
         print(json.dumps(res["history"]))
         return 0

@@ -48,6 +48,7 @@ class AsrTrainOptions:
     augment: float = 0.0            # share of clips perturbed afresh in each layout (speed, noise, room); the
                                     # synthetic voices are few, and v2 lost recall on held-out voices (v5 recipe)
     held_out: float = 0.04          # clips kept out of training for the validation loss
+    init: Path | None = None        # start the LoRA from this adapter.npz (same rank) instead of from zero
     limit: int = 0                  # use only the first N clips (tiny runs)
     seed: int = 0
     threads: int = 8
@@ -223,6 +224,8 @@ def train_asr(opts: AsrTrainOptions) -> dict:
     model = get_peft_model(model, LoraConfig(r=opts.rank, lora_alpha=opts.alpha, lora_dropout=opts.dropout,
                                              target_modules=TARGETS, bias="none"))
     hf = model.base_model.model      # the transformers model, LoRA layers injected in place
+    if opts.init is not None:
+        _load_lora(model, Path(opts.init), opts)
     model.to(dev)
     params = [p for p in model.parameters() if p.requires_grad]
     log.info("trainable parameters: %d", sum(p.numel() for p in params))
@@ -305,6 +308,28 @@ def train_asr(opts: AsrTrainOptions) -> dict:
     (out / "train_result.json").write_text(json.dumps(result, indent=1))
     log.info("saved %s (%d modules) in %.0f s", out / "adapter.npz", result["modules"], result["seconds"])
     return result
+
+
+def _load_lora(model, path: Path, opts: AsrTrainOptions) -> None:
+    """Continue from a saved adapter: every module's A and B, and the same scale, or the run stops."""
+    import torch
+    with np.load(path) as z:
+        arrays = {k: z[k] for k in z.files}
+    if not np.isclose(float(arrays.pop("scale")), opts.alpha / opts.rank):
+        raise SystemExit(f"finetune: {path} has another LoRA scale than alpha/rank = {opts.alpha / opts.rank}")
+    seen = 0
+    for name, mod in model.named_modules():
+        if hasattr(mod, "lora_A") and "default" in getattr(mod, "lora_A", {}):
+            base = name.replace("base_model.model.", "", 1)
+            for part in ("A", "B"):
+                w = getattr(mod, f"lora_{part}")["default"].weight
+                src = arrays.get(f"{base}.lora_{part}")
+                if src is None or tuple(src.shape) != tuple(w.shape):
+                    raise SystemExit(f"finetune: {path} does not fit module {base} (rank {opts.rank})")
+                with torch.no_grad():
+                    w.copy_(torch.from_numpy(src))
+            seen += 1
+    log.info("started from %s (%d modules)", path, seen)
 
 
 def _logits(hf, ids, dmask, hid, emask):

@@ -3,9 +3,11 @@
 # the repo root there (~/x survives while the machine stays warm). The host's python3 has torch, transformers and
 # peft; onnx, onnxruntime and soundfile come as cp312 wheels. Everything travels in git-ignored .xfer/ folders:
 #   asrw/        the wheels                         (call 1: setup)
-#   moond/       manifest.json, decoder_model_merged.ort, tokenizer.bin of models/moonshine-base-en   (call 2: put-model)
+#   moond/       manifest.json, decoder_model_merged.ort, tokenizer.bin of models/moonshine-base-en   (call 2: put-model;
+#                or inside asr.tar, which join also takes them from)
 #   asrp_NN/p*   pieces of asr.tar = encoder_model.ort + the clips of `python -m finetune asr-data`     (put NN)
-#   then: join, train (background, setsid), status until done, collect ($OUT: adapter.npz, train_result.json, log)
+#   then: join, train NAME GPU [asr-train flags] (background, setsid; two runs side by side on an x2 host),
+#   status until done, collect NAME ($OUT: adapter.npz, train_result.json, log)
 set -uo pipefail
 X=~/x
 export PYTHONPATH=$X/site
@@ -20,7 +22,8 @@ put)
   mkdir -p $X/parts && cp .xfer/asrp_$2/p* $X/parts/ && ls $X/parts ;;
 join)
   cat $X/parts/p* > $X/asr.tar && sha256sum $X/asr.tar && rm -rf $X/parts && mkdir -p $X/data && tar -xf $X/asr.tar -C $X/data \
-    && mv $X/data/encoder_model.ort $X/models/moonshine-base-en/ && ls $X/data/asr-data | head && ls $X/data/asr-data/clips | wc -l
+    && mkdir -p $X/models/moonshine-base-en && for f in encoder_model.ort decoder_model_merged.ort tokenizer.bin manifest.json; do
+         [ -f $X/data/$f ] && mv $X/data/$f $X/models/moonshine-base-en/; done; ls $X/data/asr-data | head && ls $X/data/asr-data/clips | wc -l
   cd $X && python3 - <<'EOF'
 import hashlib, json
 from pathlib import Path
@@ -30,13 +33,13 @@ for f in m["files"]:
 EOF
   ;;
 train)
-  rm -rf $X/repo && mkdir -p $X/repo && cp -r scribe finetune templates pyproject.toml $X/repo/
-  shift
-  (cd $X/repo && setsid nohup python3 -m finetune asr-train --data $X/data/asr-data --models $X/models \
-     --out $X/run "$@" > $X/train.log 2>&1 < /dev/null &)
-  sleep 5; tail -3 $X/train.log ;;
+  name=$2; gpu=$3; shift 3
+  rm -rf $X/repo-$name && mkdir -p $X/repo-$name && cp -r scribe finetune templates pyproject.toml $X/repo-$name/
+  (cd $X/repo-$name && CUDA_VISIBLE_DEVICES=$gpu setsid nohup python3 -m finetune asr-train --data $X/data/asr-data \
+     --models $X/models --out $X/run-$name "$@" > $X/train-$name.log 2>&1 < /dev/null &)
+  sleep 5; tail -3 $X/train-$name.log ;;
 status)
-  uptime; tail -4 $X/train.log ;;
+  uptime; for f in $X/train-*.log; do echo "== $f"; tail -3 $f; done ;;
 collect)
-  cp $X/run/adapter.npz $X/run/train_result.json $X/train.log "$OUT"/ && ls -la "$OUT" ;;
+  mkdir -p "$OUT/$2" && cp $X/run-$2/adapter.npz $X/run-$2/train_result.json $X/train-$2.log "$OUT/$2"/ && ls -la "$OUT/$2" ;;
 esac
