@@ -288,7 +288,7 @@ def train_asr(opts: AsrTrainOptions) -> dict:
             sched.step()
             optim.zero_grad(set_to_none=True)
             step += 1
-            run, runn = run + float(loss), runn + n
+            run, runn = run + float(loss.detach()), runn + n
             if step % 20 == 0:
                 log.info("epoch %d step %d/%d train loss %.4f (%.0f s)", e, step, total, run / runn, time.time() - t0)
                 run = runn = 0.0
