@@ -212,7 +212,8 @@ def train_asr(opts: AsrTrainOptions) -> dict:
                     log.info("encoder states: %d/%d windows (%.0f s)", k + 1, len(windows), time.time() - t0)
         return res
 
-    held_windows = encode_windows(_windows(clips["held"], replace(opts, joined_share=0.0),
+    # the held-out clips are scored as rendered: never joined, never perturbed
+    held_windows = encode_windows(_windows(clips["held"], replace(opts, joined_share=0.0, augment=0.0),
                                            random.Random(1)))
     model = MoonshineForConditionalGeneration(_config())
     sd = model.state_dict()

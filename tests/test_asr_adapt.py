@@ -174,6 +174,14 @@ def test_tiny_asr_adaptation_run_end_to_end(tmp_path):
     assert "torch vs onnxruntime decoder logits" in r.stderr
     res = json.loads((run / "train_result.json").read_text())
     assert res["modules"] == 80 and len(res["history"]) == 3
+    # --init continues from the saved adapter: before its first step it scores the held-out clips exactly as the
+    # first run ended
+    r = subprocess.run([sys.executable, "-m", "finetune", "asr-train", "--data", str(data), "--out", str(tmp_path / "run2"),
+                        "--models", str(MODELS), "--epochs", "1", "--layouts", "1", "--batch", "4", "--threads", "2",
+                        "--init", str(run / "adapter.npz")], cwd=ROOT, env=env, capture_output=True, text=True)
+    assert r.returncode == 0, r.stderr[-2000:]
+    res2 = json.loads((tmp_path / "run2" / "train_result.json").read_text())
+    assert abs(res2["history"][0]["held_loss"] - res["history"][-1]["held_loss"]) < 1e-4
     with np.load(run / "adapter.npz") as z:
         arrays = {k: z[k] for k in z.files}
     root = _model_with_adapter(tmp_path / "models", arrays)
