@@ -17,7 +17,7 @@ __all__ = ["run_pipeline", "eval_installed", "eval_sets"]
 
 SETS = ("synthetic", "aci", "aci-asr", "mts")
 
-QUICK = {"pairs": 2, "limit": 24, "max_steps": 3, "batch_size": 1, "grad_accum": 2, "eval_limit": 2,
+QUICK = {"pairs": 2, "limit": 24, "max_steps": 3, "batch_size": 1, "grad_accum": 2, "eval_limit": 1,
          "max_len": 768, "save_every": 2}
 CPU_DEFAULT_STEPS = 60
 

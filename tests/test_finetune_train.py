@@ -113,14 +113,14 @@ def test_two_processes_step_the_schedule_once_per_step(tmp_path):
     cmd = [sys.executable, "-m", "torch.distributed.run", "--nproc_per_node", "2", "--master_addr", "127.0.0.1",
            "--master_port", str(port),
            "-m", "finetune", "train", "--synthetic-only",
-           "--pairs", "4", "--max-steps", "3", "--batch-size", "1", "--grad-accum", "1", "--save-every", "1",
+           "--pairs", "4", "--max-steps", "2", "--batch-size", "1", "--grad-accum", "1", "--save-every", "1",
            "--max-len", "768", "--threads", "1", "--out", str(out)]
     env = dict(os.environ, TOKENIZERS_PARALLELISM="false", OMP_NUM_THREADS="1")
     r = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=900)
     assert r.returncode == 0, r.stderr[-2000:]
     cfg = json.loads((out / "run_config.json").read_text())
-    assert cfg["processes"] == 2 and cfg["total_steps"] == 3
-    sched = torch.load(out / "checkpoint-3" / "scheduler.pt", weights_only=True)
-    assert sched["last_epoch"] == 3
-    hist = json.loads((out / "checkpoint-3" / "state.json").read_text())["history"]
-    assert hist[-1]["step"] == 3 and hist[-1]["lr"] == 0.0      # the cosine ends at zero on the last step
+    assert cfg["processes"] == 2 and cfg["total_steps"] == 2
+    sched = torch.load(out / "checkpoint-2" / "scheduler.pt", weights_only=True)
+    assert sched["last_epoch"] == 2               # once per process would be 4
+    hist = json.loads((out / "checkpoint-2" / "state.json").read_text())["history"]
+    assert hist[-1]["step"] == 2 and hist[-1]["lr"] == 0.0      # the cosine ends at zero on the last step
