@@ -100,11 +100,11 @@ def save_adapter_fp16(model, out: Path) -> Path:
     return out
 
 
-def _build_examples(cfg: TrainConfig, tok, log_fn):
+def _build_pairs(cfg: TrainConfig):
+    """The section pairs to train on, before any model or tokenizer loads: a run with nothing to train on fails in
+    a second, not after the tokenizer's GGUF has been parsed."""
     import random
-    from collections import Counter
     from .corpus import build_corpus, synthetic_section_pairs
-    from .data import encode_all
     from .synth.templates_io import builtin_templates
     templates = builtin_templates()
     if cfg.real_data:
@@ -120,6 +120,12 @@ def _build_examples(cfg: TrainConfig, tok, log_fn):
     if not pairs:
         raise InputError("no training pairs: --synthetic-only with --pairs 0 (or a --domain without data) leaves "
                          "nothing to train on")
+    return pairs, templates
+
+
+def _build_examples(cfg: TrainConfig, tok, pairs, templates, log_fn):
+    from collections import Counter
+    from .data import encode_all
     examples, dropped = encode_all(tok, templates, pairs, cfg.max_len)
     if not examples:
         raise InputError(f"no training example fits --max-len {cfg.max_len}")
@@ -154,9 +160,10 @@ def train(cfg: TrainConfig, log_fn=print) -> TrainResult:
     # alone over the whole data, each writing the same run folder (seen with `accelerate launch --cpu`)
     acc = Accelerator(gradient_accumulation_steps=cfg.grad_accum, mixed_precision=mp, cpu=not torch.cuda.is_available())
     torch.manual_seed(cfg.seed)
+    pairs, templates = _build_pairs(cfg)
     spec = resolve_base(cfg.base)
     tok = load_tokenizer(spec)
-    examples, dropped, pairs, templates = _build_examples(cfg, tok, log_fn)
+    examples, dropped, pairs, templates = _build_examples(cfg, tok, pairs, templates, log_fn)
     model = load_model(spec, tok)
     model.config.use_cache = False
     if cfg.grad_checkpointing:
