@@ -14,11 +14,11 @@ export PIP_DISABLE_PIP_VERSION_CHECK=1 PIP_NO_CACHE_DIR=1 PYTHONWARNINGS=ignore
 say() { printf '\033[1m[setup]\033[0m %s\n' "$*"; }
 
 # 1. system packages: audio (portaudio), Qt runtime libs, test and training speech (espeak-ng, flite, sox; festival
-# with the slt HTS voice renders the held-out bench voice), browser, virtual screen
+# with the slt HTS voice renders the held-out bench voice, its ked voice `asr-data --voice-mix balanced`), browser, virtual screen
 # QT_XCB_PKGS: every library Qt's xcb platform plugin (libqxcb.so → libQt6XcbQpa) links; without libxcb-icccm4 and
 # libxcb-keysyms1 the window aborts at start on a minimal machine (tests/test_setup_qt_libs.py checks with ldd)
 QT_XCB_PKGS="libx11-xcb1 libxcb1 libxcb-cursor0 libxcb-icccm4 libxcb-image0 libxcb-keysyms1 libxcb-randr0 libxcb-render0 libxcb-render-util0 libxcb-shape0 libxcb-shm0 libxcb-sync1 libxcb-util1 libxcb-xfixes0 libxcb-xkb1 libxcb-xinerama0"
-APT_PKGS="libportaudio2 libsndfile1 libegl1 libgl1 libxkbcommon0 libxkbcommon-x11-0 libfontconfig1 libdbus-1-3 $QT_XCB_PKGS espeak-ng flite festival festvox-us-slt-hts sox chromium xvfb strace"
+APT_PKGS="libportaudio2 libsndfile1 libegl1 libgl1 libxkbcommon0 libxkbcommon-x11-0 libfontconfig1 libdbus-1-3 $QT_XCB_PKGS espeak-ng flite festival festvox-us-slt-hts festvox-kdlpc16k sox chromium xvfb strace"
 missing=""
 for p in $APT_PKGS; do dpkg -s "$p" >/dev/null 2>&1 || missing="$missing $p"; done
 if [ -n "$missing" ]; then

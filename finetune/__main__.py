@@ -128,6 +128,8 @@ def build_parser() -> argparse.ArgumentParser:
     ad.add_argument("--turns", type=_positive(int, zero=True), default=2400, help="train-split dialogue turns")
     ad.add_argument("--other-names", type=_positive(int, zero=True), default=0,
                     help="sentences naming other FDA UNII drug names (so unknown names are spelt, not snapped)")
+    ad.add_argument("--voice-mix", default="v2", choices=["v2", "balanced"],
+                    help="v2: the shipped adapter's voices; balanced: half the clips from flite/festival (variant v5c)")
     ad.add_argument("--seed", type=int, default=0, help="seed for texts, voices and rates")
     ad.add_argument("--workers", type=_positive(int), default=2, help="parallel renders")
     at = sub.add_parser("asr-train", help="LoRA on Moonshine's decoder from asr-data clips; writes adapter.npz")
@@ -201,7 +203,8 @@ def _run(a) -> int:
     if a.cmd == "asr-data":
         from .asr_data import AsrDataOptions, build_asr_data
         print(build_asr_data(AsrDataOptions(Path(a.out), drugs=a.drugs, per_drug=a.per_drug, turns=a.turns,
-                                            other_names=a.other_names, seed=a.seed, workers=a.workers)))
+                                            voice_mix=a.voice_mix, other_names=a.other_names, seed=a.seed,
+                                            workers=a.workers)))
         return 0
     if a.cmd == "asr-train":
         from .asr_train import AsrTrainOptions, train_asr

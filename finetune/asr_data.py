@@ -1,14 +1,14 @@
 """Speech for adapting Moonshine to clinic words: drug sentences and real train-split turns, rendered by TTS.
 
-    python -m finetune asr-data --out runs/asr-data            # 3,980 clips (espeak-ng, flite, festival), ~10 min on 2 cores
+    python -m finetune asr-data --out runs/asr-data            # 3,980 clips (espeak-ng + flite), ~10 min on 2 cores
     python -m finetune asr-data --out runs/asr-tiny --drugs 4 --turns 8    # tiny CPU run (seconds)
 
 Why TTS: the misses are names the recogniser never learnt to spell ("Laurie's pam" for lorazepam: the decoder scores
 the right spelling 27-30 nats below what it heard, docs/decisions.md), and no recorded clinical speech with a
 licence we could ship exists here. Texts: every curated drug name (scribe.lexicon.COMMON_DRUGS) in several short
 clinic sentences, plus turns of the *train* dialogues of MTS-Dialog and ACI-Bench (with and without drug names, so
-the decoder keeps its everyday words). Voices: espeak-ng variants (half the clips) and flite kal/awb and festival
-ked (the other half), **not** the voices any bench or test renders (tests/speech.py: en-us, en-gb(+f3), en-us+f2, en+f3; flite rms/slt and
+the decoder keeps its everyday words). Voices: espeak-ng variants and flite kal/awb (`--voice-mix balanced`:
+half the clips from other engines, festival ked added), **not** the voices any bench or test renders (tests/speech.py: en-us, en-gb(+f3), en-us+f2, en+f3; flite rms/slt and
 festival slt_hts are kept for held-out measurement), so a bench figure is never on a voice trained on.
 Clips are stored as Ogg/Opus (32 kbit/s: the whole set is ~30 MB, small enough to move to a GPU machine), with
 `manifest.jsonl` lines {"id", "file", "text", "voice", "rate", "kind"}.
@@ -39,11 +39,13 @@ RATE = 16000
 TRAIN_VOICES = (
     "en-us+m1", "en-us+m2", "en-us+m3", "en-us+m4", "en-us+m5", "en-us+m6", "en-us+m7",
     "en-us+f1", "en-us+f4", "en-us+f5", "en-gb-x-rp", "en-gb-scotland", "en-gb-x-gbclan",
-    "en-gb-x-gbcwmd", "en-029", "flite:kal", "flite:awb", "festival:ked_diphone",
+    "en-gb-x-gbcwmd", "en-029", "flite:kal", "flite:awb",
 )
-# espeak-ng's variants are one engine's sound; clips are drawn half from them and half from the other engines' voices
-# (variant v5: v2 drew all 17 voices alike, so 88 % of the clips were espeak-ng)
-_ESPEAK_SHARE = 0.5
+# voice mixes: "v2" (the shipped adapter's data) draws the 17 voices above alike, so 88 % of the clips are espeak-ng;
+# "balanced" (variant v5c, not shipped: docs/decisions.md) draws half the clips from espeak-ng and half from the other
+# engines' voices, festival's ked (Debian festvox-kdlpc16k) added
+VOICE_MIXES = ("v2", "balanced")
+_BALANCED_EXTRA = ("festival:ked_diphone",)
 HELD_OUT_VOICES = ("en-us", "en-gb", "en-gb+f3", "en-us+f2", "en+f3", "flite:rms", "flite:slt", "festival:slt_hts")
 
 # Brand names are written capitalised, as the recogniser writes them (FDA UNII type "bn"; the rest are generics).
@@ -78,6 +80,7 @@ class AsrDataOptions:
     drugs: int = 0            # 0 = every curated drug name
     per_drug: int = 5         # sentences per drug name
     turns: int = 2400         # train-split dialogue turns (half of them naming a drug where there are enough)
+    voice_mix: str = "v2"     # one of VOICE_MIXES
     other_names: int = 0      # sentences with other FDA UNII names, meant to make the decoder spell an unknown name
                               # by its sound rather than snap to a curated one; 1,500 of them cost drug recall on
                               # held-out voices (docs/decisions.md, variant v4), so the shipped recipe has none
@@ -184,25 +187,31 @@ def _render(text: str, voice: str, rate: int, dst: Path, compression: float) -> 
                  compression_level=compression)
 
 
-def _pick_voice(rng: random.Random) -> str:
+def _pick_voice(rng: random.Random, mix: str) -> str:
+    if mix == "v2":
+        return rng.choice(TRAIN_VOICES)
     espeak = [v for v in TRAIN_VOICES if ":" not in v]
-    other = [v for v in TRAIN_VOICES if ":" in v]
-    return rng.choice(espeak if rng.random() < _ESPEAK_SHARE else other)
+    other = [v for v in TRAIN_VOICES if ":" in v] + list(_BALANCED_EXTRA)
+    return rng.choice(espeak if rng.random() < 0.5 else other)
 
 
 def build_asr_data(opts: AsrDataOptions) -> Path:
     """Render every clip (skipping ones already there), write manifest.jsonl; returns its path."""
-    for tool in ("espeak-ng", "flite", "text2wave", "sox"):
+    if opts.voice_mix not in VOICE_MIXES:
+        raise SystemExit(f"finetune: --voice-mix {opts.voice_mix!r}: use one of {', '.join(VOICE_MIXES)}")
+    for tool in ("espeak-ng", "flite", "sox") + (("text2wave",) if opts.voice_mix == "balanced" else ()):
         if shutil.which(tool) is None:
             raise SystemExit(f"finetune: {tool} is not installed (apt-get install espeak-ng flite festival "
                              f"festvox-kdlpc16k sox)")
+    if opts.voice_mix == "balanced" and not Path("/usr/share/festival/voices/english/ked_diphone").is_dir():
+        raise SystemExit("finetune: festival's ked voice is not installed (apt-get install festvox-kdlpc16k)")
     out = Path(opts.out)
     (out / "clips").mkdir(parents=True, exist_ok=True)
     rng = random.Random(opts.seed + 1)
     rows = []
     for i, (kind, text) in enumerate(clip_texts(opts)):
         rows.append({"id": f"c{i:05d}", "file": f"clips/c{i:05d}.ogg", "text": text, "kind": kind,
-                     "voice": _pick_voice(rng), "rate": rng.randint(135, 185)})
+                     "voice": _pick_voice(rng, opts.voice_mix), "rate": rng.randint(135, 185)})
     path = out / "manifest.jsonl"
     # a clip is reused only when the earlier run rendered the same text in the same voice at the same rate: other
     # options renumber the clips
