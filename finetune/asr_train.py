@@ -297,11 +297,9 @@ def train_asr(opts: AsrTrainOptions) -> dict:
         history.append({"epoch": e, "held_loss": hl, "held_token_acc": ha})
         log.info("epoch %d: held-out loss %.4f, token accuracy %.4f", e, hl, ha)
     arrays = {"scale": np.array(opts.alpha / opts.rank, np.float32)}
-    for name, mod in model.named_modules():
-        if hasattr(mod, "lora_A") and "default" in getattr(mod, "lora_A", {}):
-            base = name.replace("base_model.model.", "", 1)
-            arrays[base + ".lora_A"] = mod.lora_A["default"].weight.detach().float().cpu().numpy()
-            arrays[base + ".lora_B"] = mod.lora_B["default"].weight.detach().float().cpu().numpy()
+    for base, mod in _lora_modules(model):
+        arrays[base + ".lora_A"] = mod.lora_A["default"].weight.detach().float().cpu().numpy()
+        arrays[base + ".lora_B"] = mod.lora_B["default"].weight.detach().float().cpu().numpy()
     np.savez(out / "adapter.npz", **arrays)
     result = {"options": {k: str(v) for k, v in asdict(opts).items()}, "device": dev,
               "clips": {k: len(v) for k, v in clips.items()}, "windows_per_epoch": [len(w) for w in epochs_windows],
@@ -309,6 +307,14 @@ def train_asr(opts: AsrTrainOptions) -> dict:
     (out / "train_result.json").write_text(json.dumps(result, indent=1))
     log.info("saved %s (%d modules) in %.0f s", out / "adapter.npz", result["modules"], result["seconds"])
     return result
+
+
+def _lora_modules(model):
+    """(name in the adapter file, module) of every LoRA-wrapped projection: the one naming that saving and
+    --init share."""
+    for name, mod in model.named_modules():
+        if hasattr(mod, "lora_A") and "default" in getattr(mod, "lora_A", {}):
+            yield name.replace("base_model.model.", "", 1), mod
 
 
 def _load_lora(model, path: Path, opts: AsrTrainOptions) -> None:
@@ -319,17 +325,15 @@ def _load_lora(model, path: Path, opts: AsrTrainOptions) -> None:
     if not np.isclose(float(arrays.pop("scale")), opts.alpha / opts.rank):
         raise SystemExit(f"finetune: {path} has another LoRA scale than alpha/rank = {opts.alpha / opts.rank}")
     seen = 0
-    for name, mod in model.named_modules():
-        if hasattr(mod, "lora_A") and "default" in getattr(mod, "lora_A", {}):
-            base = name.replace("base_model.model.", "", 1)
-            for part in ("A", "B"):
-                w = getattr(mod, f"lora_{part}")["default"].weight
-                src = arrays.get(f"{base}.lora_{part}")
-                if src is None or tuple(src.shape) != tuple(w.shape):
-                    raise SystemExit(f"finetune: {path} does not fit module {base} (rank {opts.rank})")
-                with torch.no_grad():
-                    w.copy_(torch.from_numpy(src))
-            seen += 1
+    for base, mod in _lora_modules(model):
+        for part in ("A", "B"):
+            w = getattr(mod, f"lora_{part}")["default"].weight
+            src = arrays.get(f"{base}.lora_{part}")
+            if src is None or tuple(src.shape) != tuple(w.shape):
+                raise SystemExit(f"finetune: {path} does not fit module {base} (rank {opts.rank})")
+            with torch.no_grad():
+                w.copy_(torch.from_numpy(src))
+        seen += 1
     log.info("started from %s (%d modules)", path, seen)
 
 

@@ -132,7 +132,7 @@ def _build_examples(cfg: TrainConfig, tok, pairs, templates, log_fn):
     by_source = Counter(p.source for p in pairs)
     log_fn(f"[train] {len(examples)} examples ({dropped} longer than {cfg.max_len} tokens dropped), "
            f"{sum(len(e) for e in examples)} tokens; sources {dict(by_source)}")
-    return examples, dropped, pairs, templates
+    return examples, dropped
 
 
 def train(cfg: TrainConfig, log_fn=print) -> TrainResult:
@@ -163,7 +163,7 @@ def train(cfg: TrainConfig, log_fn=print) -> TrainResult:
     pairs, templates = _build_pairs(cfg)
     spec = resolve_base(cfg.base)
     tok = load_tokenizer(spec)
-    examples, dropped, pairs, templates = _build_examples(cfg, tok, pairs, templates, log_fn)
+    examples, dropped = _build_examples(cfg, tok, pairs, templates, log_fn)
     model = load_model(spec, tok)
     model.config.use_cache = False
     if cfg.grad_checkpointing:
